@@ -1,0 +1,264 @@
+//! [`ServerBuilder`]: collects everything a server serves and checks it once.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::broadcast;
+
+use super::input::StateSealer;
+use super::prompt::PromptRoute;
+use super::registry::Registry;
+use super::resource::{ResourceRoute, TemplateRoute};
+use super::schema::is_object_schema;
+use super::tool::ToolRoute;
+use super::{CompleteFn, Context, Server, ServerShared};
+use crate::error::Error;
+use crate::protocol::CacheScope;
+use crate::protocol::completion::{CompleteRequestParams, CompleteResult};
+use crate::protocol::lifecycle::Implementation;
+use crate::protocol::meta::keys;
+
+/// A server definition that cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Tool names are 1-128 characters of `A-Z a-z 0-9 _ - .`.
+    #[error("invalid tool name {0:?}: use 1-128 characters of A-Z, a-z, 0-9, `_`, `-` and `.`")]
+    InvalidToolName(String),
+    /// Two tools share a name.
+    #[error("duplicate tool name {0:?}")]
+    DuplicateTool(String),
+    /// Two prompts share a name.
+    #[error("duplicate prompt name {0:?}")]
+    DuplicatePrompt(String),
+    /// Two resources share a URI.
+    #[error("duplicate resource URI {0:?}")]
+    DuplicateResource(String),
+    /// A tool's input or output schema is not an object schema.
+    #[error("tool {tool:?}: the {which} schema must have `\"type\": \"object\"` at its root")]
+    SchemaNotObject {
+        /// The tool.
+        tool: String,
+        /// `input` or `output`.
+        which: &'static str,
+    },
+    /// A resource template does not parse.
+    #[error("{0}")]
+    InvalidTemplate(String),
+}
+
+pub(crate) fn validate_tool(route: &ToolRoute) -> Result<(), BuildError> {
+    let name = &route.tool.name;
+    let valid = (1..=128).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !valid {
+        return Err(BuildError::InvalidToolName(name.clone()));
+    }
+    if !is_object_schema(&route.tool.input_schema) {
+        return Err(BuildError::SchemaNotObject { tool: name.clone(), which: "input" });
+    }
+    if route.tool.output_schema.as_ref().is_some_and(|s| !is_object_schema(s)) {
+        return Err(BuildError::SchemaNotObject { tool: name.clone(), which: "output" });
+    }
+    Ok(())
+}
+
+/// Builds a [`Server`]. See the [module docs](super) for an example.
+#[must_use]
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: Vec<ToolRoute>,
+    resources: Vec<ResourceRoute>,
+    templates: Vec<TemplateRoute>,
+    prompts: Vec<PromptRoute>,
+    completion: Option<Arc<CompleteFn>>,
+    state: http::Extensions,
+    state_key: Option<Vec<u8>>,
+    state_ttl: Duration,
+    page_size: usize,
+    list_cache: (u64, CacheScope),
+    read_cache: (u64, CacheScope),
+    expose_internal_errors: bool,
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
+impl ServerBuilder {
+    /// A builder for a server called `name` at `version`.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            info: Implementation::new(name, version),
+            instructions: None,
+            tools: Vec::new(),
+            resources: Vec::new(),
+            templates: Vec::new(),
+            prompts: Vec::new(),
+            completion: None,
+            state: http::Extensions::new(),
+            state_key: None,
+            state_ttl: Duration::from_secs(600),
+            page_size: 100,
+            list_cache: (0, CacheScope::Private),
+            read_cache: (0, CacheScope::Private),
+            expose_internal_errors: std::env::var_os("MCP_EXPOSE_INTERNAL_ERRORS").is_some(),
+        }
+    }
+
+    /// Edits the server's `Implementation` (title, icons, website...).
+    pub fn info(mut self, f: impl FnOnce(Implementation) -> Implementation) -> Self {
+        self.info = f(self.info);
+        self
+    }
+
+    /// Guidance for the model on how to use this server.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Adds a tool.
+    pub fn tool(mut self, route: ToolRoute) -> Self {
+        self.tools.push(route);
+        self
+    }
+
+    /// Adds a resource at a fixed URI.
+    pub fn resource(mut self, route: ResourceRoute) -> Self {
+        self.resources.push(route);
+        self
+    }
+
+    /// Adds a resource template.
+    pub fn resource_template(mut self, route: TemplateRoute) -> Self {
+        self.templates.push(route);
+        self
+    }
+
+    /// Adds a prompt.
+    pub fn prompt(mut self, route: PromptRoute) -> Self {
+        self.prompts.push(route);
+        self
+    }
+
+    /// Answers `completion/complete` (prompt arguments and template
+    /// variables). Without one, completions are empty. At most 100 values are
+    /// sent; `hasMore` is set when there were more.
+    pub fn completion<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Context, CompleteRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CompleteResult, Error>> + Send + 'static,
+    {
+        self.completion = Some(Arc::new(move |ctx, params| Box::pin(f(ctx, params))));
+        self
+    }
+
+    /// Shared application state, read by handlers with
+    /// [`Context::state`]. One value per type.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+
+    /// The key that authenticates multi-round-trip `requestState` values.
+    /// Every instance behind one endpoint needs the same key; without one, a
+    /// random key is made at start-up (fine for a single process).
+    pub fn request_state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.state_key = Some(key.into());
+        self
+    }
+
+    /// How long a `requestState` stays valid (default 10 minutes).
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.state_ttl = ttl;
+        self
+    }
+
+    /// Items per page of `tools/list`, `resources/list`,
+    /// `resources/templates/list` and `prompts/list` (default 100).
+    pub fn page_size(mut self, n: usize) -> Self {
+        self.page_size = n.max(1);
+        self
+    }
+
+    /// The caching hints (2026-07-28) of list results and of
+    /// `server/discover` (default `0` ms, `private`).
+    pub fn list_cache(mut self, ttl: Duration, scope: CacheScope) -> Self {
+        self.list_cache = (u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX), scope);
+        self
+    }
+
+    /// The caching hints of `resources/read` results (default `0` ms,
+    /// `private`).
+    pub fn read_cache(mut self, ttl: Duration, scope: CacheScope) -> Self {
+        self.read_cache = (u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX), scope);
+        self
+    }
+
+    /// Whether a panicking or failing handler's internal message reaches the
+    /// client. Off by default (the client sees only that the tool failed);
+    /// turn it on in development, or set `MCP_EXPOSE_INTERNAL_ERRORS`.
+    pub fn expose_internal_errors(mut self, on: bool) -> Self {
+        self.expose_internal_errors = on;
+        self
+    }
+
+    /// Checks the definitions and builds the server.
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the first invalid or duplicate definition.
+    pub fn build(self) -> Result<Server, BuildError> {
+        let mut registry = Registry::default();
+        for route in self.tools {
+            validate_tool(&route)?;
+            if registry.tool(&route.tool.name).is_some() {
+                return Err(BuildError::DuplicateTool(route.tool.name.clone()));
+            }
+            registry.insert_tool(route);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for route in self.resources {
+            if !seen.insert(route.resource.uri.clone()) {
+                return Err(BuildError::DuplicateResource(route.resource.uri.clone()));
+            }
+            registry.insert_resource(route);
+        }
+        for route in self.templates {
+            if let Err(e) = &route.matcher {
+                return Err(BuildError::InvalidTemplate(e.clone()));
+            }
+            registry.insert_template(route);
+        }
+        for route in self.prompts {
+            if registry.has_prompt_name(&route.prompt.name) {
+                return Err(BuildError::DuplicatePrompt(route.prompt.name.clone()));
+            }
+            registry.insert_prompt(route);
+        }
+        let (events, _) = broadcast::channel(64);
+        let server_info_meta = json!({ keys::SERVER_INFO: &self.info });
+        Ok(Server {
+            shared: Arc::new(ServerShared {
+                info: self.info,
+                instructions: self.instructions,
+                registry: RwLock::new(Arc::new(registry)),
+                completion: self.completion,
+                state: self.state,
+                sealer: StateSealer::new(self.state_key.as_deref(), self.state_ttl),
+                events,
+                page_size: self.page_size,
+                list_cache: self.list_cache,
+                read_cache: self.read_cache,
+                expose_internal_errors: self.expose_internal_errors,
+                server_info_meta,
+            }),
+        })
+    }
+}

@@ -1,0 +1,453 @@
+//! The per-request [`Context`] handlers receive.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::ServerShared;
+use super::session::{Session, Sink};
+use crate::error::Error;
+use crate::jsonrpc::{Message, Notification, Request, RequestId};
+use crate::protocol::ProtocolVersion;
+use crate::protocol::elicitation::{ElicitRequestParams, ElicitResult};
+use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
+use crate::protocol::logging::LoggingLevel;
+use crate::protocol::methods;
+use crate::protocol::progress::ProgressToken;
+use crate::protocol::roots::ListRootsResult;
+use crate::protocol::sampling::{CreateMessageRequestParams, CreateMessageResult};
+
+/// Everything a handler can know about and do for the request it serves:
+/// report progress, log, notice cancellation, read the client's
+/// capabilities and the server's shared state, and ask the client for input
+/// (elicitation, sampling, roots) in either protocol era.
+///
+/// Cheap to clone; clones share the request.
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    request_id: RequestId,
+    version: ProtocolVersion,
+    session: Option<Arc<Session>>,
+    sink: Sink,
+    progress_token: Option<ProgressToken>,
+    log_level: Option<LoggingLevel>,
+    cancel: CancellationToken,
+    client_capabilities: Arc<ClientCapabilities>,
+    client_info: Option<Implementation>,
+    extensions: http::Extensions,
+    shared: Arc<ServerShared>,
+    input: Mutex<InputState>,
+    input_needed: Notify,
+}
+
+/// Multi-round-trip bookkeeping for one run of a handler.
+#[derive(Default)]
+pub(crate) struct InputState {
+    pub(crate) round: u32,
+    pub(crate) answers: BTreeMap<String, Value>,
+    pub(crate) used: BTreeSet<String>,
+    pub(crate) requested: BTreeMap<String, Value>,
+    counters: HashMap<&'static str, u32>,
+    pub(crate) protocol_error: Option<Error>,
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("request_id", &self.inner.request_id)
+            .field("version", &self.inner.version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the dispatcher knows about a request when it builds its [`Context`].
+pub(crate) struct ContextParts {
+    pub(crate) request_id: RequestId,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) session: Option<Arc<Session>>,
+    pub(crate) sink: Sink,
+    pub(crate) progress_token: Option<ProgressToken>,
+    pub(crate) log_level: Option<LoggingLevel>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) client_capabilities: Arc<ClientCapabilities>,
+    pub(crate) client_info: Option<Implementation>,
+    pub(crate) extensions: http::Extensions,
+    pub(crate) shared: Arc<ServerShared>,
+    pub(crate) input: InputState,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The input a multi-round-trip request asks for, by kind.
+#[derive(Clone, Copy)]
+enum InputKind {
+    Elicitation,
+    Sampling,
+    Roots,
+}
+
+impl InputKind {
+    fn method(self) -> &'static str {
+        match self {
+            Self::Elicitation => methods::ELICITATION_CREATE,
+            Self::Sampling => methods::SAMPLING_CREATE_MESSAGE,
+            Self::Roots => methods::ROOTS_LIST,
+        }
+    }
+
+    fn key_prefix(self) -> &'static str {
+        match self {
+            Self::Elicitation => "elicitation",
+            Self::Sampling => "sampling",
+            Self::Roots => "roots",
+        }
+    }
+
+    fn capability(self) -> &'static str {
+        match self {
+            Self::Elicitation => "elicitation",
+            Self::Sampling => "sampling",
+            Self::Roots => "roots",
+        }
+    }
+
+    fn declared(self, caps: &ClientCapabilities) -> bool {
+        match self {
+            Self::Elicitation => caps.elicitation.is_some(),
+            Self::Sampling => caps.sampling.is_some(),
+            Self::Roots => caps.roots.is_some(),
+        }
+    }
+}
+
+impl Context {
+    pub(crate) fn new(p: ContextParts) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                request_id: p.request_id,
+                version: p.version,
+                session: p.session,
+                sink: p.sink,
+                progress_token: p.progress_token,
+                log_level: p.log_level,
+                cancel: p.cancel,
+                client_capabilities: p.client_capabilities,
+                client_info: p.client_info,
+                extensions: p.extensions,
+                shared: p.shared,
+                input: Mutex::new(p.input),
+                input_needed: Notify::new(),
+            }),
+        }
+    }
+
+    /// The id of the request being served.
+    pub fn request_id(&self) -> &RequestId {
+        &self.inner.request_id
+    }
+
+    /// The protocol version of this request.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.inner.version
+    }
+
+    /// The capabilities the client declared (in `initialize`, or in this
+    /// request's `_meta` in the stateless era).
+    pub fn client_capabilities(&self) -> &ClientCapabilities {
+        &self.inner.client_capabilities
+    }
+
+    /// The client's name and version, when it said.
+    pub fn client_info(&self) -> Option<&Implementation> {
+        self.inner.client_info.as_ref()
+    }
+
+    /// The legacy session, if this request belongs to one.
+    pub fn session(&self) -> Option<&Arc<Session>> {
+        self.inner.session.as_ref()
+    }
+
+    /// Request extensions set by the transport and by layers (for example
+    /// the authenticated principal, or the Lambda request context).
+    pub fn extensions(&self) -> &http::Extensions {
+        &self.inner.extensions
+    }
+
+    /// Shared application state registered with
+    /// [`ServerBuilder::state`](super::ServerBuilder::state).
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.shared.state.get::<T>()
+    }
+
+    /// Whether the client cancelled the request (or its stream closed).
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    /// Resolves when the request is cancelled; use it in `select!` to stop
+    /// long work early.
+    pub async fn cancelled(&self) {
+        self.inner.cancel.cancelled().await;
+    }
+
+    /// The request's cancellation token.
+    pub fn cancellation_token(&self) -> &CancellationToken {
+        &self.inner.cancel
+    }
+
+    /// Reports progress, if the client asked for it (a `progressToken` in
+    /// `_meta`); otherwise does nothing. `progress` should increase with each
+    /// call.
+    ///
+    /// # Errors
+    /// [`Error::Cancelled`] when the client's stream is gone.
+    pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) -> Result<(), Error> {
+        let Some(token) = &self.inner.progress_token else { return Ok(()) };
+        let mut params = json!({ "progressToken": token, "progress": progress });
+        if let Some(total) = total {
+            params["total"] = json!(total);
+        }
+        if let Some(message) = message {
+            params["message"] = json!(message);
+        }
+        self.notify(methods::NOTIFICATION_PROGRESS, &params).await
+    }
+
+    /// Whether a message at `level` would be sent: in the legacy era, when it
+    /// is at or above the session's `logging/setLevel` (everything before
+    /// one); in the stateless era, only when the request set a `logLevel`
+    /// and the message is at or above it.
+    pub fn log_enabled(&self, level: LoggingLevel) -> bool {
+        let threshold = if self.inner.version.is_stateless() {
+            match self.inner.log_level {
+                Some(l) => l,
+                None => return false,
+            }
+        } else {
+            match self.inner.session.as_ref().and_then(|s| s.state().log_level) {
+                Some(l) => l,
+                None => return true,
+            }
+        };
+        level >= threshold
+    }
+
+    /// Sends a log message (`notifications/message`) to the client, when
+    /// [`log_enabled`](Self::log_enabled) says so.
+    ///
+    /// # Errors
+    /// [`Error::Cancelled`] when the client's stream is gone.
+    pub async fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Serialize) -> Result<(), Error> {
+        if !self.log_enabled(level) {
+            return Ok(());
+        }
+        let mut params = json!({ "level": level, "data": data });
+        if let Some(logger) = logger {
+            params["logger"] = json!(logger);
+        }
+        self.notify(methods::NOTIFICATION_MESSAGE, &params).await
+    }
+
+    /// Logs `message` at `info`.
+    ///
+    /// # Errors
+    /// As [`log`](Self::log).
+    pub async fn info(&self, message: &str) -> Result<(), Error> {
+        self.log(LoggingLevel::Info, None, message).await
+    }
+
+    async fn notify(&self, method: &str, params: &Value) -> Result<(), Error> {
+        let params = serde_json::value::to_raw_value(params).map_err(|e| Error::internal(e.to_string()))?;
+        let msg = Message::Notification(Notification { method: method.to_owned(), params: Some(params) });
+        self.inner.sink.send(&msg).await.map_err(|_| Error::Cancelled)
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`).
+    ///
+    /// In the legacy era this sends a request to the client and waits for
+    /// the answer. In the stateless era it returns the answer from the
+    /// retried request's `inputResponses`; when there is none yet, the call
+    /// ends here with an `input_required` result and the handler runs again,
+    /// from the start, when the client retries with the answer.
+    ///
+    /// # Errors
+    /// [`Error::MissingClientCapability`] when the client did not declare
+    /// elicitation; [`Error::Cancelled`]; the client's own error.
+    pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, Error> {
+        self.input(None, InputKind::Elicitation, &params).await
+    }
+
+    /// [`elicit`](Self::elicit) under a chosen key in `inputRequests`
+    /// (stateless era; the key is ignored in the legacy era).
+    ///
+    /// # Errors
+    /// As [`elicit`](Self::elicit).
+    pub async fn elicit_as(&self, key: &str, params: ElicitRequestParams) -> Result<ElicitResult, Error> {
+        self.input(Some(key), InputKind::Elicitation, &params).await
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`),
+    /// in either era as [`elicit`](Self::elicit) does.
+    ///
+    /// # Errors
+    /// As [`elicit`](Self::elicit), for the sampling capability.
+    pub async fn sample(&self, params: CreateMessageRequestParams) -> Result<CreateMessageResult, Error> {
+        self.input(None, InputKind::Sampling, &params).await
+    }
+
+    /// [`sample`](Self::sample) under a chosen key.
+    ///
+    /// # Errors
+    /// As [`sample`](Self::sample).
+    pub async fn sample_as(&self, key: &str, params: CreateMessageRequestParams) -> Result<CreateMessageResult, Error> {
+        self.input(Some(key), InputKind::Sampling, &params).await
+    }
+
+    /// Asks the client for its roots (`roots/list`), in either era.
+    ///
+    /// # Errors
+    /// As [`elicit`](Self::elicit), for the roots capability.
+    pub async fn list_roots(&self) -> Result<ListRootsResult, Error> {
+        self.input(None, InputKind::Roots, &json!({})).await
+    }
+
+    /// [`list_roots`](Self::list_roots) under a chosen key.
+    ///
+    /// # Errors
+    /// As [`list_roots`](Self::list_roots).
+    pub async fn list_roots_as(&self, key: &str) -> Result<ListRootsResult, Error> {
+        self.input(Some(key), InputKind::Roots, &json!({})).await
+    }
+
+    async fn input<P: Serialize, R: DeserializeOwned>(
+        &self,
+        key: Option<&str>,
+        kind: InputKind,
+        params: &P,
+    ) -> Result<R, Error> {
+        if self.inner.version.is_stateless() {
+            self.input_stateless(key, kind, params).await
+        } else {
+            self.input_legacy(kind, params).await
+        }
+    }
+
+    fn missing_capability(&self, kind: InputKind) -> Error {
+        Error::MissingClientCapability { required: json!({ kind.capability(): {} }) }
+    }
+
+    async fn input_legacy<P: Serialize, R: DeserializeOwned>(&self, kind: InputKind, params: &P) -> Result<R, Error> {
+        if !kind.declared(&self.inner.client_capabilities) {
+            // Legacy versions have no error code for this: the handler's
+            // call fails (an `isError` result for a tool).
+            return Err(Error::internal(format!("the client did not declare the `{}` capability", kind.capability())));
+        }
+        if matches!(kind, InputKind::Elicitation) && !self.inner.version.has_elicitation() {
+            return Err(Error::internal(format!(
+                "elicitation does not exist in protocol version {}",
+                self.inner.version
+            )));
+        }
+        let session = self.inner.session.as_ref().ok_or_else(|| Error::internal("no session to send a request on"))?;
+        let (id, rx) = session.register_outgoing();
+        let params = serde_json::value::to_raw_value(params).map_err(|e| Error::internal(e.to_string()))?;
+        let msg = Message::Request(Request { id: id.clone(), method: kind.method().to_owned(), params: Some(params) });
+        if self.inner.sink.send(&msg).await.is_err() {
+            session.forget_outgoing(&id);
+            return Err(Error::Cancelled);
+        }
+        let answer = tokio::select! {
+            answer = rx => answer,
+            () = self.inner.cancel.cancelled() => {
+                session.forget_outgoing(&id);
+                return Err(Error::Cancelled);
+            }
+        };
+        match answer {
+            Ok(Ok(raw)) => serde_json::from_str(raw.get())
+                .map_err(|e| Error::internal(format!("the client's answer to {} is malformed: {e}", kind.method()))),
+            Ok(Err(e)) => Err(Error::Other {
+                code: e.code,
+                message: format!("the client rejected {}: {}", kind.method(), e.message),
+                data: e.data,
+            }),
+            Err(_) => Err(Error::Cancelled),
+        }
+    }
+
+    async fn input_stateless<P: Serialize, R: DeserializeOwned>(
+        &self,
+        key: Option<&str>,
+        kind: InputKind,
+        params: &P,
+    ) -> Result<R, Error> {
+        let found = {
+            let mut st = lock(&self.inner.input);
+            let key = match key {
+                Some(k) => k.to_owned(),
+                None => {
+                    let n = st.counters.entry(kind.key_prefix()).or_insert(0);
+                    *n += 1;
+                    format!("{}_{}", kind.key_prefix(), n)
+                }
+            };
+            match st.answers.get(&key).cloned() {
+                Some(answer) => {
+                    st.used.insert(key.clone());
+                    Ok((key, answer))
+                }
+                None if !kind.declared(&self.inner.client_capabilities) => {
+                    let err = self.missing_capability(kind);
+                    st.protocol_error.get_or_insert_with(|| err.clone());
+                    return Err(err);
+                }
+                None => {
+                    let request = json!({ "method": kind.method(), "params": params });
+                    st.requested.insert(key, request);
+                    Err(())
+                }
+            }
+        };
+        match found {
+            Ok((key, answer)) => R::deserialize(answer).map_err(|e| {
+                let err = Error::invalid_params(format!("invalid inputResponses.{key}: {e}"));
+                lock(&self.inner.input).protocol_error.get_or_insert_with(|| err.clone());
+                err
+            }),
+            Err(()) => {
+                // Ask the dispatcher to answer `input_required`; it drops this
+                // future, so nothing after this point runs.
+                self.inner.input_needed.notify_one();
+                std::future::pending().await
+            }
+        }
+    }
+
+    /// Resolves once a stateless handler needs input it does not have.
+    pub(crate) async fn input_needed(&self) {
+        self.inner.input_needed.notified().await;
+    }
+
+    /// Runs `f` over the multi-round-trip state.
+    pub(crate) fn with_input<T>(&self, f: impl FnOnce(&mut InputState) -> T) -> T {
+        f(&mut lock(&self.inner.input))
+    }
+
+    /// A protocol error recorded by a context method (a missing client
+    /// capability), which wins over the handler's own error result.
+    pub(crate) fn take_protocol_error(&self) -> Option<Error> {
+        lock(&self.inner.input).protocol_error.take()
+    }
+}

@@ -1,0 +1,230 @@
+//! The server runtime: a [`ServerBuilder`] collects tools, resources,
+//! templates and prompts and builds a [`Server`], the one dispatcher every
+//! transport calls. `Server` is a [`tower::Service`](tower_service::Service)
+//! over [`ServerRequest`], so rate limiting, telemetry, auth and timeouts are
+//! ordinary tower layers around it.
+//!
+//! ```
+//! use mcp_core::server::{Context, ServerBuilder, ToolRoute};
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Args {
+//!     /// Who to greet
+//!     name: String,
+//! }
+//!
+//! let server = ServerBuilder::new("hello", "1.0.0")
+//!     .tool(ToolRoute::new("greet", |_ctx: Context, a: Args| async move { format!("Hello, {}!", a.name) }))
+//!     .build()
+//!     .expect("valid server");
+//! # let _ = server;
+//! ```
+
+mod builder;
+mod context;
+mod dispatch;
+mod frame;
+mod input;
+mod prompt;
+mod registry;
+mod resource;
+pub mod schema;
+mod session;
+mod tool;
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::broadcast;
+
+pub use builder::{BuildError, ServerBuilder};
+pub use context::Context;
+pub use frame::handle_frame;
+pub use prompt::{IntoPromptResult, PromptRoute};
+pub use resource::{IntoReadResult, ResourceRoute, TemplateRoute, UriTemplate, UriVars};
+pub use session::{Session, SessionState, Sink, SinkClosed};
+pub use tool::{
+    BoxFuture, IntoToolResult, Json, NoArgs, TOOL_ERROR_META_KEY, ToolError, ToolHandler, ToolOutput, ToolRoute,
+    parse_arguments,
+};
+
+use crate::jsonrpc::Message;
+use crate::protocol::CacheScope;
+use crate::protocol::completion::{CompleteRequestParams, CompleteResult};
+use crate::protocol::lifecycle::Implementation;
+use registry::Registry;
+
+/// What a transport hands the dispatcher: one decoded message and where it
+/// came from.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ServerRequest {
+    /// The message.
+    pub message: Message,
+    /// The legacy session the message belongs to. `None` means the request
+    /// must be a stateless (2026-07-28) one.
+    pub session: Option<Arc<Session>>,
+    /// Where notifications related to this request, and requests to the
+    /// client, go.
+    pub sink: Sink,
+    /// Values for handlers and layers: the authenticated principal, the
+    /// Lambda context, the peer address...
+    pub extensions: http::Extensions,
+    /// Cancels the request when triggered: the transport fires it when the
+    /// client goes away, and `notifications/cancelled` fires it through the
+    /// session.
+    pub cancel: tokio_util::sync::CancellationToken,
+}
+
+impl ServerRequest {
+    /// A request with no extensions.
+    pub fn new(message: Message, session: Option<Arc<Session>>, sink: Sink) -> Self {
+        Self {
+            message,
+            session,
+            sink,
+            extensions: http::Extensions::new(),
+            cancel: tokio_util::sync::CancellationToken::new(),
+        }
+    }
+}
+
+/// The authenticated caller. Auth layers insert it into
+/// [`ServerRequest::extensions`]; multi-round-trip `requestState` is bound
+/// to it, and handlers read it with [`Context::extensions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Principal {
+    /// A stable identifier: a JWT `sub`, an API key id...
+    pub subject: String,
+}
+
+impl Principal {
+    /// A principal with this subject.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Self { subject: subject.into() }
+    }
+}
+
+/// Something that changed on the server, for the sessions and subscription
+/// streams that follow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// The tool list changed.
+    ToolsListChanged,
+    /// The prompt list changed.
+    PromptsListChanged,
+    /// The resource list changed.
+    ResourcesListChanged,
+    /// The resource with this URI changed.
+    ResourceUpdated(String),
+}
+
+type CompleteFn =
+    dyn Fn(Context, CompleteRequestParams) -> BoxFuture<Result<CompleteResult, crate::Error>> + Send + Sync;
+
+/// Server-wide settings and state shared by every request.
+pub(crate) struct ServerShared {
+    pub(crate) info: Implementation,
+    pub(crate) instructions: Option<String>,
+    pub(crate) registry: RwLock<Arc<Registry>>,
+    pub(crate) completion: Option<Arc<CompleteFn>>,
+    pub(crate) state: http::Extensions,
+    pub(crate) sealer: input::StateSealer,
+    pub(crate) events: broadcast::Sender<ServerEvent>,
+    pub(crate) page_size: usize,
+    pub(crate) list_cache: (u64, CacheScope),
+    pub(crate) read_cache: (u64, CacheScope),
+    pub(crate) expose_internal_errors: bool,
+    pub(crate) server_info_meta: serde_json::Value,
+}
+
+/// The dispatcher: routes each message to its handler, holds every
+/// per-version rule, and answers with a JSON-RPC response. Cheap to clone.
+///
+/// Transports call it through [`tower_service::Service`] (or
+/// [`Server::handle`]); see [`transport`](crate::transport).
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) shared: Arc<ServerShared>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server").field("info", &self.shared.info).finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// A builder for a server called `name` at `version`.
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder::new(name, version)
+    }
+
+    /// The server's name and version.
+    pub fn info(&self) -> &Implementation {
+        &self.shared.info
+    }
+
+    /// Follows server events (list changes, resource updates).
+    pub fn subscribe_events(&self) -> broadcast::Receiver<ServerEvent> {
+        self.shared.events.subscribe()
+    }
+
+    fn registry(&self) -> Arc<Registry> {
+        self.shared.registry.read().map_or_else(|p| Arc::clone(&p.into_inner()), |r| Arc::clone(&r))
+    }
+
+    fn update_registry(&self, f: impl FnOnce(&mut Registry)) {
+        let mut guard = self.shared.registry.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = Registry::clone(&guard);
+        f(&mut next);
+        *guard = Arc::new(next);
+    }
+
+    /// Adds (or replaces) a tool at run time and tells subscribed clients.
+    ///
+    /// # Errors
+    /// [`BuildError`] when the tool's name or schema is invalid.
+    pub fn add_tool(&self, route: ToolRoute) -> Result<(), BuildError> {
+        builder::validate_tool(&route)?;
+        self.update_registry(|r| r.insert_tool(route));
+        self.emit(ServerEvent::ToolsListChanged);
+        Ok(())
+    }
+
+    /// Removes a tool at run time; returns whether it existed.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let mut removed = false;
+        self.update_registry(|r| removed = r.remove_tool(name));
+        if removed {
+            self.emit(ServerEvent::ToolsListChanged);
+        }
+        removed
+    }
+
+    /// Adds (or replaces) a prompt at run time and tells subscribed clients.
+    pub fn add_prompt(&self, route: PromptRoute) {
+        self.update_registry(|r| r.insert_prompt(route));
+        self.emit(ServerEvent::PromptsListChanged);
+    }
+
+    /// Adds (or replaces) a resource at run time and tells subscribed
+    /// clients.
+    pub fn add_resource(&self, route: ResourceRoute) {
+        self.update_registry(|r| r.insert_resource(route));
+        self.emit(ServerEvent::ResourcesListChanged);
+    }
+
+    /// Tells clients subscribed to `uri` that it changed.
+    pub fn notify_resource_updated(&self, uri: impl Into<String>) {
+        self.emit(ServerEvent::ResourceUpdated(uri.into()));
+    }
+
+    /// Broadcasts an event to sessions and subscription streams.
+    pub fn emit(&self, event: ServerEvent) {
+        // No receivers is fine: nobody is listening.
+        let _ = self.shared.events.send(event);
+    }
+}

@@ -1,0 +1,89 @@
+//! What the server serves: tools, resources, templates and prompts, in
+//! registration order (lists are deterministic) with name indexes.
+
+use std::collections::HashMap;
+
+use super::prompt::PromptRoute;
+use super::resource::{ResourceRoute, TemplateRoute, UriVars};
+use super::tool::ToolRoute;
+
+#[derive(Clone, Default)]
+pub(crate) struct Registry {
+    pub(crate) tools: Vec<ToolRoute>,
+    tool_index: HashMap<String, usize>,
+    pub(crate) resources: Vec<ResourceRoute>,
+    resource_index: HashMap<String, usize>,
+    pub(crate) templates: Vec<TemplateRoute>,
+    pub(crate) prompts: Vec<PromptRoute>,
+    prompt_index: HashMap<String, usize>,
+}
+
+fn upsert<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: String, item: T) {
+    match index.get(&key) {
+        Some(&i) => items[i] = item,
+        None => {
+            index.insert(key, items.len());
+            items.push(item);
+        }
+    }
+}
+
+impl Registry {
+    pub(crate) fn insert_tool(&mut self, route: ToolRoute) {
+        let key = route.tool.name.clone();
+        upsert(&mut self.tools, &mut self.tool_index, key, route);
+    }
+
+    pub(crate) fn remove_tool(&mut self, name: &str) -> bool {
+        let Some(i) = self.tool_index.remove(name) else { return false };
+        self.tools.remove(i);
+        for v in self.tool_index.values_mut() {
+            if *v > i {
+                *v -= 1;
+            }
+        }
+        true
+    }
+
+    pub(crate) fn tool(&self, name: &str) -> Option<&ToolRoute> {
+        self.tool_index.get(name).map(|&i| &self.tools[i])
+    }
+
+    pub(crate) fn insert_prompt(&mut self, route: PromptRoute) {
+        let key = route.prompt.name.clone();
+        upsert(&mut self.prompts, &mut self.prompt_index, key, route);
+    }
+
+    pub(crate) fn prompt(&self, name: &str) -> Option<&PromptRoute> {
+        self.prompt_index.get(name).map(|&i| &self.prompts[i])
+    }
+
+    pub(crate) fn insert_resource(&mut self, route: ResourceRoute) {
+        let key = route.resource.uri.clone();
+        upsert(&mut self.resources, &mut self.resource_index, key, route);
+    }
+
+    pub(crate) fn insert_template(&mut self, route: TemplateRoute) {
+        self.templates.push(route);
+    }
+
+    pub(crate) fn has_prompt_name(&self, name: &str) -> bool {
+        self.prompt_index.contains_key(name)
+    }
+
+    /// The static resource at `uri`, else the first template matching it.
+    pub(crate) fn resolve(&self, uri: &str) -> Option<(ResolvedResource<'_>, UriVars)> {
+        if let Some(&i) = self.resource_index.get(uri) {
+            return Some((ResolvedResource::Static(&self.resources[i]), UriVars::new()));
+        }
+        self.templates.iter().find_map(|t| {
+            let vars = t.matcher.as_ref().ok()?.matches(uri)?;
+            Some((ResolvedResource::Template(t), vars))
+        })
+    }
+}
+
+pub(crate) enum ResolvedResource<'a> {
+    Static(&'a ResourceRoute),
+    Template(&'a TemplateRoute),
+}

@@ -1,0 +1,159 @@
+//! JSON Schemas for tool arguments and outputs, derived with schemars and
+//! shaped for strict clients: draft 2020-12, sub-schemas inlined, an object
+//! root, no `null` branches for optional values (they are simply not
+//! `required`), no `"default": null`.
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value};
+
+/// The schema of `T`, cleaned for strict clients. Computed once per tool at
+/// registration, never per request.
+pub fn schema_for<T: JsonSchema>() -> Map<String, Value> {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.inline_subschemas = true;
+    settings.meta_schema = None;
+    let mut value = Value::from(settings.into_generator().into_root_schema_for::<T>());
+    clean(&mut value);
+    match value {
+        Value::Object(mut map) => {
+            // The root title is the Rust type's name: noise for a model.
+            map.remove("title");
+            map
+        }
+        // `true`/`false` schemas: no constraint, or nothing valid.
+        Value::Bool(true) => Map::new(),
+        other => {
+            let mut map = Map::new();
+            map.insert("not".into(), other);
+            map
+        }
+    }
+}
+
+/// The schema of `T` as a tool input schema: an object root (a type without
+/// properties gets `"type": "object"`).
+pub fn object_schema_for<T: JsonSchema>() -> Map<String, Value> {
+    let mut map = schema_for::<T>();
+    // The arguments type's own doc comment describes a Rust type; the tool's
+    // description is what a model reads.
+    map.remove("description");
+    map.entry("type").or_insert_with(|| Value::String("object".into()));
+    map
+}
+
+/// Whether a schema's root is an object schema, as MCP requires of tool
+/// input and output schemas.
+pub fn is_object_schema(schema: &Map<String, Value>) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("object")
+}
+
+/// The formats JSON Schema 2020-12 defines.
+const STANDARD_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+fn is_null_schema(v: &Value) -> bool {
+    v.get("type").and_then(Value::as_str) == Some("null")
+        || v.get("const").is_some_and(Value::is_null) && v.as_object().is_some_and(|o| o.len() == 1)
+}
+
+fn clean(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if map.get("default").is_some_and(Value::is_null) {
+                map.remove("default");
+            }
+            // "type": ["string", "null"] -> "type": "string"
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t.as_str() != Some("null"));
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            for key in ["anyOf", "oneOf"] {
+                if let Some(Value::Array(branches)) = map.get_mut(key) {
+                    let before = branches.len();
+                    branches.retain(|b| !is_null_schema(b));
+                    if branches.len() == 1 && before > 1 {
+                        // Option<T> of a complex T: hoist T into this schema.
+                        if let Some(Value::Object(inner)) = branches.pop() {
+                            map.remove(key);
+                            for (k, val) in inner {
+                                map.entry(k).or_insert(val);
+                            }
+                        }
+                    }
+                }
+            }
+            // schemars emits Rust-flavoured formats (`double`, `uint32`) that
+            // strict validators reject as unknown.
+            if map.get("format").and_then(Value::as_str).is_some_and(|f| !STANDARD_FORMATS.contains(&f)) {
+                map.remove("format");
+            }
+            if map.get("items").is_some_and(|i| i.as_object().is_some_and(Map::is_empty)) {
+                map.remove("items");
+            }
+            for child in map.values_mut() {
+                clean(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(clean),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Args {
+        /// The name
+        name: String,
+        /// Optional count
+        count: Option<u32>,
+        nested: Option<Inner>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct Inner {
+        x: f64,
+    }
+
+    #[test]
+    fn optional_fields_are_not_nullable_and_not_required() {
+        let s = object_schema_for::<Args>();
+        assert_eq!(s["type"], "object");
+        assert_eq!(s["required"], json!(["name"]));
+        assert_eq!(s["properties"]["count"]["type"], "integer");
+        assert_eq!(s["properties"]["name"]["description"], "The name");
+        assert_eq!(s["properties"]["nested"]["type"], "object");
+        assert!(s["properties"]["count"].get("format").is_none());
+        let text = Value::Object(s).to_string();
+        assert!(!text.contains("null"), "{text}");
+        assert!(!text.contains("$ref"), "{text}");
+    }
+}

@@ -1,0 +1,230 @@
+//! Legacy-era sessions and the channels a transport gives the dispatcher.
+//!
+//! A [`Session`] is what `initialize` creates in the legacy era: the
+//! negotiated version, the client's capabilities, the log level, resource
+//! subscriptions, the requests the server has sent to the client and is
+//! waiting on, and the client's requests still running (so that
+//! `notifications/cancelled` can stop them). A stdio process has one; the
+//! HTTP transport keeps one per `Mcp-Session-Id`. Stateless (2026-07-28)
+//! requests have none.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::jsonrpc::{ErrorObject, Message, RequestId};
+use crate::protocol::ProtocolVersion;
+use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
+use crate::protocol::logging::LoggingLevel;
+
+/// Where the dispatcher sends messages that are not the response itself:
+/// notifications related to a request (progress, log messages) and requests
+/// to the client (sampling, elicitation, roots).
+///
+/// Each item is one encoded JSON-RPC message. On stdio every sink writes to
+/// stdout; on HTTP a request's sink is its SSE stream. A sink's channel is
+/// bounded, so a slow client slows the handler instead of growing memory.
+#[derive(Clone)]
+pub struct Sink {
+    tx: Option<mpsc::Sender<String>>,
+}
+
+impl fmt::Debug for Sink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sink").field("open", &self.is_open()).finish()
+    }
+}
+
+/// The receiving side of a [`Sink`] is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the client's stream is closed")]
+pub struct SinkClosed;
+
+impl Sink {
+    /// A sink and the receiver the transport drains, holding at most
+    /// `capacity` messages.
+    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<String>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        (Self { tx: Some(tx) }, rx)
+    }
+
+    /// A sink that accepts nothing (e.g. an `application/json` response that
+    /// cannot carry notifications). Sending to it fails with [`SinkClosed`].
+    pub fn none() -> Self {
+        Self { tx: None }
+    }
+
+    /// Whether a receiver may still read what is sent.
+    pub fn is_open(&self) -> bool {
+        self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
+    }
+
+    /// Sends a message, waiting while the channel is full.
+    ///
+    /// # Errors
+    /// [`SinkClosed`] when nobody reads this sink.
+    pub async fn send(&self, message: &Message) -> Result<(), SinkClosed> {
+        self.send_raw(message.to_json()).await
+    }
+
+    /// Sends one already-encoded JSON-RPC message.
+    ///
+    /// # Errors
+    /// [`SinkClosed`] when nobody reads this sink.
+    pub async fn send_raw(&self, json: String) -> Result<(), SinkClosed> {
+        let tx = self.tx.as_ref().ok_or(SinkClosed)?;
+        tx.send(json).await.map_err(|_| SinkClosed)
+    }
+}
+
+type Pending = oneshot::Sender<Result<Box<RawValue>, ErrorObject>>;
+
+/// The mutable state of a legacy session.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SessionState {
+    /// The version `initialize` negotiated; `None` before it.
+    pub version: Option<ProtocolVersion>,
+    /// `notifications/initialized` arrived.
+    pub initialized: bool,
+    /// The capabilities the client declared in `initialize`.
+    pub client_capabilities: Arc<ClientCapabilities>,
+    /// The client's name and version.
+    pub client_info: Option<Implementation>,
+    /// The level set by `logging/setLevel`; `None` sends every message.
+    pub log_level: Option<LoggingLevel>,
+    /// The resource URIs the client subscribed to.
+    pub subscriptions: HashSet<String>,
+}
+
+/// A legacy-era session (see the module docs).
+pub struct Session {
+    id: Option<Arc<str>>,
+    state: Mutex<SessionState>,
+    pending: Mutex<HashMap<RequestId, Pending>>,
+    running: Mutex<HashMap<RequestId, CancellationToken>>,
+    next_id: AtomicI64,
+    outbound: Sink,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session").field("id", &self.id).field("state", &*lock(&self.state)).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing holding these locks can panic midway, and the data stays
+    // consistent if one did: recover rather than propagate.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Session {
+    /// A new, uninitialised session. `outbound` carries messages that belong
+    /// to no particular request (list-changed and resource-updated
+    /// notifications): stdout on stdio, the GET stream on HTTP.
+    pub fn new(id: Option<Arc<str>>, outbound: Sink) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            state: Mutex::new(SessionState::default()),
+            pending: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::new()),
+            next_id: AtomicI64::new(1),
+            outbound,
+        })
+    }
+
+    /// The session id (HTTP's `Mcp-Session-Id`), if the transport has one.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// A snapshot of the state.
+    pub fn state(&self) -> SessionState {
+        lock(&self.state).clone()
+    }
+
+    /// The negotiated version, once `initialize` has succeeded.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        lock(&self.state).version
+    }
+
+    /// The session-wide outbound sink.
+    pub fn outbound(&self) -> &Sink {
+        &self.outbound
+    }
+
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> R {
+        f(&mut lock(&self.state))
+    }
+
+    /// Registers a request the server is about to send to the client and
+    /// returns its id and the receiver of the client's answer.
+    pub(crate) fn register_outgoing(&self) -> (RequestId, oneshot::Receiver<Result<Box<RawValue>, ErrorObject>>) {
+        let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id.clone(), tx);
+        (id, rx)
+    }
+
+    /// Forgets an outgoing request (its waiter gave up).
+    pub(crate) fn forget_outgoing(&self, id: &RequestId) {
+        lock(&self.pending).remove(id);
+    }
+
+    /// Delivers the client's response to the request with this id. Returns
+    /// `false` when no such request is waiting.
+    pub(crate) fn complete_outgoing(&self, id: &RequestId, payload: Result<Box<RawValue>, ErrorObject>) -> bool {
+        match lock(&self.pending).remove(id) {
+            Some(tx) => tx.send(payload).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Tracks a running client request so that `notifications/cancelled`
+    /// can stop it. Returns `false`, tracking nothing, when a request with
+    /// this id is already running: the id is a duplicate.
+    pub fn start_request(&self, id: RequestId, token: CancellationToken) -> bool {
+        match lock(&self.running).entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(token);
+                true
+            }
+        }
+    }
+
+    /// Whether a client request with this id is running.
+    pub fn is_running(&self, id: &RequestId) -> bool {
+        lock(&self.running).contains_key(id)
+    }
+
+    pub(crate) fn finish_request(&self, id: &RequestId) {
+        lock(&self.running).remove(id);
+    }
+
+    /// Cancels a running client request; `false` if none has this id.
+    pub fn cancel_request(&self, id: &RequestId) -> bool {
+        match lock(&self.running).remove(id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Cancels every running request and fails every pending outgoing one
+    /// (the connection is gone).
+    pub fn close(&self) {
+        for (_, token) in lock(&self.running).drain() {
+            token.cancel();
+        }
+        lock(&self.pending).clear();
+    }
+}

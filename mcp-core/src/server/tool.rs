@@ -1,0 +1,336 @@
+//! Tools: the [`ToolHandler`] trait, [`ToolRoute`] (a tool's metadata plus
+//! its handler), and [`IntoToolResult`], which turns what a tool returns into
+//! a `CallToolResult`.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::Context;
+use super::schema::{object_schema_for, schema_for};
+use crate::error::Error;
+use crate::protocol::content::ContentBlock;
+use crate::protocol::tools::{CallToolResult, Tool, ToolAnnotations};
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// What a tool call resolves to: a result (possibly `isError`), or a protocol
+/// error sent as a JSON-RPC error.
+pub type ToolOutput = Result<CallToolResult, Error>;
+
+/// A tool's implementation with its types erased.
+///
+/// [`ToolRoute::new`] implements it for closures and `#[tool]` for
+/// functions; implement it yourself only for tools whose arguments are not a
+/// Rust type (a proxy, say).
+pub trait ToolHandler: Send + Sync + 'static {
+    /// Validates `arguments` (`None` when the request had none) and starts
+    /// the call.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParams`] naming the offending field when the arguments
+    /// do not fit; the dispatcher reports it as the protocol version requires
+    /// (an `isError` result from 2025-11-25 on, -32602 before).
+    fn call(&self, ctx: Context, arguments: Option<&RawValue>) -> Result<BoxFuture<ToolOutput>, Error>;
+}
+
+/// Deserialises tool arguments, naming the field that does not fit.
+///
+/// # Errors
+/// [`Error::InvalidParams`] with the field path and the expected type.
+pub fn parse_arguments<A: DeserializeOwned>(tool: &str, arguments: Option<&RawValue>) -> Result<A, Error> {
+    let json = arguments.map_or("{}", RawValue::get);
+    let mut de = serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut msg = inner.to_string();
+        // serde_json appends the position; the field path says more.
+        if let Some(i) = msg.find(" at line ") {
+            msg.truncate(i);
+        }
+        let message = if path == "." {
+            format!("invalid arguments for tool `{tool}`: {msg}")
+        } else {
+            format!("invalid arguments for tool `{tool}`: `{path}`: {msg}")
+        };
+        Error::InvalidParams { message, data: None }
+    })
+}
+
+/// Arguments of a tool that takes none: its schema is an empty object.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+pub struct NoArgs {}
+
+struct FnHandler<F, A> {
+    name: Arc<str>,
+    f: F,
+    _args: std::marker::PhantomData<fn(A)>,
+}
+
+impl<F, A, Fut, R> ToolHandler for FnHandler<F, A>
+where
+    F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+    A: DeserializeOwned + Send + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoToolResult,
+{
+    fn call(&self, ctx: Context, arguments: Option<&RawValue>) -> Result<BoxFuture<ToolOutput>, Error> {
+        let args: A = parse_arguments(&self.name, arguments)?;
+        let fut = (self.f)(ctx, args);
+        Ok(Box::pin(async move { fut.await.into_tool_result() }))
+    }
+}
+
+/// A tool: its wire description (name, schemas, annotations) and its
+/// handler. Register it with [`ServerBuilder::tool`](super::ServerBuilder::tool).
+///
+/// ```
+/// use mcp_core::server::{Context, ToolRoute};
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct AddArgs {
+///     /// The first addend
+///     a: f64,
+///     /// The second addend
+///     b: f64,
+/// }
+///
+/// let add = ToolRoute::new("add", |_ctx: Context, args: AddArgs| async move { args.a + args.b })
+///     .with_description("Add two numbers");
+/// assert_eq!(add.tool().name, "add");
+/// ```
+#[derive(Clone)]
+pub struct ToolRoute {
+    pub(crate) tool: Tool,
+    pub(crate) handler: Arc<dyn ToolHandler>,
+}
+
+impl fmt::Debug for ToolRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ToolRoute").field("tool", &self.tool).finish_non_exhaustive()
+    }
+}
+
+impl ToolRoute {
+    /// A tool named `name` that runs `f`. The input schema comes from `A`
+    /// (with doc comments as descriptions), the output schema from `R` when
+    /// it is [`Json<T>`].
+    pub fn new<F, A, Fut, R>(name: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: IntoToolResult,
+    {
+        let name = name.into();
+        let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
+        tool.output_schema = R::output_schema();
+        let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
+        Self { tool, handler: Arc::new(handler) }
+    }
+
+    /// A tool from a wire description and a hand-written handler.
+    pub fn from_handler(tool: Tool, handler: impl ToolHandler) -> Self {
+        Self { tool, handler: Arc::new(handler) }
+    }
+
+    /// The wire description.
+    pub fn tool(&self) -> &Tool {
+        &self.tool
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.tool.description = Some(description.into());
+        self
+    }
+
+    /// Sets the human-readable title.
+    #[must_use]
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.tool.title = Some(title.into());
+        self
+    }
+
+    /// Sets the behaviour hints.
+    #[must_use]
+    pub fn with_annotations(mut self, annotations: ToolAnnotations) -> Self {
+        self.tool.annotations = Some(annotations);
+        self
+    }
+
+    /// Replaces the input schema (it must be an object schema).
+    #[must_use]
+    pub fn with_input_schema(mut self, schema: Map<String, Value>) -> Self {
+        self.tool.input_schema = schema;
+        self
+    }
+
+    /// Replaces the output schema.
+    #[must_use]
+    pub fn with_output_schema(mut self, schema: Map<String, Value>) -> Self {
+        self.tool.output_schema = Some(schema);
+        self
+    }
+}
+
+/// Conversion of a tool's return value into a `CallToolResult`.
+///
+/// Strings and numbers become one text block; [`Json<T>`] becomes
+/// `structuredContent` plus its JSON text (and gives the tool an
+/// `outputSchema`); content blocks and `CallToolResult` pass through;
+/// `Result<T, E>` turns `Err` into an `isError` result whose text is the
+/// error's message, except that a protocol [`Error`] (a missing client
+/// capability, say) stays a JSON-RPC error, and a [`ToolError`] adds its code
+/// and details.
+pub trait IntoToolResult {
+    /// Converts the value.
+    ///
+    /// # Errors
+    /// A protocol error to send as a JSON-RPC error.
+    fn into_tool_result(self) -> ToolOutput;
+
+    /// The `outputSchema` this type implies, if any.
+    fn output_schema() -> Option<Map<String, Value>> {
+        None
+    }
+}
+
+impl IntoToolResult for CallToolResult {
+    fn into_tool_result(self) -> ToolOutput {
+        Ok(self)
+    }
+}
+
+impl IntoToolResult for ContentBlock {
+    fn into_tool_result(self) -> ToolOutput {
+        Ok(CallToolResult::new(vec![self]))
+    }
+}
+
+impl IntoToolResult for Vec<ContentBlock> {
+    fn into_tool_result(self) -> ToolOutput {
+        Ok(CallToolResult::new(self))
+    }
+}
+
+impl IntoToolResult for String {
+    fn into_tool_result(self) -> ToolOutput {
+        Ok(CallToolResult::text(self))
+    }
+}
+
+impl IntoToolResult for &'static str {
+    fn into_tool_result(self) -> ToolOutput {
+        Ok(CallToolResult::text(self))
+    }
+}
+
+impl IntoToolResult for () {
+    fn into_tool_result(self) -> ToolOutput {
+        Ok(CallToolResult::new(Vec::new()))
+    }
+}
+
+macro_rules! display_results {
+    ($($t:ty),*) => {$(
+        impl IntoToolResult for $t {
+            fn into_tool_result(self) -> ToolOutput {
+                Ok(CallToolResult::text(self.to_string()))
+            }
+        }
+    )*};
+}
+display_results!(bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, char);
+
+/// Structured tool output: serialised as `structuredContent` and as a JSON
+/// text block, and the tool's `outputSchema` is derived from `T` (which must
+/// serialise to an object).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize + JsonSchema> IntoToolResult for Json<T> {
+    fn into_tool_result(self) -> ToolOutput {
+        let value = serde_json::to_value(&self.0).map_err(|e| Error::internal(format!("tool output: {e}")))?;
+        let text = value.to_string();
+        Ok(CallToolResult::text(text).with_structured_content(value))
+    }
+
+    fn output_schema() -> Option<Map<String, Value>> {
+        Some(schema_for::<T>())
+    }
+}
+
+/// The `_meta` key under which a [`ToolError`]'s code and details travel.
+pub const TOOL_ERROR_META_KEY: &str = "dev.mcp-sdk/error";
+
+/// A tool failure with a machine-readable code and details, reported as an
+/// `isError` result: the message as text, and `{code, details}` in the
+/// result's `_meta` under [`TOOL_ERROR_META_KEY`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolError {
+    /// A short machine-readable code, e.g. `"not_found"`.
+    pub code: String,
+    /// What went wrong, for the model and the user.
+    pub message: String,
+    /// Anything else a client may use.
+    pub details: Option<Value>,
+}
+
+impl ToolError {
+    /// A tool error with a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into(), details: None }
+    }
+
+    /// Sets the details.
+    #[must_use]
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
+impl<T: IntoToolResult, E: fmt::Display + 'static> IntoToolResult for Result<T, E> {
+    fn into_tool_result(self) -> ToolOutput {
+        match self {
+            Ok(v) => v.into_tool_result(),
+            Err(e) => {
+                let any: &dyn Any = &e;
+                if let Some(err) = any.downcast_ref::<Error>()
+                    && err.is_protocol_error()
+                {
+                    return Err(err.clone());
+                }
+                if let Some(te) = any.downcast_ref::<ToolError>() {
+                    // Not `structuredContent`: that must match the tool's
+                    // `outputSchema`, which describes success.
+                    let mut error = serde_json::json!({ "code": te.code });
+                    if let Some(d) = &te.details {
+                        error["details"] = d.clone();
+                    }
+                    let mut result = CallToolResult::error_text(te.message.clone());
+                    result.meta.get_or_insert_with(Default::default).insert(TOOL_ERROR_META_KEY.into(), error);
+                    return Ok(result);
+                }
+                Ok(CallToolResult::error_text(e.to_string()))
+            }
+        }
+    }
+
+    fn output_schema() -> Option<Map<String, Value>> {
+        T::output_schema()
+    }
+}
