@@ -32,4 +32,4 @@ cargo test --workspace --doc --quiet
 
 step "interop: the official Python SDK client against the example server"
 cargo build -p calculator --quiet
-CALCULATOR_BIN="$ROOT/target/debug/calculator" "$VENV/bin/python" -m pytest -q tests/interop
+CALCULATOR_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/calculator" "$VENV/bin/python" -m pytest -q tests/interop

@@ -169,9 +169,13 @@ impl Context {
         &self.inner.client_capabilities
     }
 
-    /// The client's name and version, when it said.
-    pub fn client_info(&self) -> Option<&Implementation> {
-        self.inner.client_info.as_ref()
+    /// The client's name and version, when it said (in `initialize`, or in
+    /// this request's `_meta`).
+    pub fn client_info(&self) -> Option<Implementation> {
+        self.inner
+            .client_info
+            .clone()
+            .or_else(|| self.inner.session.as_ref().and_then(|s| s.update(|st| st.client_info.clone())))
     }
 
     /// The legacy session, if this request belongs to one.
@@ -236,7 +240,7 @@ impl Context {
                 None => return false,
             }
         } else {
-            match self.inner.session.as_ref().and_then(|s| s.state().log_level) {
+            match self.inner.session.as_ref().and_then(|s| s.update(|st| st.log_level)) {
                 Some(l) => l,
                 None => return true,
             }
@@ -362,18 +366,23 @@ impl Context {
         }
         let session = self.inner.session.as_ref().ok_or_else(|| Error::internal("no session to send a request on"))?;
         let (id, rx) = session.register_outgoing();
+        // However this future ends (answered, cancelled, dropped by a
+        // timeout), the session forgets the request.
+        struct Forget<'a>(&'a Session, &'a RequestId);
+        impl Drop for Forget<'_> {
+            fn drop(&mut self) {
+                self.0.forget_outgoing(self.1);
+            }
+        }
+        let _forget = Forget(session, &id);
         let params = serde_json::value::to_raw_value(params).map_err(|e| Error::internal(e.to_string()))?;
         let msg = Message::Request(Request { id: id.clone(), method: kind.method().to_owned(), params: Some(params) });
         if self.inner.sink.send(&msg).await.is_err() {
-            session.forget_outgoing(&id);
             return Err(Error::Cancelled);
         }
         let answer = tokio::select! {
             answer = rx => answer,
-            () = self.inner.cancel.cancelled() => {
-                session.forget_outgoing(&id);
-                return Err(Error::Cancelled);
-            }
+            () = self.inner.cancel.cancelled() => return Err(Error::Cancelled),
         };
         match answer {
             Ok(Ok(raw)) => serde_json::from_str(raw.get())

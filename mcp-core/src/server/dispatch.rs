@@ -305,13 +305,7 @@ impl Server {
         // Transports that track requests themselves (stdio) registered this
         // one already; otherwise register it here so that
         // `notifications/cancelled` reaches it.
-        let registered_here = match &session {
-            Some(s) if !s.is_running(&id) => {
-                s.start_request(id.clone(), cancel.clone());
-                true
-            }
-            _ => false,
-        };
+        let registered_here = session.as_ref().is_some_and(|s| s.start_request(id.clone(), cancel.clone()));
         let guard_id = id.clone();
         let guard = RunningGuard { session: session.as_deref().filter(|_| registered_here), id: &guard_id };
         let cancelled = cancel.clone();
@@ -395,15 +389,15 @@ impl Server {
                     ));
                 }
             };
-            let Some(capabilities) = meta.client_capabilities else {
-                return Err((Error::invalid_params(format!("missing `_meta.{}`", keys::CLIENT_CAPABILITIES)), modern));
-            };
             let version = match ProtocolVersion::from_wire(&requested) {
                 Ok(v) if v.is_stateless() => v,
                 _ => {
                     let supported = ProtocolVersion::MODERN.iter().map(|v| v.as_str()).collect();
                     return Err((Error::UnsupportedProtocolVersion { requested, supported }, modern));
                 }
+            };
+            let Some(capabilities) = meta.client_capabilities else {
+                return Err((Error::invalid_params(format!("missing `_meta.{}`", keys::CLIENT_CAPABILITIES)), modern));
             };
             if !version.has_method(method) {
                 return Err((
@@ -425,8 +419,9 @@ impl Server {
             ));
         }
         let Some(session) = session else { unreachable!("stateless when there is no session") };
-        let (version, capabilities, client_info) =
-            session.update(|s| (s.version, Arc::clone(&s.client_capabilities), s.client_info.clone()));
+        // The client info stays in the session (the context reads it on
+        // demand): no per-request string copies.
+        let (version, capabilities) = session.update(|s| (s.version, Arc::clone(&s.client_capabilities)));
         let version = match version {
             Some(v) => {
                 if method == methods::INITIALIZE {
@@ -447,7 +442,7 @@ impl Server {
                 Some(version),
             ));
         }
-        Ok((Era { version, capabilities, client_info, log_level: None }, progress_token))
+        Ok((Era { version, capabilities, client_info: None, log_level: None }, progress_token))
     }
 
     fn server_info(&self) -> &Value {
@@ -569,7 +564,13 @@ impl Server {
         }
         match responses {
             None | Some(Value::Null) => {}
-            Some(Value::Object(map)) => st.answers.extend(map),
+            Some(Value::Object(map)) => {
+                // Answers sealed in the state are authoritative: a retry
+                // cannot rewrite an earlier round's answer.
+                for (k, v) in map {
+                    st.answers.entry(k).or_insert(v);
+                }
+            }
             Some(other) => {
                 return Err(Error::invalid_params(format!("`inputResponses` must be an object, got {other}")));
             }
@@ -616,12 +617,18 @@ impl Server {
             parts.input = self.open_input(b, p.request_state.as_deref(), p.input_responses)?;
         }
         let ctx = Context::new(parts);
-        let fut = match route.handler.call(ctx.clone(), p.arguments) {
-            Ok(fut) => fut,
-            Err(e) if version.tool_input_errors_are_results() => {
+        let started = std::panic::catch_unwind(AssertUnwindSafe(|| route.handler.call(ctx.clone(), p.arguments)));
+        let fut = match started {
+            Err(_) => {
+                tracing::error!(tool = %p.name, "tool handler panicked before starting");
+                let text = format!("tool `{}` failed with an internal error", p.name);
+                return self.finish_tool(version, CallToolResult::error_text(text));
+            }
+            Ok(Ok(fut)) => fut,
+            Ok(Err(e)) if version.tool_input_errors_are_results() => {
                 return self.finish_tool(version, CallToolResult::error_text(e.to_string()));
             }
-            Err(e) => return Err(e),
+            Ok(Err(e)) => return Err(e),
         };
         match drive(&ctx, fut).await {
             Driven::Done(Ok(result)) => {
@@ -672,7 +679,8 @@ impl Server {
             ResolvedResource::Static(r) => &r.read,
             ResolvedResource::Template(t) => &t.read,
         };
-        let fut = read(ctx.clone(), p.uri.clone(), vars);
+        let fut = std::panic::catch_unwind(AssertUnwindSafe(|| read(ctx.clone(), p.uri.clone(), vars)))
+            .map_err(|_| Error::internal(format!("reading `{}` failed with an internal error", p.uri)))?;
         match drive(&ctx, fut).await {
             Driven::Done(Ok(mut result)) => {
                 self.stamp(version, &mut result.result_type, &mut result.meta);
@@ -715,7 +723,8 @@ impl Server {
             parts.input = self.open_input(b, p.request_state.as_deref(), p.input_responses)?;
         }
         let ctx = Context::new(parts);
-        let fut = (route.get)(ctx.clone(), p.arguments)?;
+        let fut = std::panic::catch_unwind(AssertUnwindSafe(|| (route.get)(ctx.clone(), p.arguments)))
+            .map_err(|_| Error::internal(format!("prompt `{}` failed with an internal error", p.name)))??;
         match drive(&ctx, fut).await {
             Driven::Done(Ok(mut result)) => {
                 self.stamp(version, &mut result.result_type, &mut result.meta);

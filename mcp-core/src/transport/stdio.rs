@@ -32,7 +32,8 @@ use crate::server::{Server, ServerEvent, ServerRequest, Session, Sink, handle_fr
 pub struct StdioOptions {
     /// The longest line accepted, in bytes (default 4 MiB).
     pub max_line_bytes: usize,
-    /// Requests handled at once before reading pauses (default 256).
+    /// Requests handled at once (default 256). More wait for a turn while
+    /// reading goes on; reading pauses only with 16 times as many queued.
     pub max_in_flight: usize,
     /// How long requests in flight may finish after stdin closes
     /// (default 5 s).
@@ -166,9 +167,11 @@ where
     let mut buf = Vec::new();
     let mut tasks = JoinSet::new();
     let extensions = http::Extensions::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(options.max_in_flight.max(1)));
 
     let result = loop {
-        while tasks.len() >= options.max_in_flight.max(1) {
+        // A hard cap on queued requests, far above the concurrency limit.
+        while tasks.len() >= options.max_in_flight.max(1).saturating_mul(16) {
             let _ = tasks.join_next().await;
         }
         while tasks.try_join_next().is_some() {}
@@ -211,8 +214,16 @@ where
                     request.cancel = cancel;
                     let svc = service.clone();
                     let sink = sink.clone();
+                    let session = Arc::clone(&session);
+                    let permits = Arc::clone(&permits);
                     tasks.spawn(async move {
-                        let resp = match AssertUnwindSafe(svc.oneshot(request)).catch_unwind().await {
+                        // Waiting for a permit here, not in the read loop,
+                        // keeps responses and cancellations flowing while
+                        // requests queue.
+                        let _permit = permits.acquire_owned().await;
+                        let outcome = AssertUnwindSafe(svc.oneshot(request)).catch_unwind().await;
+                        session.finish_request(&id);
+                        let resp = match outcome {
                             Ok(Ok(resp)) => resp,
                             Ok(Err(never)) => match never {},
                             Err(_) => Some(Response::error(
