@@ -124,17 +124,21 @@ enum Driven<T> {
     Panicked(String),
 }
 
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}
+
 async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
     let fut = AssertUnwindSafe(fut).catch_unwind();
     tokio::select! {
         biased;
         out = fut => match out {
             Ok(v) => Driven::Done(v),
-            Err(panic) => Driven::Panicked(
-                panic.downcast_ref::<&str>().map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "non-string panic payload".to_owned()),
-            ),
+            Err(panic) => Driven::Panicked(panic_message(&*panic)),
         },
         () = ctx.input_needed() => Driven::InputRequired,
         () = ctx.cancelled() => Driven::Cancelled,
@@ -619,11 +623,7 @@ impl Server {
         let ctx = Context::new(parts);
         let started = std::panic::catch_unwind(AssertUnwindSafe(|| route.handler.call(ctx.clone(), p.arguments)));
         let fut = match started {
-            Err(_) => {
-                tracing::error!(tool = %p.name, "tool handler panicked before starting");
-                let text = format!("tool `{}` failed with an internal error", p.name);
-                return self.finish_tool(version, CallToolResult::error_text(text));
-            }
+            Err(panic) => return self.tool_panicked(version, &p.name, &panic_message(&*panic)),
             Ok(Ok(fut)) => fut,
             Ok(Err(e)) if version.tool_input_errors_are_results() => {
                 return self.finish_tool(version, CallToolResult::error_text(e.to_string()));
@@ -645,16 +645,20 @@ impl Server {
                 None => Err(Error::internal("input requested outside the stateless protocol")),
             },
             Driven::Cancelled => Ok(Reply::Cancelled),
-            Driven::Panicked(msg) => {
-                tracing::error!(tool = %p.name, panic = %msg, "tool panicked");
-                let text = if self.shared.expose_internal_errors {
-                    format!("tool `{}` panicked: {msg}", p.name)
-                } else {
-                    format!("tool `{}` failed with an internal error", p.name)
-                };
-                self.finish_tool(version, CallToolResult::error_text(text))
-            }
+            Driven::Panicked(msg) => self.tool_panicked(version, &p.name, &msg),
         }
+    }
+
+    /// The `isError` result for a panicking tool: no internal details unless
+    /// the server exposes them.
+    fn tool_panicked(&self, version: ProtocolVersion, name: &str, msg: &str) -> Result<Reply, Error> {
+        tracing::error!(tool = %name, panic = %msg, "tool panicked");
+        let text = if self.shared.expose_internal_errors {
+            format!("tool `{name}` panicked: {msg}")
+        } else {
+            format!("tool `{name}` failed with an internal error")
+        };
+        self.finish_tool(version, CallToolResult::error_text(text))
     }
 
     fn finish_tool(&self, version: ProtocolVersion, mut result: CallToolResult) -> Result<Reply, Error> {
