@@ -178,6 +178,12 @@ impl Context {
             .or_else(|| self.inner.session.as_ref().and_then(|s| s.update(|st| st.client_info.clone())))
     }
 
+    /// The progress token the client sent (`_meta.progressToken`), if any:
+    /// [`progress`](Self::progress) reports against it.
+    pub fn progress_token(&self) -> Option<&ProgressToken> {
+        self.inner.progress_token.as_ref()
+    }
+
     /// The legacy session, if this request belongs to one.
     pub fn session(&self) -> Option<&Arc<Session>> {
         self.inner.session.as_ref()
@@ -193,6 +199,14 @@ impl Context {
     /// [`ServerBuilder::state`](super::ServerBuilder::state).
     pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.inner.shared.state.get::<T>()
+    }
+
+    /// Announces a change on the server (a tool list that changed, a
+    /// resource that was updated) to the sessions and subscription streams
+    /// that follow it, as [`Server::emit`](super::Server::emit) does.
+    pub fn emit(&self, event: super::ServerEvent) {
+        // No receivers is fine: nobody is listening.
+        let _ = self.inner.shared.events.send(event);
     }
 
     /// Whether the client cancelled the request (or its stream closed).
@@ -274,6 +288,11 @@ impl Context {
 
     async fn notify(&self, method: &str, params: &Value) -> Result<(), Error> {
         let params = serde_json::value::to_raw_value(params).map_err(|e| Error::internal(e.to_string()))?;
+        if self.inner.sink.is_none() {
+            // The transport answers with a single JSON body (the client
+            // accepts nothing else): notifications have nowhere to go.
+            return Ok(());
+        }
         let msg = Message::Notification(Notification { method: method.to_owned(), params: Some(params) });
         self.inner.sink.send(&msg).await.map_err(|_| Error::Cancelled)
     }

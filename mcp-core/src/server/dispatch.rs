@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{ContextParts, InputState};
+use super::headers::McpHeaders;
 use super::input::Binding;
 use super::registry::ResolvedResource;
 use super::session::{Session, Sink};
@@ -300,10 +301,11 @@ impl Server {
         cancel: CancellationToken,
     ) -> Option<Response> {
         let Request { id, method, params } = req;
-        let (era, progress_token) = match self.era(&method, params.as_deref(), session.as_deref()) {
-            Ok(e) => e,
-            Err((e, v)) => return Some(Response::error(Some(id), e.to_error_object(v))),
-        };
+        let (era, progress_token) =
+            match self.era(&method, params.as_deref(), session.as_deref(), extensions.get::<McpHeaders>()) {
+                Ok(e) => e,
+                Err((e, v)) => return Some(Response::error(Some(id), e.to_error_object(v))),
+            };
         let version = era.version;
 
         // Transports that track requests themselves (stdio) registered this
@@ -366,6 +368,7 @@ impl Server {
         method: &str,
         params: Option<&RawValue>,
         session: Option<&Session>,
+        headers: Option<&McpHeaders>,
     ) -> Result<(Era, Option<ProgressToken>), (Error, Option<ProtocolVersion>)> {
         let (meta, _) = peek_meta(method, params).map_err(|e| (e, None))?;
         let progress_token = meta.progress_token.clone();
@@ -384,24 +387,32 @@ impl Server {
                     ));
                 }
                 None => {
+                    let hint = if headers.is_some_and(|h| h.protocol_version.is_none()) {
+                        " (a legacy client must send the `Mcp-Session-Id` header that `initialize` returned)"
+                    } else {
+                        ""
+                    };
                     return Err((
                         Error::invalid_params(format!(
-                            "missing `_meta.{}`: a request without a session must carry its protocol version",
+                            "missing `_meta.{}`: a request without a session must carry its protocol version{hint}",
                             keys::PROTOCOL_VERSION
                         )),
                         modern,
                     ));
                 }
             };
+            let Some(capabilities) = meta.client_capabilities else {
+                return Err((Error::invalid_params(format!("missing `_meta.{}`", keys::CLIENT_CAPABILITIES)), modern));
+            };
+            if let Some(headers) = headers {
+                headers.check(&requested, method, params, &self.registry()).map_err(|e| (e, modern))?;
+            }
             let version = match ProtocolVersion::from_wire(&requested) {
                 Ok(v) if v.is_stateless() => v,
                 _ => {
                     let supported = ProtocolVersion::MODERN.iter().map(|v| v.as_str()).collect();
                     return Err((Error::UnsupportedProtocolVersion { requested, supported }, modern));
                 }
-            };
-            let Some(capabilities) = meta.client_capabilities else {
-                return Err((Error::invalid_params(format!("missing `_meta.{}`", keys::CLIENT_CAPABILITIES)), modern));
             };
             if !version.has_method(method) {
                 return Err((

@@ -17,10 +17,12 @@ use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::jsonrpc::{ErrorObject, Message, RequestId};
+use super::ServerEvent;
+use crate::jsonrpc::{ErrorObject, Message, Notification, RequestId};
 use crate::protocol::ProtocolVersion;
 use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
 use crate::protocol::logging::LoggingLevel;
+use crate::protocol::methods;
 
 /// Where the dispatcher sends messages that are not the response itself:
 /// notifications related to a request (progress, log messages) and requests
@@ -59,6 +61,12 @@ impl Sink {
         Self { tx: None }
     }
 
+    /// Whether this sink was made by [`Sink::none`]: the transport cannot
+    /// carry anything but the response.
+    pub fn is_none(&self) -> bool {
+        self.tx.is_none()
+    }
+
     /// Whether a receiver may still read what is sent.
     pub fn is_open(&self) -> bool {
         self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
@@ -70,6 +78,15 @@ impl Sink {
     /// [`SinkClosed`] when nobody reads this sink.
     pub async fn send(&self, message: &Message) -> Result<(), SinkClosed> {
         self.send_raw(message.to_json()).await
+    }
+
+    /// Sends one already-encoded JSON-RPC message if there is room now.
+    ///
+    /// # Errors
+    /// [`SinkClosed`] when nobody reads this sink or its queue is full.
+    pub fn try_send_raw(&self, json: String) -> Result<(), SinkClosed> {
+        let tx = self.tx.as_ref().ok_or(SinkClosed)?;
+        tx.try_send(json).map_err(|_| SinkClosed)
     }
 
     /// Sends one already-encoded JSON-RPC message.
@@ -84,21 +101,29 @@ impl Sink {
 
 type Pending = oneshot::Sender<Result<Box<RawValue>, ErrorObject>>;
 
-/// The mutable state of a legacy session.
-#[derive(Debug, Clone, Default)]
+/// The mutable state of a legacy session. It serialises, so that a shared
+/// session store (DynamoDB on Lambda) can keep it between instances.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SessionState {
     /// The version `initialize` negotiated; `None` before it.
+    #[serde(default)]
     pub version: Option<ProtocolVersion>,
     /// `notifications/initialized` arrived.
+    #[serde(default)]
     pub initialized: bool,
     /// The capabilities the client declared in `initialize`.
+    #[serde(default)]
     pub client_capabilities: Arc<ClientCapabilities>,
     /// The client's name and version.
+    #[serde(default)]
     pub client_info: Option<Implementation>,
     /// The level set by `logging/setLevel`; `None` sends every message.
+    #[serde(default)]
     pub log_level: Option<LoggingLevel>,
     /// The resource URIs the client subscribed to.
+    #[serde(default)]
     pub subscriptions: HashSet<String>,
 }
 
@@ -137,6 +162,14 @@ impl Session {
             next_id: AtomicI64::new(1),
             outbound,
         })
+    }
+
+    /// A session restored from a saved [`SessionState`] (a shared session
+    /// store), with a fresh `outbound` sink.
+    pub fn restore(id: Option<Arc<str>>, outbound: Sink, state: SessionState) -> Arc<Self> {
+        let session = Self::new(id, outbound);
+        *lock(&session.state) = state;
+        session
     }
 
     /// The session id (HTTP's `Mcp-Session-Id`), if the transport has one.
@@ -217,6 +250,32 @@ impl Session {
             }
             None => false,
         }
+    }
+
+    /// The notification this session should get for a server event, if
+    /// any: list changes once initialised, resource updates for the URIs it
+    /// subscribed to.
+    pub fn notification_for(&self, event: &ServerEvent) -> Option<Message> {
+        let state = lock(&self.state);
+        if state.version.is_none_or(ProtocolVersion::is_stateless) {
+            return None;
+        }
+        let (method, params) = match event {
+            ServerEvent::ToolsListChanged => (methods::NOTIFICATION_TOOLS_LIST_CHANGED, None),
+            ServerEvent::PromptsListChanged => (methods::NOTIFICATION_PROMPTS_LIST_CHANGED, None),
+            ServerEvent::ResourcesListChanged => (methods::NOTIFICATION_RESOURCES_LIST_CHANGED, None),
+            ServerEvent::ResourceUpdated(uri) if state.subscriptions.contains(uri) => (
+                methods::NOTIFICATION_RESOURCES_UPDATED,
+                serde_json::value::to_raw_value(&serde_json::json!({ "uri": uri })).ok(),
+            ),
+            ServerEvent::ResourceUpdated(_) => return None,
+        };
+        Some(Message::Notification(Notification { method: method.to_owned(), params }))
+    }
+
+    /// Whether any client request is running.
+    pub fn has_running_requests(&self) -> bool {
+        !lock(&self.running).is_empty()
     }
 
     /// Cancels every running request and fails every pending outgoing one

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt as _;
-use serde_json::json;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -22,9 +21,9 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 use tower_service::Service;
 
-use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Notification, Response};
+use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Response};
 use crate::protocol::methods;
-use crate::server::{Server, ServerEvent, ServerRequest, Session, Sink, handle_frame};
+use crate::server::{Server, ServerRequest, Session, Sink, handle_frame};
 
 /// Settings of the stdio transport.
 #[derive(Debug, Clone)]
@@ -120,20 +119,7 @@ async fn forward_events(server: Server, session: Arc<Session>) {
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         };
-        let state = session.state();
-        if state.version.is_none_or(|v| v.is_stateless()) {
-            continue;
-        }
-        let (method, params) = match event {
-            ServerEvent::ToolsListChanged => (methods::NOTIFICATION_TOOLS_LIST_CHANGED, None),
-            ServerEvent::PromptsListChanged => (methods::NOTIFICATION_PROMPTS_LIST_CHANGED, None),
-            ServerEvent::ResourcesListChanged => (methods::NOTIFICATION_RESOURCES_LIST_CHANGED, None),
-            ServerEvent::ResourceUpdated(uri) if state.subscriptions.contains(&uri) => {
-                (methods::NOTIFICATION_RESOURCES_UPDATED, serde_json::value::to_raw_value(&json!({ "uri": uri })).ok())
-            }
-            _ => continue,
-        };
-        let msg = Message::Notification(Notification { method: method.to_owned(), params });
+        let Some(msg) = session.notification_for(&event) else { continue };
         if session.outbound().send(&msg).await.is_err() {
             return;
         }

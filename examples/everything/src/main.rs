@@ -1,0 +1,41 @@
+//! An MCP server over Streamable HTTP with every fixture the official
+//! conformance suite (`@modelcontextprotocol/conformance`) exercises, in
+//! both protocol eras, written with the SDK's public API only.
+//!
+//! Run it with `cargo run -p everything`; it listens on
+//! `http://127.0.0.1:$PORT/mcp` (`PORT` defaults to 3000).
+
+mod content;
+mod input_required;
+mod prompts;
+mod resources;
+mod tools;
+
+use mcp_core::protocol::completion::CompleteResult;
+use mcp_core::server::{Server, ServerBuilder};
+
+fn server() -> Result<Server, mcp_core::server::BuildError> {
+    let builder = ServerBuilder::new("mcp-sdk-everything", env!("CARGO_PKG_VERSION"))
+        .instructions("Conformance fixtures: tools, resources, prompts and multi-round-trip requests.");
+    let builder = tools::register(builder);
+    let builder = input_required::register(builder);
+    let builder = resources::register(builder);
+    let builder = prompts::register(builder);
+    builder.completion(|_ctx, _params| async move { Ok(CompleteResult::new(Vec::new())) }).build()
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let port: u16 = match std::env::var("PORT") {
+        Ok(p) => p.parse().map_err(|e| format!("PORT={p:?} is not a port number: {e}"))?,
+        Err(_) => 3000,
+    };
+    let server = server()?;
+    eprintln!("everything: serving MCP at http://127.0.0.1:{port}/mcp");
+    mcp_core::transport::http::serve(server, ("127.0.0.1", port)).await?;
+    Ok(())
+}

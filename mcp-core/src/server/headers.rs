@@ -1,0 +1,224 @@
+//! The MCP request headers of the stateless era (`MCP-Protocol-Version`,
+//! `Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`) and their check against the
+//! body.
+//!
+//! HTTP-like transports (Streamable HTTP, Lambda) put an [`McpHeaders`] into
+//! [`ServerRequest::extensions`](super::ServerRequest::extensions); the
+//! dispatcher then checks it at the point the specification orders: after
+//! the `_meta` fields are found present, before the version is judged
+//! supported. A mismatch is -32020 (HTTP 400). Transports without headers
+//! (stdio) insert nothing and nothing is checked.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::registry::Registry;
+use crate::error::Error;
+use crate::protocol::methods;
+use crate::protocol::tools::Tool;
+
+/// The MCP headers of one HTTP request, as received.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct McpHeaders {
+    /// `MCP-Protocol-Version`.
+    pub protocol_version: Option<String>,
+    /// `Mcp-Method`.
+    pub method: Option<String>,
+    /// `Mcp-Name`.
+    pub name: Option<String>,
+    /// `Mcp-Param-<Name>` headers: the lower-cased `<Name>` and the value.
+    pub params: Vec<(String, String)>,
+}
+
+/// The header names, lower-cased as HTTP/2 and `http` spell them.
+pub mod names {
+    /// `MCP-Protocol-Version`.
+    pub const PROTOCOL_VERSION: &str = "mcp-protocol-version";
+    /// `Mcp-Method`.
+    pub const METHOD: &str = "mcp-method";
+    /// `Mcp-Name`.
+    pub const NAME: &str = "mcp-name";
+    /// The prefix of `Mcp-Param-*`.
+    pub const PARAM_PREFIX: &str = "mcp-param-";
+    /// `Mcp-Session-Id`.
+    pub const SESSION_ID: &str = "mcp-session-id";
+    /// `Last-Event-ID`.
+    pub const LAST_EVENT_ID: &str = "last-event-id";
+}
+
+impl McpHeaders {
+    /// Reads the MCP headers from an HTTP header map. A value that is not
+    /// visible ASCII is kept lossily, so that it fails the comparison with
+    /// the body rather than vanishing.
+    pub fn from_headers(headers: &http::HeaderMap) -> Self {
+        let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).trim().to_owned();
+        let mut out = Self {
+            protocol_version: headers.get(names::PROTOCOL_VERSION).map(text),
+            method: headers.get(names::METHOD).map(text),
+            name: headers.get(names::NAME).map(text),
+            params: Vec::new(),
+        };
+        for (k, v) in headers {
+            if let Some(param) = k.as_str().strip_prefix(names::PARAM_PREFIX) {
+                out.params.push((param.to_owned(), text(v)));
+            }
+        }
+        out
+    }
+
+    /// Checks the headers against the body of a stateless request whose
+    /// `_meta` protocol version is `meta_version`.
+    ///
+    /// # Errors
+    /// [`Error::HeaderMismatch`] naming the header and both values.
+    pub(crate) fn check(
+        &self,
+        meta_version: &str,
+        method: &str,
+        params: Option<&RawValue>,
+        registry: &Registry,
+    ) -> Result<(), Error> {
+        match &self.protocol_version {
+            None => return Err(Error::HeaderMismatch("missing `MCP-Protocol-Version` header".into())),
+            Some(v) if v != meta_version => {
+                return Err(Error::HeaderMismatch(format!(
+                    "`MCP-Protocol-Version` header is {v:?} but `_meta` says {meta_version:?}"
+                )));
+            }
+            Some(_) => {}
+        }
+        match &self.method {
+            None => return Err(Error::HeaderMismatch(format!("missing `Mcp-Method` header (expected {method:?})"))),
+            Some(m) if m != method => {
+                return Err(Error::HeaderMismatch(format!(
+                    "`Mcp-Method` header is {m:?} but the body's method is {method:?}"
+                )));
+            }
+            Some(_) => {}
+        }
+        let named = matches!(method, methods::TOOLS_CALL | methods::PROMPTS_GET | methods::RESOURCES_READ);
+        if !named {
+            return Ok(());
+        }
+        let peek: NamePeek<'_> = params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
+        let (field, body_name) =
+            if method == methods::RESOURCES_READ { ("uri", peek.uri) } else { ("name", peek.name) };
+        let Some(body_name) = body_name else {
+            // The dispatcher reports the missing field itself.
+            return Ok(());
+        };
+        match &self.name {
+            None => {
+                return Err(Error::HeaderMismatch(format!(
+                    "missing `Mcp-Name` header (expected {body_name:?}, the `{field}` of the body)"
+                )));
+            }
+            Some(n) if *n != body_name => {
+                return Err(Error::HeaderMismatch(format!(
+                    "`Mcp-Name` header is {n:?} but the body's `{field}` is {body_name:?}"
+                )));
+            }
+            Some(_) => {}
+        }
+        if method == methods::TOOLS_CALL
+            && let Some(route) = registry.tool(&body_name)
+        {
+            self.check_params(&route.tool, peek.arguments)?;
+        }
+        Ok(())
+    }
+
+    /// Checks `Mcp-Param-*` against the arguments marked `x-mcp-header` in
+    /// the tool's input schema.
+    fn check_params(&self, tool: &Tool, arguments: Option<&RawValue>) -> Result<(), Error> {
+        let Some(props) = tool.input_schema.get("properties").and_then(Value::as_object) else { return Ok(()) };
+        let mut args: Option<serde_json::Map<String, Value>> = None;
+        for (prop, schema) in props {
+            let Some(header) = schema.get("x-mcp-header").and_then(Value::as_str) else { continue };
+            let args = args
+                .get_or_insert_with(|| arguments.and_then(|a| serde_json::from_str(a.get()).ok()).unwrap_or_default());
+            let lower = header.to_ascii_lowercase();
+            let sent = self.params.iter().find(|(k, _)| *k == lower).map(|(_, v)| v.as_str());
+            let expected = args.get(prop).map(|v| match v {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                other => Cow::Owned(other.to_string()),
+            });
+            match (sent, expected) {
+                (None, None) => {}
+                (None, Some(_)) => {
+                    return Err(Error::HeaderMismatch(format!(
+                        "missing `Mcp-Param-{header}` header for argument `{prop}`"
+                    )));
+                }
+                (Some(_), None) => {
+                    return Err(Error::HeaderMismatch(format!(
+                        "`Mcp-Param-{header}` header sent but argument `{prop}` is absent"
+                    )));
+                }
+                (Some(raw), Some(expected)) => {
+                    let decoded = decode_param(raw).ok_or_else(|| {
+                        Error::HeaderMismatch(format!("`Mcp-Param-{header}` header is not valid base64: {raw:?}"))
+                    })?;
+                    if decoded != expected {
+                        return Err(Error::HeaderMismatch(format!(
+                            "`Mcp-Param-{header}` header is {decoded:?} but argument `{prop}` is {expected:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct NamePeek<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    uri: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+}
+
+/// Decodes an `Mcp-Param-*` value: `=?base64?<padded base64>?=` carries
+/// UTF-8 in base64 (strictly padded); anything else is the literal value.
+/// `None` when the base64 form is malformed.
+fn decode_param(raw: &str) -> Option<Cow<'_, str>> {
+    let Some(b64) = raw.strip_prefix("=?base64?").and_then(|r| r.strip_suffix("?=")) else {
+        return Some(Cow::Borrowed(raw));
+    };
+    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    String::from_utf8(bytes).ok().map(Cow::Owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn param_values_decode_like_the_spec_says() {
+        assert_eq!(decode_param("=?base64?SGVsbG8=?=").as_deref(), Some("Hello"));
+        assert_eq!(decode_param("=?base64?SGVsbG8?="), None, "unpadded base64 is rejected");
+        assert_eq!(decode_param("=?base64?SGVs!!!bG8=?="), None);
+        assert_eq!(decode_param("SGVsbG8=").as_deref(), Some("SGVsbG8="));
+        assert_eq!(decode_param("=?base64?SGVsbG8=").as_deref(), Some("=?base64?SGVsbG8="), "unterminated is literal");
+    }
+
+    #[test]
+    fn headers_are_read_case_insensitively_and_trimmed() {
+        let mut h = http::HeaderMap::new();
+        h.insert("MCP-Protocol-Version", http::HeaderValue::from_static("2026-07-28"));
+        h.insert("Mcp-Name", http::HeaderValue::from_static("  add "));
+        h.insert("Mcp-Param-Region", http::HeaderValue::from_static("eu"));
+        let m = McpHeaders::from_headers(&h);
+        assert_eq!(m.protocol_version.as_deref(), Some("2026-07-28"));
+        assert_eq!(m.name.as_deref(), Some("add"));
+        assert_eq!(m.params, vec![("region".to_owned(), "eu".to_owned())]);
+    }
+}

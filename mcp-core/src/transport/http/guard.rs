@@ -1,0 +1,191 @@
+//! Request checks that come before any MCP processing: DNS-rebinding
+//! protection (`Host` and `Origin` allow-lists) and content negotiation.
+
+use http::HeaderMap;
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
+
+/// Which hosts and origins may reach the server.
+///
+/// The default admits only loopback names (`localhost`, `127.0.0.1`,
+/// `[::1]`, any port), which is right for a server bound to 127.0.0.1: a web
+/// page elsewhere cannot use the user's browser to reach it (DNS
+/// rebinding). A server on a public interface names its own hosts with
+/// [`allow_host`](Self::allow_host) or turns the host check off with
+/// [`any_host`](Self::any_host) when a proxy in front of it checks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPolicy {
+    hosts: Option<Vec<String>>,
+    origins: Vec<String>,
+}
+
+const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
+
+impl Default for HostPolicy {
+    fn default() -> Self {
+        Self { hosts: Some(LOOPBACK.iter().map(|h| (*h).to_owned()).collect()), origins: Vec::new() }
+    }
+}
+
+impl HostPolicy {
+    /// Also admits requests whose `Host` (without its port) is `host`, and
+    /// browser origins on that host.
+    #[must_use]
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        let host = host.into().to_ascii_lowercase();
+        if let Some(hosts) = &mut self.hosts {
+            hosts.push(host);
+        }
+        self
+    }
+
+    /// Admits any `Host` header (a reverse proxy or API gateway in front of
+    /// the server checks it). `Origin` is still checked.
+    #[must_use]
+    pub fn any_host(mut self) -> Self {
+        self.hosts = None;
+        self
+    }
+
+    /// Also admits browser requests from `origin` (for example
+    /// `https://app.example.com`), compared exactly, case-insensitively.
+    #[must_use]
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origins.push(origin.into().trim_end_matches('/').to_ascii_lowercase());
+        self
+    }
+
+    fn host_allowed(&self, host: &str) -> bool {
+        match &self.hosts {
+            None => true,
+            Some(hosts) => hosts.iter().any(|h| h.eq_ignore_ascii_case(host)),
+        }
+    }
+
+    /// `Err(reason)` when the request must be refused with 403.
+    pub(super) fn check(&self, headers: &HeaderMap) -> Result<(), String> {
+        if self.hosts.is_some() {
+            let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
+                return Err("missing or unreadable Host header".into());
+            };
+            if !self.host_allowed(strip_port(host)) {
+                return Err(format!("Host {host:?} is not allowed (allow it with HostPolicy::allow_host)"));
+            }
+        }
+        let Some(origin) = headers.get(ORIGIN) else { return Ok(()) };
+        let origin = origin.to_str().unwrap_or("").trim().to_ascii_lowercase();
+        if self.origins.contains(&origin) {
+            return Ok(());
+        }
+        let host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+        let host = strip_port(host);
+        let loopback = LOOPBACK.contains(&host);
+        let own = self.hosts.as_ref().is_some_and(|hosts| hosts.iter().any(|h| h == host));
+        if !host.is_empty() && (loopback || own) {
+            return Ok(());
+        }
+        Err(format!("Origin {origin:?} is not allowed (allow it with HostPolicy::allow_origin)"))
+    }
+}
+
+/// `host[:port]` → `host`, keeping IPv6 brackets.
+fn strip_port(host: &str) -> &str {
+    let host = host.trim();
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |i| &host[..=i]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host })
+}
+
+/// What the client's `Accept` header admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Accepts {
+    pub(super) json: bool,
+    pub(super) sse: bool,
+}
+
+impl Accepts {
+    pub(super) fn from_headers(headers: &HeaderMap) -> Self {
+        let mut out = Self { json: false, sse: false };
+        let mut any = false;
+        for value in headers.get_all(ACCEPT) {
+            let Ok(value) = value.to_str() else { continue };
+            for item in value.split(',') {
+                any = true;
+                let media = item.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                match media.as_str() {
+                    "*/*" => {
+                        out.json = true;
+                        out.sse = true;
+                    }
+                    "application/json" | "application/*" => out.json = true,
+                    "text/event-stream" | "text/*" => out.sse = true,
+                    _ => {}
+                }
+            }
+        }
+        if any { out } else { Self { json: true, sse: true } }
+    }
+}
+
+/// Whether the body is declared as JSON (or not declared at all).
+pub(super) fn content_type_is_json(headers: &HeaderMap) -> bool {
+    match headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(ct) => {
+            let media = ct.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case("application/json")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, http::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn loopback_hosts_and_origins_pass_by_default() {
+        let p = HostPolicy::default();
+        assert!(p.check(&headers(&[("host", "localhost:3000")])).is_ok());
+        assert!(p.check(&headers(&[("host", "127.0.0.1")])).is_ok());
+        assert!(p.check(&headers(&[("host", "[::1]:8080")])).is_ok());
+        assert!(p.check(&headers(&[("host", "127.0.0.1:1"), ("origin", "http://localhost:5173")])).is_ok());
+    }
+
+    #[test]
+    fn foreign_hosts_and_origins_are_refused() {
+        let p = HostPolicy::default();
+        assert!(p.check(&headers(&[("host", "evil.example.com")])).is_err());
+        assert!(p.check(&headers(&[("host", "localhost"), ("origin", "https://evil.example.com")])).is_err());
+        assert!(p.check(&headers(&[("host", "localhost"), ("origin", "null")])).is_err());
+        assert!(p.check(&headers(&[])).is_err(), "no Host at all");
+    }
+
+    #[test]
+    fn configured_hosts_and_origins_pass() {
+        let p = HostPolicy::default().allow_host("mcp.example.com").allow_origin("https://app.example.com/");
+        assert!(p.check(&headers(&[("host", "MCP.example.com:443")])).is_ok());
+        assert!(p.check(&headers(&[("host", "mcp.example.com"), ("origin", "https://app.example.com")])).is_ok());
+        let any = HostPolicy::default().any_host();
+        assert!(any.check(&headers(&[("host", "anything")])).is_ok());
+        assert!(any.check(&headers(&[("host", "anything"), ("origin", "https://evil.example.com")])).is_err());
+    }
+
+    #[test]
+    fn accept_is_parsed_per_media_type() {
+        let a = Accepts::from_headers(&headers(&[("accept", "application/json, text/event-stream")]));
+        assert_eq!(a, Accepts { json: true, sse: true });
+        let a = Accepts::from_headers(&headers(&[("accept", "application/json;q=0.9")]));
+        assert_eq!(a, Accepts { json: true, sse: false });
+        let a = Accepts::from_headers(&headers(&[("accept", "text/html")]));
+        assert_eq!(a, Accepts { json: false, sse: false });
+        assert_eq!(Accepts::from_headers(&headers(&[])), Accepts { json: true, sse: true });
+    }
+}

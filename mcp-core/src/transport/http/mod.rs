@@ -1,0 +1,330 @@
+//! Streamable HTTP, for both protocol eras at one URL.
+//!
+//! [`StreamableHttp`] is a [`tower::Service`](tower_service::Service) over
+//! `http::Request`s: mount it in an axum app (`Router::route_service("/mcp",
+//! svc)`) or let [`serve`] run it on hyper. Each request picks its era:
+//!
+//! - **Stateless (2026-07-28)**: a non-legacy `MCP-Protocol-Version` header,
+//!   or a request with no session that is not `initialize`. POST only (GET
+//!   and DELETE get 405); notifications get 202; a request gets
+//!   `application/json`, or an SSE stream when it sends progress or log
+//!   notifications before its response. The `MCP-Protocol-Version`,
+//!   `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers must match the body
+//!   (-32020, HTTP 400). Closing the stream cancels the handler.
+//! - **Legacy (2024-11-05 to 2025-11-25)**: `initialize` opens a session
+//!   and returns its `Mcp-Session-Id` (cryptographically random); later
+//!   requests carry it (400 without, 404 once unknown or expired). POST
+//!   carries messages, GET opens the session's standalone SSE stream,
+//!   DELETE ends the session. SSE events have ids; a client whose stream
+//!   dropped resumes with `Last-Event-ID` and gets what it missed (an
+//!   [`EventStore`]), while its request keeps running. Server-to-client
+//!   requests (sampling, elicitation, roots) ride the request's stream.
+//!
+//! Every request passes the [`HostPolicy`] first (403 otherwise: DNS
+//! rebinding protection), bodies are limited (413), sessions are bounded in
+//! number and expire when idle, and every per-session queue is bounded.
+//!
+//! ```no_run
+//! use mcp_core::server::{Context, ServerBuilder, ToolRoute};
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct Args {
+//!     /// Who to greet
+//!     name: String,
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let server = ServerBuilder::new("hello", "1.0.0")
+//!         .tool(ToolRoute::new("greet", |_ctx: Context, a: Args| async move { format!("Hello, {}!", a.name) })
+//!             .with_description("Greets someone"))
+//!         .build()
+//!         .expect("valid definitions");
+//!     mcp_core::transport::http::serve(server, "127.0.0.1:3000").await
+//! }
+//! ```
+
+mod body;
+mod events;
+mod guard;
+mod post;
+mod serve;
+mod sessions;
+mod stream;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, header};
+use tower_service::Service;
+
+pub use body::HttpBody;
+pub use events::{EventId, EventStore, InMemoryEventStore};
+pub use guard::HostPolicy;
+pub use serve::{PeerAddr, serve, serve_listener, shutdown_signal};
+pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError, StoreFuture};
+
+use crate::jsonrpc::{ErrorCode, ErrorObject, Response};
+use crate::server::{BoxFuture, Server, ServerRequest};
+use sessions::Sessions;
+
+/// JSON-RPC code for a request naming a session that does not exist
+/// (HTTP 404), as the TypeScript and Python SDKs use it.
+pub const SESSION_NOT_FOUND: ErrorCode = ErrorCode(-32001);
+
+/// Settings of the HTTP transport. The defaults suit a local server; a
+/// public one widens [`hosts`](Self::hosts).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HttpOptions {
+    /// Which `Host`s and `Origin`s are admitted (default: loopback only).
+    pub hosts: HostPolicy,
+    /// The largest request body accepted, in bytes (default 4 MiB; 413
+    /// above).
+    pub max_body_bytes: usize,
+    /// Legacy sessions open at once (default 10 000); `initialize` beyond
+    /// gets 503.
+    pub max_sessions: usize,
+    /// A session with no request for this long ends (default 30 min).
+    pub session_idle_timeout: Duration,
+    /// Messages queued per stream before the handler waits for the client
+    /// (default 64).
+    pub stream_queue: usize,
+    /// A comment line on idle SSE streams at this interval, so that proxies
+    /// keep them open (default 15 s; `None` sends none).
+    pub sse_keepalive: Option<Duration>,
+    /// The reconnection delay announced in priming events (default 1 s).
+    pub sse_retry: Duration,
+    /// Whether `initialize` may bring its own `Mcp-Session-Id` (as
+    /// AgentCore Runtime does) instead of getting a fresh one (default
+    /// false).
+    pub accept_client_session_ids: bool,
+    /// How long a connection may take to send a request's headers, and may
+    /// stay idle between requests (default 30 s). Used by [`serve`].
+    pub header_timeout: Duration,
+    /// The path [`serve`] answers on (default `/mcp`); other paths get 404.
+    pub path: String,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            hosts: HostPolicy::default(),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_sessions: 10_000,
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            stream_queue: 64,
+            sse_keepalive: Some(Duration::from_secs(15)),
+            sse_retry: Duration::from_secs(1),
+            accept_client_session_ids: false,
+            header_timeout: Duration::from_secs(30),
+            path: "/mcp".to_owned(),
+        }
+    }
+}
+
+/// The Streamable HTTP transport as a `tower::Service` (see the module
+/// docs). Cheap to clone; clones share sessions.
+pub struct StreamableHttp<S = Server> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S> Clone for StreamableHttp<S> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<S> fmt::Debug for StreamableHttp<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamableHttp")
+            .field("options", &self.inner.options)
+            .field("sessions", &self.inner.sessions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner<S> {
+    server: Server,
+    service: S,
+    options: HttpOptions,
+    sessions: Arc<Sessions>,
+    events: Arc<dyn EventStore>,
+    housekeeping: OnceLock<()>,
+}
+
+impl StreamableHttp<Server> {
+    /// Serves `server` with default options.
+    pub fn new(server: Server) -> Self {
+        let service = server.clone();
+        Self::with_service(server, service, HttpOptions::default())
+    }
+}
+
+impl<S> StreamableHttp<S> {
+    /// Serves `service` (the server wrapped in tower layers: auth, rate
+    /// limits, telemetry...) with `options`; `server` supplies list-change
+    /// events for sessions.
+    pub fn with_service(server: Server, service: S, options: HttpOptions) -> Self {
+        Self::with_stores(server, service, options, Arc::new(InMemorySessionStore::default()), None)
+    }
+
+    /// As [`with_service`](Self::with_service), with a shared session store
+    /// and, optionally, an event store (default: in memory, bounded).
+    pub fn with_stores(
+        server: Server,
+        service: S,
+        options: HttpOptions,
+        sessions: Arc<dyn SessionStore>,
+        events: Option<Arc<dyn EventStore>>,
+    ) -> Self {
+        let sessions = Arc::new(Sessions::new(
+            sessions,
+            options.max_sessions.max(1),
+            options.session_idle_timeout,
+            options.stream_queue.max(1),
+        ));
+        let events = events.unwrap_or_else(|| Arc::new(InMemoryEventStore::default()));
+        Self { inner: Arc::new(Inner { server, service, options, sessions, events, housekeeping: OnceLock::new() }) }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &HttpOptions {
+        &self.inner.options
+    }
+
+    /// Legacy sessions open in this process.
+    pub fn session_count(&self) -> usize {
+        self.inner.sessions.len()
+    }
+}
+
+/// The bound on request bodies this transport accepts.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<S, B> Service<http::Request<B>> for StreamableHttp<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = http::Response<HttpBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<http::Response<HttpBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move { Ok(inner.handle(req).await) })
+    }
+}
+
+impl<S> Inner<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    async fn handle<B>(self: Arc<Self>, req: http::Request<B>) -> http::Response<HttpBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        self.housekeeping.get_or_init(|| {
+            let task = sessions::housekeeping(
+                Arc::downgrade(&self.sessions),
+                Some(Arc::clone(&self.events)),
+                self.server.subscribe_events(),
+            );
+            tokio::spawn(task);
+        });
+        if let Err(why) = self.options.hosts.check(req.headers()) {
+            return error_response(
+                StatusCode::FORBIDDEN,
+                None,
+                ErrorCode::INVALID_REQUEST,
+                format!("forbidden: {why}"),
+            );
+        }
+        match *req.method() {
+            Method::POST => self.post(req).await,
+            Method::GET => self.get(req.into_parts().0.headers).await,
+            Method::DELETE => self.delete(req.into_parts().0.headers).await,
+            _ => method_not_allowed(),
+        }
+    }
+}
+
+/// 405 with `Allow: POST` (the stateless era, and methods no era has).
+fn method_not_allowed() -> http::Response<HttpBody> {
+    let mut resp = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        ErrorCode::INVALID_REQUEST,
+        "method not allowed: stateless MCP uses POST only; GET and DELETE need a legacy session (Mcp-Session-Id)"
+            .into(),
+    );
+    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+    resp
+}
+
+/// A JSON response.
+fn json_response(status: StatusCode, body: Vec<u8>) -> http::Response<HttpBody> {
+    let mut resp = http::Response::new(HttpBody::full(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// A JSON-RPC error as an HTTP response with `status`.
+fn error_response(
+    status: StatusCode,
+    id: Option<crate::jsonrpc::RequestId>,
+    code: ErrorCode,
+    message: String,
+) -> http::Response<HttpBody> {
+    let mut buf = Vec::with_capacity(message.len() + 64);
+    Response::error(id, ErrorObject::new(code, message)).write_to(&mut buf);
+    json_response(status, buf)
+}
+
+/// An empty response with `status` (202 for notifications, 200 for DELETE).
+fn empty_response(status: StatusCode) -> http::Response<HttpBody> {
+    let mut resp = http::Response::new(HttpBody::empty());
+    *resp.status_mut() = status;
+    resp
+}
+
+/// The HTTP status of a stateless-era JSON-RPC reply, by its error code.
+fn status_for(resp: &Response) -> StatusCode {
+    let Err(e) = &resp.payload else { return StatusCode::OK };
+    match e.code {
+        ErrorCode::PARSE_ERROR
+        | ErrorCode::INVALID_REQUEST
+        | ErrorCode::INVALID_PARAMS
+        | ErrorCode::HEADER_MISMATCH
+        | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
+        | ErrorCode::UNSUPPORTED_PROTOCOL_VERSION => StatusCode::BAD_REQUEST,
+        ErrorCode::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
+        ErrorCode::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::INTERNAL_ERROR => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::OK,
+    }
+}
+
+/// `Retry-After` (whole seconds, rounded up) for a rate-limited reply.
+fn retry_after(resp: &Response) -> Option<HeaderValue> {
+    let Err(e) = &resp.payload else { return None };
+    if e.code != ErrorCode::RATE_LIMITED {
+        return None;
+    }
+    let ms = e.data.as_ref()?.get("retryAfterMs")?.as_u64()?;
+    HeaderValue::from_str(&ms.div_ceil(1000).max(1).to_string()).ok()
+}

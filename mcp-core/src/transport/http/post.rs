@@ -1,0 +1,494 @@
+//! POST: one JSON-RPC message (or, in a 2025-03-26 session, a batch) in;
+//! `202`, a JSON response, or an SSE stream out.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Weak};
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt as _;
+use tower_service::Service;
+
+use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
+use super::guard::{Accepts, content_type_is_json};
+use super::sessions::{LiveSession, OpenError};
+use super::{
+    BoxError, Inner, SESSION_NOT_FOUND, empty_response, error_response, json_response, retry_after, status_for,
+};
+use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
+use crate::protocol::{ProtocolVersion, methods};
+use crate::server::headers::names;
+use crate::server::{BoxFuture, McpHeaders, ServerRequest, Sink, handle_frame};
+
+/// The era a POST is served in.
+enum Route {
+    Stateless,
+    Session(String),
+    NewSession,
+    MissingSession,
+}
+
+/// A fresh session id: 128 random bits, hex (visible ASCII).
+fn new_session_id() -> Option<Arc<str>> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).ok()?;
+    let mut id = String::with_capacity(32);
+    for b in bytes {
+        id.push_str(&format!("{b:02x}"));
+    }
+    Some(Arc::from(id))
+}
+
+/// A client-chosen session id is usable when it is 1-128 visible ASCII
+/// characters.
+fn valid_session_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+fn is_initialize(incoming: &Incoming) -> bool {
+    matches!(incoming, Incoming::Single(Message::Request(r)) if r.method == methods::INITIALIZE)
+}
+
+/// Methods after which a session's saved state must be written.
+fn changes_session(method: &str) -> bool {
+    matches!(method, methods::LOGGING_SET_LEVEL | methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE)
+}
+
+fn header_str<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}").trim())
+}
+
+impl<S> Inner<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    pub(super) async fn post<B>(self: Arc<Self>, req: http::Request<B>) -> http::Response<HttpBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let (parts, body) = req.into_parts();
+        if !content_type_is_json(&parts.headers) {
+            return error_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                None,
+                ErrorCode::INVALID_REQUEST,
+                "unsupported media type: send the JSON-RPC message as `Content-Type: application/json`".into(),
+            );
+        }
+        let accepts = Accepts::from_headers(&parts.headers);
+        if !accepts.json && !accepts.sse {
+            return error_response(
+                StatusCode::NOT_ACCEPTABLE,
+                None,
+                ErrorCode::INVALID_REQUEST,
+                "not acceptable: `Accept` must admit application/json or text/event-stream".into(),
+            );
+        }
+        let bytes = match self.read_body(&parts.headers, body).await {
+            Ok(b) => b,
+            Err(resp) => return resp,
+        };
+        let incoming = match Incoming::parse(&bytes) {
+            Ok(i) => i,
+            Err(e) => {
+                let mut buf = Vec::new();
+                e.into_response().write_to(&mut buf);
+                return json_response(StatusCode::BAD_REQUEST, buf);
+            }
+        };
+        let header_version = header_str(&parts.headers, names::PROTOCOL_VERSION);
+        let legacy_header = header_version.map(|v| ProtocolVersion::from_wire(v).is_ok_and(|v| !v.is_stateless()));
+        let route = match (legacy_header, header_str(&parts.headers, names::SESSION_ID)) {
+            (Some(false), _) => Route::Stateless,
+            (_, Some(id)) => Route::Session(id.to_owned()),
+            _ if is_initialize(&incoming) => Route::NewSession,
+            (Some(true), None) => Route::MissingSession,
+            (None, None) => Route::Stateless,
+        };
+        let mut extensions = parts.extensions;
+        match route {
+            Route::Stateless => {
+                extensions.insert(McpHeaders::from_headers(&parts.headers));
+                self.stateless(incoming, extensions, accepts).await
+            }
+            Route::MissingSession => error_response(
+                StatusCode::BAD_REQUEST,
+                request_id(&incoming),
+                ErrorCode::INVALID_REQUEST,
+                "bad request: missing `Mcp-Session-Id` header; send `initialize` first and echo the id it returns"
+                    .into(),
+            ),
+            Route::NewSession => self.initialize(incoming, extensions, None).await,
+            Route::Session(id) => {
+                let live = match self.sessions.get(&id).await {
+                    Ok(Some(live)) => live,
+                    Ok(None)
+                        if self.options.accept_client_session_ids
+                            && is_initialize(&incoming)
+                            && valid_session_id(&id) =>
+                    {
+                        return self.initialize(incoming, extensions, Some(Arc::from(id))).await;
+                    }
+                    Ok(None) => {
+                        return error_response(
+                            StatusCode::NOT_FOUND,
+                            request_id(&incoming),
+                            SESSION_NOT_FOUND,
+                            format!("session not found: `{id}` is unknown or expired; send `initialize` again"),
+                        );
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "session store failed");
+                        return error_response(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            request_id(&incoming),
+                            ErrorCode::INTERNAL_ERROR,
+                            "internal error: the session store is unavailable; retry later".into(),
+                        );
+                    }
+                };
+                if let (Some(sent), Some(negotiated)) = (header_version, live.session.version())
+                    && sent != negotiated.as_str()
+                {
+                    return error_response(
+                        StatusCode::BAD_REQUEST,
+                        request_id(&incoming),
+                        ErrorCode::INVALID_REQUEST,
+                        format!(
+                            "bad request: `MCP-Protocol-Version` header is {sent:?} but this session negotiated \
+                             {negotiated}"
+                        ),
+                    );
+                }
+                self.in_session(live, incoming, &bytes, extensions, accepts).await
+            }
+        }
+    }
+
+    /// Reads the body, refusing more than the limit with 413.
+    async fn read_body<B>(&self, headers: &http::HeaderMap, body: B) -> Result<Bytes, http::Response<HttpBody>>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let max = self.options.max_body_bytes;
+        let too_large = || {
+            error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                ErrorCode::INVALID_REQUEST,
+                format!("payload too large: the request body exceeds the {max}-byte limit"),
+            )
+        };
+        let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(too_large());
+        }
+        match Limited::new(body, max).collect().await {
+            Ok(c) => Ok(c.to_bytes()),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+            Err(e) => Err(error_response(
+                StatusCode::BAD_REQUEST,
+                None,
+                ErrorCode::PARSE_ERROR,
+                format!("parse error: could not read the request body: {e}"),
+            )),
+        }
+    }
+
+    async fn stateless(
+        self: Arc<Self>,
+        incoming: Incoming,
+        extensions: http::Extensions,
+        accepts: Accepts,
+    ) -> http::Response<HttpBody> {
+        let message = match incoming {
+            Incoming::Single(m) => m,
+            Incoming::Batch(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    ErrorCode::INVALID_REQUEST,
+                    "invalid request: JSON-RPC batches are not accepted in protocol version 2026-07-28".into(),
+                );
+            }
+        };
+        match message {
+            Message::Request(r) => self.respond(r, None, extensions, accepts).await,
+            other => {
+                let mut req = ServerRequest::new(other, None, Sink::none());
+                req.extensions = extensions;
+                let _ = self.service.clone().oneshot(req).await;
+                empty_response(StatusCode::ACCEPTED)
+            }
+        }
+    }
+
+    /// `initialize`: opens a session and answers with its id.
+    async fn initialize(
+        self: Arc<Self>,
+        incoming: Incoming,
+        extensions: http::Extensions,
+        id: Option<Arc<str>>,
+    ) -> http::Response<HttpBody> {
+        let Incoming::Single(message) = incoming else { return empty_response(StatusCode::BAD_REQUEST) };
+        let request_id = match &message {
+            Message::Request(r) => Some(r.id.clone()),
+            _ => None,
+        };
+        let Some(id) = id.or_else(new_session_id) else {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                request_id,
+                ErrorCode::INTERNAL_ERROR,
+                "internal error: no randomness for a session id".into(),
+            );
+        };
+        let live = match self.sessions.open(Arc::clone(&id)) {
+            Ok(live) => live,
+            Err(OpenError::Full) => {
+                let mut resp = error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    request_id,
+                    ErrorCode::INTERNAL_ERROR,
+                    format!("server busy: {} sessions are open (the limit); retry later", self.sessions.max),
+                );
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                return resp;
+            }
+        };
+        let mut req = ServerRequest::new(message, Some(Arc::clone(&live.session)), Sink::none());
+        req.extensions = extensions;
+        let resp = match self.service.clone().oneshot(req).await {
+            Ok(resp) => resp,
+            Err(never) => match never {},
+        };
+        let Some(resp) = resp else { return empty_response(StatusCode::ACCEPTED) };
+        if resp.payload.is_err() {
+            self.sessions.close(&id).await;
+            let mut buf = Vec::new();
+            resp.write_to(&mut buf);
+            return json_response(status_for(&resp), buf);
+        }
+        self.sessions.save(&live, true).await;
+        let mut buf = Vec::new();
+        resp.write_to(&mut buf);
+        let mut out = json_response(StatusCode::OK, buf);
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            out.headers_mut().insert(names::SESSION_ID, v);
+        }
+        out
+    }
+
+    /// A POST in an existing legacy session.
+    async fn in_session(
+        self: Arc<Self>,
+        live: Arc<LiveSession>,
+        incoming: Incoming,
+        bytes: &[u8],
+        extensions: http::Extensions,
+        accepts: Accepts,
+    ) -> http::Response<HttpBody> {
+        match incoming {
+            Incoming::Batch(_) => {
+                let out =
+                    handle_frame(self.service.clone(), bytes, Some(&live.session), &Sink::none(), &extensions).await;
+                self.sessions.save(&live, true).await;
+                match out {
+                    Some(body) => json_response(StatusCode::OK, body),
+                    None => empty_response(StatusCode::ACCEPTED),
+                }
+            }
+            Incoming::Single(Message::Request(r)) => self.respond(r, Some(live), extensions, accepts).await,
+            Incoming::Single(other) => {
+                let initialized = matches!(&other, Message::Notification(n) if n.method == methods::INITIALIZED);
+                let mut req = ServerRequest::new(other, Some(Arc::clone(&live.session)), Sink::none());
+                req.extensions = extensions;
+                let _ = self.service.clone().oneshot(req).await;
+                self.sessions.save(&live, initialized).await;
+                empty_response(StatusCode::ACCEPTED)
+            }
+        }
+    }
+
+    /// Runs a request and answers with JSON, or with an SSE stream as soon
+    /// as the handler sends anything before its response.
+    async fn respond(
+        self: Arc<Self>,
+        request: Request,
+        live: Option<Arc<LiveSession>>,
+        extensions: http::Extensions,
+        accepts: Accepts,
+    ) -> http::Response<HttpBody> {
+        let id = request.id.clone();
+        let persist = changes_session(&request.method);
+        let cancel = CancellationToken::new();
+        let (sink, mut rx) = if accepts.sse {
+            let (sink, rx) = Sink::channel(self.options.stream_queue);
+            (sink, Some(rx))
+        } else {
+            (Sink::none(), None)
+        };
+        let mut req =
+            ServerRequest::new(Message::Request(request), live.as_ref().map(|l| Arc::clone(&l.session)), sink);
+        req.extensions = extensions;
+        req.cancel = cancel.clone();
+        let service = self.service.clone();
+        let mut reply: BoxFuture<Option<Response>> = match &live {
+            // Stateless: the handler runs inside this response; dropping the
+            // response (the client went away) cancels it.
+            None => Box::pin(async move {
+                match service.oneshot(req).await {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                }
+            }),
+            // Legacy: the handler runs on its own, so that a dropped stream
+            // can be resumed; `notifications/cancelled` stops it.
+            Some(live) => {
+                if !live.session.start_request(id.clone(), cancel.clone()) {
+                    return error_response(
+                        StatusCode::CONFLICT,
+                        Some(id.clone()),
+                        ErrorCode::INVALID_REQUEST,
+                        format!("invalid request: id {id} is already in use by a running request"),
+                    );
+                }
+                let task = run_in_session(Arc::clone(&self), Arc::clone(live), id.clone(), req, persist);
+                let handle = tokio::spawn(task);
+                Box::pin(async move {
+                    handle.await.unwrap_or_else(|_| {
+                        Some(Response::error(
+                            Some(id),
+                            ErrorObject::new(ErrorCode::INTERNAL_ERROR, "internal error: the request handler failed"),
+                        ))
+                    })
+                })
+            }
+        };
+        let first = match (&mut rx, accepts.json) {
+            (Some(rx), true) => {
+                tokio::select! {
+                    biased;
+                    first = rx.recv() => match first {
+                        Some(first) => Some(first),
+                        // Every sender is gone: nothing but the response
+                        // can follow.
+                        None => return self.json_reply(reply.await, live.is_some()),
+                    },
+                    resp = &mut reply => return self.json_reply(resp, live.is_some()),
+                }
+            }
+            (Some(_), false) => None,
+            (None, _) => return self.json_reply(reply.await, live.is_some()),
+        };
+        let Some(rx) = rx else { return empty_response(StatusCode::ACCEPTED) };
+        self.sse_reply(live, rx, reply, first, cancel)
+    }
+
+    fn json_reply(&self, resp: Option<Response>, legacy: bool) -> http::Response<HttpBody> {
+        let Some(resp) = resp else { return empty_response(StatusCode::ACCEPTED) };
+        let status = match status_for(&resp) {
+            // Legacy clients read JSON-RPC errors from 200 responses.
+            s if legacy && s != StatusCode::TOO_MANY_REQUESTS => StatusCode::OK,
+            s => s,
+        };
+        let mut buf = Vec::with_capacity(256);
+        resp.write_to(&mut buf);
+        let mut out = json_response(status, buf);
+        if let Some(v) = retry_after(&resp) {
+            out.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        out
+    }
+
+    fn sse_reply(
+        &self,
+        live: Option<Arc<LiveSession>>,
+        rx: mpsc::Receiver<String>,
+        reply: BoxFuture<Option<Response>>,
+        first: Option<String>,
+        cancel: CancellationToken,
+    ) -> http::Response<HttpBody> {
+        let stream = LiveStream {
+            stream: live.as_ref().map_or(0, |l| l.next_stream()),
+            next_seq: 1,
+            rx,
+            reply: Some(reply),
+            replay: live.as_ref().map(|l| Replay { store: Arc::clone(&self.events), session: Arc::clone(&l.id) }),
+        };
+        let mut body = SseBody::new(stream, self.options.sse_keepalive);
+        match &live {
+            None => body = body.on_drop(OnDrop::Cancel(cancel)),
+            Some(l) => {
+                if l.session.version().is_some_and(|v| v >= ProtocolVersion::V2025_11_25) {
+                    body.prime(self.options.sse_retry);
+                }
+                body = body.on_drop(detach_into(l)).guard(Box::new(l.activity()));
+            }
+        }
+        if let Some(first) = first {
+            body.queue_message(first);
+        }
+        sse_response(body)
+    }
+}
+
+/// A request's handler in a legacy session, on its own task.
+async fn run_in_session<S>(
+    inner: Arc<Inner<S>>,
+    live: Arc<LiveSession>,
+    id: RequestId,
+    req: ServerRequest,
+    persist: bool,
+) -> Option<Response>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    struct Finish<'a>(&'a LiveSession, &'a RequestId);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            self.0.session.finish_request(self.1);
+        }
+    }
+    let finish = Finish(&live, &id);
+    let resp = match inner.service.clone().oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    drop(finish);
+    inner.sessions.save(&live, persist).await;
+    resp
+}
+
+/// Keeps a stream whose client went away in its session, for resumption.
+pub(super) fn detach_into(live: &Arc<LiveSession>) -> OnDrop {
+    let weak: Weak<LiveSession> = Arc::downgrade(live);
+    OnDrop::Detach(Box::new(move |stream| {
+        if let Some(live) = weak.upgrade() {
+            live.detach(stream);
+        }
+    }))
+}
+
+pub(super) fn sse_response(body: SseBody) -> http::Response<HttpBody> {
+    let mut resp = http::Response::new(HttpBody::sse(body));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    resp
+}
+
+fn request_id(incoming: &Incoming) -> Option<RequestId> {
+    match incoming {
+        Incoming::Single(Message::Request(r)) => Some(r.id.clone()),
+        _ => None,
+    }
+}

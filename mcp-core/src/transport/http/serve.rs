@@ -1,0 +1,137 @@
+//! Running the transport on hyper: accept loop, connection settings,
+//! graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use http::StatusCode;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tower_service::Service;
+
+use super::{StreamableHttp, error_response};
+use crate::jsonrpc::{ErrorCode, Response};
+use crate::server::{Server, ServerRequest};
+
+/// How long open connections (SSE streams included) may take to finish
+/// after shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves `server` over Streamable HTTP at `addr` (for example
+/// `"127.0.0.1:3000"`) on the path `/mcp`, with default options, until
+/// ctrl-c or SIGTERM.
+///
+/// Bind to 127.0.0.1 for a local server; a server on another interface must
+/// widen [`HostPolicy`](super::HostPolicy) through
+/// [`StreamableHttp::with_service`] and [`serve_listener`].
+///
+/// # Errors
+/// The address cannot be bound.
+pub async fn serve(server: Server, addr: impl ToSocketAddrs) -> io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    serve_listener(listener, StreamableHttp::new(server), shutdown_signal()).await
+}
+
+/// Serves `service` on `listener` until `shutdown` completes, then lets
+/// open connections finish (up to 5 s).
+///
+/// Requests to paths other than [`HttpOptions::path`](super::HttpOptions::path)
+/// get 404. Connections use `TCP_NODELAY` and the options' header timeout,
+/// which also closes connections idle between requests.
+///
+/// # Errors
+/// Never at present; the `Result` leaves room for listener failures.
+pub async fn serve_listener<S>(
+    listener: TcpListener,
+    service: StreamableHttp<S>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(service.options().header_timeout).keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    let path: std::sync::Arc<str> = service.options().path.as_str().into();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = service.clone();
+        let path = std::sync::Arc::clone(&path);
+        let handler = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+            let mut svc = svc.clone();
+            let path = std::sync::Arc::clone(&path);
+            req.extensions_mut().insert(PeerAddr(peer));
+            async move {
+                if req.uri().path() != &*path {
+                    let msg = format!("not found: MCP is served at {path}");
+                    return Ok::<_, Infallible>(error_response(
+                        StatusCode::NOT_FOUND,
+                        None,
+                        ErrorCode::INVALID_REQUEST,
+                        msg,
+                    ));
+                }
+                svc.call(req).await
+            }
+        });
+        let conn = builder.serve_connection(TokioIo::new(stream), handler);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::debug!("connections still open after the shutdown grace period");
+    }
+    Ok(())
+}
+
+/// The client's socket address, in the request's extensions (for rate
+/// limiting by IP, logging).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+/// Completes on ctrl-c or, on Unix, SIGTERM (what container runtimes send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,126 @@
+//! GET (a legacy session's standalone SSE stream, or the resumption of a
+//! dropped one) and DELETE (ending a session).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use http::StatusCode;
+use tower_service::Service;
+
+use super::body::{HttpBody, SseBody, sse_event};
+use super::events::EventId;
+use super::guard::Accepts;
+use super::post::{detach_into, sse_response};
+use super::sessions::LiveSession;
+use super::{Inner, SESSION_NOT_FOUND, empty_response, error_response, method_not_allowed};
+use crate::jsonrpc::{ErrorCode, Response};
+use crate::protocol::ProtocolVersion;
+use crate::server::ServerRequest;
+use crate::server::headers::names;
+
+impl<S> Inner<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    /// The session a GET or DELETE names, or the response refusing it.
+    async fn session_of(&self, headers: &http::HeaderMap) -> Result<Arc<LiveSession>, http::Response<HttpBody>> {
+        let Some(id) = headers.get(names::SESSION_ID).and_then(|v| v.to_str().ok()) else {
+            let legacy = headers
+                .get(names::PROTOCOL_VERSION)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| ProtocolVersion::from_wire(v.trim()).is_ok_and(|v| !v.is_stateless()));
+            return Err(if legacy {
+                error_response(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    ErrorCode::INVALID_REQUEST,
+                    "bad request: missing `Mcp-Session-Id` header".into(),
+                )
+            } else {
+                method_not_allowed()
+            });
+        };
+        match self.sessions.get(id).await {
+            Ok(Some(live)) => Ok(live),
+            Ok(None) => Err(error_response(
+                StatusCode::NOT_FOUND,
+                None,
+                SESSION_NOT_FOUND,
+                format!("session not found: `{id}` is unknown or expired"),
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "session store failed");
+                Err(error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    None,
+                    ErrorCode::INTERNAL_ERROR,
+                    "internal error: the session store is unavailable; retry later".into(),
+                ))
+            }
+        }
+    }
+
+    pub(super) async fn get(self: Arc<Self>, headers: http::HeaderMap) -> http::Response<HttpBody> {
+        let live = match self.session_of(&headers).await {
+            Ok(l) => l,
+            Err(resp) => return resp,
+        };
+        if !Accepts::from_headers(&headers).sse {
+            return error_response(
+                StatusCode::NOT_ACCEPTABLE,
+                None,
+                ErrorCode::INVALID_REQUEST,
+                "not acceptable: GET opens an SSE stream; send `Accept: text/event-stream`".into(),
+            );
+        }
+        let last = headers.get(names::LAST_EVENT_ID).and_then(|v| v.to_str().ok());
+        let body = match last {
+            Some(last) => {
+                let Some(after) = EventId::parse(last) else {
+                    return error_response(
+                        StatusCode::BAD_REQUEST,
+                        None,
+                        ErrorCode::INVALID_REQUEST,
+                        format!("bad request: `Last-Event-ID` {last:?} is not an event id this server issued"),
+                    );
+                };
+                let replayed = self.events.replay(&live.id, after);
+                let mut body = match live.take_stream(after.stream) {
+                    Some(stream) => SseBody::new(stream, self.options.sse_keepalive),
+                    None => SseBody::finished(),
+                };
+                for (id, data) in replayed {
+                    body.push(sse_event(Some(id), &data));
+                }
+                body
+            }
+            None => {
+                let Some(stream) = live.take_stream(0) else {
+                    return error_response(
+                        StatusCode::CONFLICT,
+                        None,
+                        ErrorCode::INVALID_REQUEST,
+                        "conflict: this session's GET stream is already open".into(),
+                    );
+                };
+                let mut body = SseBody::new(stream, self.options.sse_keepalive);
+                if live.session.version().is_some_and(|v| v >= ProtocolVersion::V2025_11_25) {
+                    body.prime(self.options.sse_retry);
+                }
+                body
+            }
+        };
+        sse_response(body.on_drop(detach_into(&live)).guard(Box::new(live.activity())))
+    }
+
+    pub(super) async fn delete(self: Arc<Self>, headers: http::HeaderMap) -> http::Response<HttpBody> {
+        let live = match self.session_of(&headers).await {
+            Ok(l) => l,
+            Err(resp) => return resp,
+        };
+        self.sessions.close(&live.id).await;
+        self.events.remove_session(&live.id);
+        empty_response(StatusCode::OK)
+    }
+}
