@@ -479,3 +479,58 @@ async fn closing_a_stateless_stream_cancels_the_handler() {
     assert!(cancelled.load(Ordering::SeqCst), "the handler ended with its stream");
     assert_serving(&t).await;
 }
+
+#[tokio::test]
+async fn list_changes_reach_the_get_stream() {
+    let flag = Arc::new(AtomicBool::new(false));
+    let s = server(flag);
+    let t = StreamableHttp::with_service(s.clone(), s.clone(), HttpOptions::default());
+    let id = initialize(&t).await;
+    let get = Request::get("/mcp")
+        .header("host", "localhost")
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let mut stream = send(&t, get).await;
+    assert_eq!(stream.status, StatusCode::OK);
+    let (_, prime) = stream.next_event().await.expect("priming event");
+    assert!(prime.is_empty());
+    s.add_tool(ToolRoute::new("late", |_ctx: Context, _: NoArgs| async { "late" }).with_description("Added late"))
+        .expect("valid tool");
+    let (event_id, data) = stream.next_event().await.expect("a notification");
+    assert!(event_id.is_some_and(|id| id.starts_with("0.")), "the GET stream is stream 0");
+    let v: Value = serde_json::from_str(&data).expect("json");
+    assert_eq!(v["method"], "notifications/tools/list_changed");
+}
+
+#[tokio::test]
+async fn serve_listener_routes_one_path_and_times_out_silent_connections() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut options = HttpOptions::default();
+    options.header_timeout = Duration::from_millis(200);
+    let s = server(Arc::new(AtomicBool::new(false)));
+    let t = StreamableHttp::with_service(s.clone(), s, options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(mcp_core::transport::http::serve_listener(listener, t, async {
+        let _ = stopped.await;
+    }));
+
+    let mut c = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    c.write_all(b"GET /elsewhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.expect("write");
+    let mut out = String::new();
+    c.read_to_string(&mut out).await.expect("read");
+    assert!(out.starts_with("HTTP/1.1 404"), "{out}");
+    assert!(out.contains("MCP is served at /mcp"), "{out}");
+
+    // A client that connects and sends nothing is cut off.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut buf = [0u8; 256];
+    let n = tokio::time::timeout(Duration::from_secs(3), idle.read(&mut buf)).await;
+    assert!(matches!(n, Ok(Ok(_)) | Ok(Err(_))), "the silent connection was closed by the header timeout");
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), served).await.expect("shut down").expect("task").expect("io");
+}

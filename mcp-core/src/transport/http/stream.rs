@@ -7,7 +7,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use tower_service::Service;
 
-use super::body::{HttpBody, SseBody, sse_event};
+use super::body::{HttpBody, Replay, SseBody, sse_event};
 use super::events::EventId;
 use super::guard::Accepts;
 use super::post::{detach_into, sse_response};
@@ -96,7 +96,7 @@ where
                 body
             }
             None => {
-                let Some(stream) = live.take_stream(0) else {
+                let Some(mut stream) = live.take_stream(0) else {
                     return error_response(
                         StatusCode::CONFLICT,
                         None,
@@ -104,6 +104,10 @@ where
                         "conflict: this session's GET stream is already open".into(),
                     );
                 };
+                // The session-wide stream is resumable like any other.
+                stream
+                    .replay
+                    .get_or_insert_with(|| Replay { store: Arc::clone(&self.events), session: Arc::clone(&live.id) });
                 let mut body = SseBody::new(stream, self.options.sse_keepalive);
                 if live.session.version().is_some_and(|v| v >= ProtocolVersion::V2025_11_25) {
                     body.prime(self.options.sse_retry);
