@@ -39,6 +39,13 @@ fn server(cancelled: Arc<AtomicBool>) -> mcp_core::server::Server {
             .with_description("Three progress steps, then done"),
         )
         .tool(
+            ToolRoute::new("quick", |ctx: Context, _: NoArgs| async move {
+                ctx.progress(1.0, Some(1.0), None).await?;
+                Ok::<_, mcp_core::Error>("quick")
+            })
+            .with_description("One progress step and done, in the same turn"),
+        )
+        .tool(
             ToolRoute::new("wait", move |ctx: Context, _: NoArgs| {
                 let ended = SetOnDrop(Arc::clone(&cancelled));
                 async move {
@@ -533,4 +540,76 @@ async fn serve_listener_routes_one_path_and_times_out_silent_connections() {
 
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(10), served).await.expect("shut down").expect("task").expect("io");
+}
+
+#[tokio::test]
+async fn a_notification_sent_in_the_handlers_last_turn_is_not_lost() {
+    let (t, _) = transport(HttpOptions::default());
+    for _ in 0..20 {
+        let (b, mut body) = stateless(11, "tools/call", json!({ "name": "quick" }));
+        body["params"]["_meta"]["progressToken"] = json!("q");
+        let mut r = send_json(&t, b, &body).await;
+        assert_eq!(r.headers.get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
+        let (_, progress) = r.next_event().await.expect("progress");
+        assert!(progress.contains("notifications/progress"), "{progress}");
+        let (_, result) = r.next_event().await.expect("result");
+        assert!(result.contains("\"quick\""), "{result}");
+    }
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_takes_its_stream_over_from_a_dead_connection() {
+    let (t, _) = transport(HttpOptions::default());
+    let id = initialize(&t).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 12, "method": "tools/call",
+        "params": { "name": "steps", "_meta": { "progressToken": "p" } } });
+    let mut old = send_json(&t, in_session(&call, &id), &call).await;
+    let _prime = old.next_event().await.expect("priming event");
+    let (event_id, _) = old.next_event().await.expect("first progress");
+    // `old` stays alive, as a connection the server has not yet seen die.
+    let get = Request::get("/mcp")
+        .header("host", "localhost")
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .header("last-event-id", event_id.expect("event id"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let (mut resumed, ()) = tokio::join!(send(&t, get), async {
+        // The old response ends (the server let go of it) while the GET
+        // waits; hyper then drops the body, as this does.
+        let mut old = old;
+        while old.next_event().await.is_some() {}
+        drop(old);
+    });
+    let mut last = Value::Null;
+    while let Some((_, data)) = resumed.next_event().await {
+        last = serde_json::from_str(&data).expect("json");
+        if last.get("result").is_some() {
+            break;
+        }
+    }
+    assert_eq!(last["result"]["content"][0]["text"], "done", "the response reached the new connection");
+}
+
+#[tokio::test]
+async fn a_deleted_session_stays_deleted() {
+    let (t, _) = transport(HttpOptions::default());
+    let id = initialize(&t).await;
+    let call = json!({ "jsonrpc": "2.0", "id": 13, "method": "tools/call", "params": { "name": "steps" } });
+    let running = {
+        let (t, b, call) = (t.clone(), in_session(&call, &id), call.clone());
+        tokio::spawn(async move { send_json(&t, b, &call).await.status })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let del = Request::delete("/mcp")
+        .header("host", "localhost")
+        .header("mcp-session-id", &id)
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    assert_eq!(send(&t, del).await.status, StatusCode::OK);
+    let _ = running.await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let list = json!({ "jsonrpc": "2.0", "id": 14, "method": "tools/list" });
+    let r = send_json(&t, in_session(&list, &id), &list).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "the cancelled request's late save did not revive the session");
 }

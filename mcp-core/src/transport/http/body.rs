@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::events::{EventId, EventStore};
 use crate::jsonrpc::Response;
@@ -118,8 +118,9 @@ impl LiveStream {
 pub(super) enum OnDrop {
     /// Cancel the request (stateless era: closing the stream cancels).
     Cancel(CancellationToken),
-    /// Keep it for a resuming client (legacy era).
-    Detach(Box<dyn FnOnce(LiveStream) + Send>),
+    /// Keep it for a resuming client (legacy era). Called with `None` when
+    /// the stream ended normally.
+    Detach(Box<dyn FnOnce(Option<LiveStream>) + Send>),
 }
 
 /// An SSE response body.
@@ -128,6 +129,9 @@ pub(super) struct SseBody {
     live: Option<LiveStream>,
     keepalive: Option<Pin<Box<tokio::time::Interval>>>,
     on_drop: Option<OnDrop>,
+    /// Ends the stream early, keeping its live part for whoever takes it
+    /// over (a resuming client, or nobody when the session closes).
+    stop: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
     /// Held for as long as the body lives (an activity guard, say).
     _guard: Option<Box<dyn Send>>,
 }
@@ -153,18 +157,25 @@ pub(super) fn sse_event(id: Option<EventId>, json: &str) -> Bytes {
 
 impl SseBody {
     pub(super) fn new(live: LiveStream, keepalive: Option<Duration>) -> Self {
-        let keepalive = keepalive.map(|d| {
+        // Absurd intervals (a day or more) mean "never".
+        let keepalive = keepalive.filter(|d| *d < Duration::from_secs(86_400) && !d.is_zero()).map(|d| {
             let mut i = tokio::time::interval_at(tokio::time::Instant::now() + d, d);
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             Box::pin(i)
         });
-        Self { pending: VecDeque::new(), live: Some(live), keepalive, on_drop: None, _guard: None }
+        Self { pending: VecDeque::new(), live: Some(live), keepalive, on_drop: None, stop: None, _guard: None }
+    }
+
+    /// Ends the stream when `token` fires.
+    pub(super) fn stop_on(mut self, token: CancellationToken) -> Self {
+        self.stop = Some(Box::pin(token.cancelled_owned()));
+        self
     }
 
     /// A stream with nothing live behind it: it sends what is pushed, then
     /// ends.
     pub(super) fn finished() -> Self {
-        Self { pending: VecDeque::new(), live: None, keepalive: None, on_drop: None, _guard: None }
+        Self { pending: VecDeque::new(), live: None, keepalive: None, on_drop: None, stop: None, _guard: None }
     }
 
     /// Sends this first (a priming event, replayed events).
@@ -203,6 +214,13 @@ impl SseBody {
         loop {
             if let Some(frame) = self.pending.pop_front() {
                 return Poll::Ready(Some(frame));
+            }
+            if let Some(stop) = &mut self.stop
+                && stop.as_mut().poll(cx).is_ready()
+            {
+                // Taken over or shut down: end this response; Drop hands the
+                // live part back to the session.
+                return Poll::Ready(None);
             }
             let Some(live) = &mut self.live else { return Poll::Ready(None) };
             match live.rx.poll_recv(cx) {
@@ -247,11 +265,11 @@ impl SseBody {
 
 impl Drop for SseBody {
     fn drop(&mut self) {
-        let Some(live) = self.live.take() else { return };
+        let live = self.live.take();
         match self.on_drop.take() {
-            Some(OnDrop::Cancel(token)) => token.cancel(),
+            Some(OnDrop::Cancel(token)) if live.is_some() => token.cancel(),
             Some(OnDrop::Detach(detach)) => detach(live),
-            None => {}
+            Some(OnDrop::Cancel(_)) | None => {}
         }
     }
 }

@@ -50,12 +50,13 @@ pub trait EventStore: Send + Sync + fmt::Debug + 'static {
 }
 
 /// The default [`EventStore`]: in memory, at most `events_per_stream` events
-/// per stream and `max_streams` streams in all (the oldest streams are
-/// forgotten first).
+/// per stream, `max_streams` streams and `max_bytes` of event data in all
+/// (the oldest streams are forgotten first).
 #[derive(Debug)]
 pub struct InMemoryEventStore {
     events_per_stream: usize,
     max_streams: usize,
+    max_bytes: usize,
     inner: Mutex<Streams>,
 }
 
@@ -66,20 +67,36 @@ type StreamKey = (Arc<str>, u64);
 struct Streams {
     by_key: HashMap<StreamKey, VecDeque<(u64, Arc<str>)>>,
     order: VecDeque<StreamKey>,
+    bytes: usize,
+}
+
+impl Streams {
+    fn forget_oldest(&mut self) {
+        if let Some(old) = self.order.pop_front()
+            && let Some(events) = self.by_key.remove(&old)
+        {
+            self.bytes -= events.iter().map(|(_, d)| d.len()).sum::<usize>();
+        }
+    }
 }
 
 impl InMemoryEventStore {
     /// A store keeping `events_per_stream` events on each of at most
-    /// `max_streams` streams.
-    pub fn new(events_per_stream: usize, max_streams: usize) -> Self {
-        Self { events_per_stream: events_per_stream.max(1), max_streams: max_streams.max(1), inner: Mutex::default() }
+    /// `max_streams` streams, and at most `max_bytes` of event data.
+    pub fn new(events_per_stream: usize, max_streams: usize, max_bytes: usize) -> Self {
+        Self {
+            events_per_stream: events_per_stream.max(1),
+            max_streams: max_streams.max(1),
+            max_bytes,
+            inner: Mutex::default(),
+        }
     }
 }
 
 impl Default for InMemoryEventStore {
-    /// 64 events per stream, 4096 streams.
+    /// 64 events per stream, 4096 streams, 32 MiB.
     fn default() -> Self {
-        Self::new(64, 4096)
+        Self::new(64, 4096, 32 * 1024 * 1024)
     }
 }
 
@@ -87,19 +104,30 @@ impl EventStore for InMemoryEventStore {
     fn append(&self, session: &str, id: EventId, data: Arc<str>) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (Arc::<str>::from(session), id.stream);
+        if data.len() > self.max_bytes {
+            return;
+        }
         if !inner.by_key.contains_key(&key) {
             while inner.order.len() >= self.max_streams {
-                if let Some(old) = inner.order.pop_front() {
-                    inner.by_key.remove(&old);
-                }
+                inner.forget_oldest();
             }
             inner.order.push_back(key.clone());
         }
+        while inner.bytes + data.len() > self.max_bytes && inner.order.len() > 1 && inner.order.front() != Some(&key) {
+            inner.forget_oldest();
+        }
+        let len = data.len();
         let events = inner.by_key.entry(key).or_default();
-        if events.len() >= self.events_per_stream {
-            events.pop_front();
+        let mut stream_bytes: usize = events.iter().map(|(_, d)| d.len()).sum();
+        let mut freed = 0;
+        while events.len() >= self.events_per_stream || (!events.is_empty() && stream_bytes + len > self.max_bytes) {
+            if let Some((_, d)) = events.pop_front() {
+                stream_bytes -= d.len();
+                freed += d.len();
+            }
         }
         events.push_back((id.seq, data));
+        inner.bytes = inner.bytes + len - freed;
     }
 
     fn replay(&self, session: &str, after: EventId) -> Vec<(EventId, Arc<str>)> {
@@ -120,7 +148,15 @@ impl EventStore for InMemoryEventStore {
     fn remove_session(&self, session: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.order.retain(|(s, _)| &**s != session);
-        inner.by_key.retain(|(s, _), _| &**s != session);
+        let mut freed = 0;
+        inner.by_key.retain(|(s, _), events| {
+            let keep = &**s != session;
+            if !keep {
+                freed += events.iter().map(|(_, d)| d.len()).sum::<usize>();
+            }
+            keep
+        });
+        inner.bytes -= freed;
     }
 }
 
@@ -130,7 +166,7 @@ mod tests {
 
     #[test]
     fn replays_only_later_events_and_stays_bounded() {
-        let store = InMemoryEventStore::new(2, 2);
+        let store = InMemoryEventStore::new(2, 2, 1 << 20);
         for seq in 1..=3 {
             store.append("s", EventId { stream: 1, seq }, Arc::from(format!("e{seq}")));
         }
@@ -142,6 +178,20 @@ mod tests {
         assert!(store.replay("s", EventId { stream: 1, seq: 0 }).is_empty(), "the oldest stream was forgotten");
         store.remove_session("t");
         assert!(store.replay("t", EventId { stream: 1, seq: 0 }).is_empty());
+    }
+
+    #[test]
+    fn the_byte_budget_forgets_old_streams() {
+        let store = InMemoryEventStore::new(64, 100, 10);
+        store.append("s", EventId { stream: 1, seq: 1 }, Arc::from("123456"));
+        store.append("s", EventId { stream: 2, seq: 1 }, Arc::from("abcdef"));
+        assert!(store.replay("s", EventId { stream: 1, seq: 0 }).is_empty(), "stream 1 made room");
+        assert_eq!(store.replay("s", EventId { stream: 2, seq: 0 }).len(), 1);
+        store.append("s", EventId { stream: 2, seq: 2 }, Arc::from("ghijkl"));
+        let kept: Vec<_> = store.replay("s", EventId { stream: 2, seq: 0 }).into_iter().map(|(id, _)| id.seq).collect();
+        assert_eq!(kept, vec![2], "within one stream, older events make room");
+        store.append("s", EventId { stream: 3, seq: 1 }, Arc::from("x".repeat(11)));
+        assert!(store.replay("s", EventId { stream: 3, seq: 0 }).is_empty(), "larger than the budget: not kept");
     }
 
     #[test]

@@ -62,9 +62,11 @@ impl HostPolicy {
     }
 
     /// `Err(reason)` when the request must be refused with 403.
-    pub(super) fn check(&self, headers: &HeaderMap) -> Result<(), String> {
+    /// The host is the `Host` header or, in HTTP/2, the URI's authority.
+    pub(super) fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<(), String> {
         if self.hosts.is_some() {
-            let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
+            let host = headers.get(HOST).and_then(|h| h.to_str().ok()).or_else(|| uri.authority().map(|a| a.as_str()));
+            let Some(host) = host else {
                 return Err("missing or unreadable Host header".into());
             };
             if !self.host_allowed(strip_port(host)) {
@@ -142,6 +144,12 @@ pub(super) fn content_type_is_json(headers: &HeaderMap) -> bool {
 mod tests {
     use super::*;
 
+    impl HostPolicy {
+        fn check_h(&self, h: &HeaderMap) -> Result<(), String> {
+            self.check(h, &http::Uri::from_static("/mcp"))
+        }
+    }
+
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
@@ -153,29 +161,29 @@ mod tests {
     #[test]
     fn loopback_hosts_and_origins_pass_by_default() {
         let p = HostPolicy::default();
-        assert!(p.check(&headers(&[("host", "localhost:3000")])).is_ok());
-        assert!(p.check(&headers(&[("host", "127.0.0.1")])).is_ok());
-        assert!(p.check(&headers(&[("host", "[::1]:8080")])).is_ok());
-        assert!(p.check(&headers(&[("host", "127.0.0.1:1"), ("origin", "http://localhost:5173")])).is_ok());
+        assert!(p.check_h(&headers(&[("host", "localhost:3000")])).is_ok());
+        assert!(p.check_h(&headers(&[("host", "127.0.0.1")])).is_ok());
+        assert!(p.check_h(&headers(&[("host", "[::1]:8080")])).is_ok());
+        assert!(p.check_h(&headers(&[("host", "127.0.0.1:1"), ("origin", "http://localhost:5173")])).is_ok());
     }
 
     #[test]
     fn foreign_hosts_and_origins_are_refused() {
         let p = HostPolicy::default();
-        assert!(p.check(&headers(&[("host", "evil.example.com")])).is_err());
-        assert!(p.check(&headers(&[("host", "localhost"), ("origin", "https://evil.example.com")])).is_err());
-        assert!(p.check(&headers(&[("host", "localhost"), ("origin", "null")])).is_err());
-        assert!(p.check(&headers(&[])).is_err(), "no Host at all");
+        assert!(p.check_h(&headers(&[("host", "evil.example.com")])).is_err());
+        assert!(p.check_h(&headers(&[("host", "localhost"), ("origin", "https://evil.example.com")])).is_err());
+        assert!(p.check_h(&headers(&[("host", "localhost"), ("origin", "null")])).is_err());
+        assert!(p.check_h(&headers(&[])).is_err(), "no Host at all");
     }
 
     #[test]
     fn configured_hosts_and_origins_pass() {
         let p = HostPolicy::default().allow_host("mcp.example.com").allow_origin("https://app.example.com/");
-        assert!(p.check(&headers(&[("host", "MCP.example.com:443")])).is_ok());
-        assert!(p.check(&headers(&[("host", "mcp.example.com"), ("origin", "https://app.example.com")])).is_ok());
+        assert!(p.check_h(&headers(&[("host", "MCP.example.com:443")])).is_ok());
+        assert!(p.check_h(&headers(&[("host", "mcp.example.com"), ("origin", "https://app.example.com")])).is_ok());
         let any = HostPolicy::default().any_host();
-        assert!(any.check(&headers(&[("host", "anything")])).is_ok());
-        assert!(any.check(&headers(&[("host", "anything"), ("origin", "https://evil.example.com")])).is_err());
+        assert!(any.check_h(&headers(&[("host", "anything")])).is_ok());
+        assert!(any.check_h(&headers(&[("host", "anything"), ("origin", "https://evil.example.com")])).is_err());
     }
 
     #[test]

@@ -99,6 +99,10 @@ pub struct HttpOptions {
     pub sse_keepalive: Option<Duration>,
     /// The reconnection delay announced in priming events (default 1 s).
     pub sse_retry: Duration,
+    /// How long a request may run before its response, still pending,
+    /// switches from JSON to an SSE stream (when the client accepts both),
+    /// so that keepalives hold the connection open (default 10 s).
+    pub json_wait: Duration,
     /// Whether `initialize` may bring its own `Mcp-Session-Id` (as
     /// AgentCore Runtime does) instead of getting a fresh one (default
     /// false).
@@ -120,6 +124,7 @@ impl Default for HttpOptions {
             stream_queue: 64,
             sse_keepalive: Some(Duration::from_secs(15)),
             sse_retry: Duration::from_secs(1),
+            json_wait: Duration::from_secs(10),
             accept_client_session_ids: false,
             header_timeout: Duration::from_secs(30),
             path: "/mcp".to_owned(),
@@ -197,6 +202,12 @@ impl<S> StreamableHttp<S> {
         &self.inner.options
     }
 
+    /// Ends every open SSE stream (the first step of a graceful shutdown):
+    /// their connections can then finish. Requests keep running.
+    pub fn end_streams(&self) {
+        self.inner.sessions.end_streams();
+    }
+
     /// Legacy sessions open in this process.
     pub fn session_count(&self) -> usize {
         self.inner.sessions.len()
@@ -245,7 +256,7 @@ where
             );
             tokio::spawn(task);
         });
-        if let Err(why) = self.options.hosts.check(req.headers()) {
+        if let Err(why) = self.options.hosts.check(req.headers(), req.uri()) {
             return error_response(
                 StatusCode::FORBIDDEN,
                 None,

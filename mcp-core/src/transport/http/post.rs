@@ -342,12 +342,19 @@ where
         let mut reply: BoxFuture<Option<Response>> = match &live {
             // Stateless: the handler runs inside this response; dropping the
             // response (the client went away) cancels it.
-            None => Box::pin(async move {
-                match service.oneshot(req).await {
-                    Ok(r) => r,
-                    Err(never) => match never {},
-                }
-            }),
+            None => {
+                // Whatever the handler spawned from its context learns of
+                // the cancellation too.
+                let on_drop = cancel.clone().drop_guard();
+                Box::pin(async move {
+                    let out = match service.oneshot(req).await {
+                        Ok(r) => r,
+                        Err(never) => match never {},
+                    };
+                    on_drop.disarm();
+                    out
+                })
+            }
             // Legacy: the handler runs on its own, so that a dropped stream
             // can be resumed; `notifications/cancelled` stops it.
             Some(live) => {
@@ -371,6 +378,8 @@ where
                 })
             }
         };
+        // A connection is waiting on the session: it is busy.
+        let _busy = live.as_ref().map(LiveSession::activity);
         let first = match (&mut rx, accepts.json) {
             (Some(rx), true) => {
                 tokio::select! {
@@ -381,7 +390,18 @@ where
                         // can follow.
                         None => return self.json_reply(reply.await, live.is_some()),
                     },
-                    resp = &mut reply => return self.json_reply(resp, live.is_some()),
+                    resp = &mut reply => match rx.try_recv() {
+                        // The handler sent something and finished in the same
+                        // turn: the messages go first, on a stream.
+                        Ok(first) => {
+                            reply = Box::pin(std::future::ready(resp));
+                            Some(first)
+                        }
+                        Err(_) => return self.json_reply(resp, live.is_some()),
+                    },
+                    // A long call: stream, so that keepalives (and, in a
+                    // session, the priming event) keep the connection useful.
+                    () = tokio::time::sleep(self.options.json_wait) => None,
                 }
             }
             (Some(_), false) => None,
@@ -415,8 +435,9 @@ where
         first: Option<String>,
         cancel: CancellationToken,
     ) -> http::Response<HttpBody> {
+        let stream_no = live.as_ref().map_or(0, |l| l.next_stream());
         let stream = LiveStream {
-            stream: live.as_ref().map_or(0, |l| l.next_stream()),
+            stream: stream_no,
             next_seq: 1,
             rx,
             reply: Some(reply),
@@ -429,7 +450,8 @@ where
                 if l.session.version().is_some_and(|v| v >= ProtocolVersion::V2025_11_25) {
                     body.prime(self.options.sse_retry);
                 }
-                body = body.on_drop(detach_into(l)).guard(Box::new(l.activity()));
+                body =
+                    body.on_drop(detach_into(l, stream_no)).stop_on(l.attach(stream_no)).guard(Box::new(l.activity()));
             }
         }
         if let Some(first) = first {
@@ -468,11 +490,11 @@ where
 }
 
 /// Keeps a stream whose client went away in its session, for resumption.
-pub(super) fn detach_into(live: &Arc<LiveSession>) -> OnDrop {
+pub(super) fn detach_into(live: &Arc<LiveSession>, stream_no: u64) -> OnDrop {
     let weak: Weak<LiveSession> = Arc::downgrade(live);
     OnDrop::Detach(Box::new(move |stream| {
         if let Some(live) = weak.upgrade() {
-            live.detach(stream);
+            live.detach(stream_no, stream);
         }
     }))
 }

@@ -57,6 +57,7 @@ where
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(service.options().header_timeout).keep_alive(true);
     let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let path: std::sync::Arc<str> = service.options().path.as_str().into();
     tokio::pin!(shutdown);
     loop {
@@ -94,16 +95,20 @@ where
         });
         let conn = builder.serve_connection(TokioIo::new(stream), handler);
         let conn = graceful.watch(conn);
-        tokio::spawn(async move {
+        while connections.try_join_next().is_some() {}
+        connections.spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
     }
     drop(listener);
+    // Open SSE streams end so that their connections can close.
+    service.end_streams();
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
-        tracing::debug!("connections still open after the shutdown grace period");
+        tracing::debug!("connections still open after the shutdown grace period; closing them");
     }
+    connections.shutdown().await;
     Ok(())
 }
 

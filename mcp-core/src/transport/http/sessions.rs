@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use super::body::LiveStream;
 use crate::server::{ServerEvent, Session, SessionState, Sink};
@@ -87,7 +90,9 @@ impl SessionStore for InMemorySessionStore {
             // Occasional housekeeping keeps abandoned entries bounded.
             map.retain(|_, (_, expires)| *expires > now);
         }
-        map.insert(id.to_owned(), (state.clone(), now + ttl));
+        // A ttl too large to add means "never expires": a century will do.
+        let expires = now.checked_add(ttl).or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)));
+        map.insert(id.to_owned(), (state.clone(), expires.unwrap_or(now)));
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -97,19 +102,35 @@ impl SessionStore for InMemorySessionStore {
     }
 }
 
+/// Request streams a session keeps for resumption after their connection
+/// dropped; beyond this, the oldest is given up.
+const MAX_DETACHED: usize = 16;
+
+/// How long a dropped request stream waits for its client to resume.
+const RESUME_WINDOW: Duration = Duration::from_secs(300);
+
 /// A session this process is serving.
 pub(super) struct LiveSession {
     pub(super) id: Arc<str>,
     pub(super) session: Arc<Session>,
     /// Streams nobody is reading: the GET stream until a client opens it,
     /// request streams whose connection dropped (kept for resumption).
-    detached: Mutex<HashMap<u64, LiveStream>>,
+    detached: Mutex<HashMap<u64, (LiveStream, Instant)>>,
+    /// Streams a connection is reading, with the token that makes it let go.
+    attached: Mutex<HashMap<u64, CancellationToken>>,
+    /// Signalled whenever a stream is detached.
+    returned: Notify,
     next_stream: AtomicU64,
-    /// Milliseconds since `Sessions::epoch` of the last request.
+    epoch: Instant,
+    /// Milliseconds since `epoch` of the last activity.
     last_seen: AtomicU64,
     last_saved: AtomicU64,
     /// Requests and streams in progress; a busy session never expires.
     active: AtomicUsize,
+    closed: AtomicBool,
+    /// Fired when the session ends (or the transport shuts down): its
+    /// streams end.
+    closing: CancellationToken,
 }
 
 impl LiveSession {
@@ -117,18 +138,81 @@ impl LiveSession {
         self.next_stream.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(super) fn detach(&self, stream: LiveStream) {
-        lock(&self.detached).insert(stream.stream, stream);
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn touch(&self) {
+        self.last_seen.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// A connection starts reading `stream`; the token tells it to stop.
+    pub(super) fn attach(&self, stream: u64) -> CancellationToken {
+        let token = self.closing.child_token();
+        lock(&self.attached).insert(stream, token.clone());
+        token
+    }
+
+    /// A connection stopped reading `stream`: keep what is left of it (if
+    /// anything) for a resuming client.
+    pub(super) fn detach(&self, stream_no: u64, stream: Option<LiveStream>) {
+        lock(&self.attached).remove(&stream_no);
+        self.touch();
+        if let Some(stream) = stream
+            && !self.closed.load(Ordering::Acquire)
+        {
+            let mut detached = lock(&self.detached);
+            detached.insert(stream_no, (stream, Instant::now()));
+            while detached.keys().filter(|n| **n != 0).count() > MAX_DETACHED {
+                let oldest = detached.iter().filter(|(n, _)| **n != 0).min_by_key(|(_, (_, at))| *at).map(|(n, _)| *n);
+                match oldest {
+                    Some(n) => detached.remove(&n),
+                    None => break,
+                };
+            }
+        }
+        self.returned.notify_waiters();
     }
 
     pub(super) fn take_stream(&self, stream: u64) -> Option<LiveStream> {
-        lock(&self.detached).remove(&stream)
+        lock(&self.detached).remove(&stream).map(|(s, _)| s)
+    }
+
+    /// Takes `stream` over from the connection still reading it (a client
+    /// that reconnects before the server noticed the old connection died),
+    /// waiting up to `wait` for it to let go.
+    pub(super) async fn take_over(&self, stream: u64, wait: Duration) -> Option<LiveStream> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let returned = self.returned.notified();
+            tokio::pin!(returned);
+            returned.as_mut().enable();
+            if let Some(s) = self.take_stream(stream) {
+                return Some(s);
+            }
+            match lock(&self.attached).get(&stream) {
+                Some(token) => token.cancel(),
+                None => return None,
+            }
+            if tokio::time::timeout_at(deadline, returned).await.is_err() {
+                return None;
+            }
+        }
     }
 
     /// Marks the session busy until the guard drops.
     pub(super) fn activity(self: &Arc<Self>) -> ActivityGuard {
         self.active.fetch_add(1, Ordering::AcqRel);
         ActivityGuard(Arc::clone(self))
+    }
+
+    /// Ends the session here: requests cancelled, streams ended, nothing
+    /// saved any more.
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.closing.cancel();
+        self.session.close();
+        lock(&self.detached).clear();
     }
 }
 
@@ -137,6 +221,8 @@ pub(super) struct ActivityGuard(Arc<LiveSession>);
 
 impl Drop for ActivityGuard {
     fn drop(&mut self) {
+        // Idle time counts from the end of the activity, not its start.
+        self.0.touch();
         self.0.active.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -145,6 +231,8 @@ impl Drop for ActivityGuard {
 pub(super) struct Sessions {
     map: Mutex<HashMap<Arc<str>, Arc<LiveSession>>>,
     epoch: Instant,
+    /// The parent of every session's `closing` token: fired at shutdown.
+    root: CancellationToken,
     pub(super) store: Arc<dyn SessionStore>,
     pub(super) max: usize,
     pub(super) idle: Duration,
@@ -158,11 +246,12 @@ pub(super) enum OpenError {
 
 impl Sessions {
     pub(super) fn new(store: Arc<dyn SessionStore>, max: usize, idle: Duration, queue: usize) -> Self {
-        Self { map: Mutex::default(), epoch: Instant::now(), store, max, idle, queue }
+        Self { map: Mutex::default(), epoch: Instant::now(), root: CancellationToken::new(), store, max, idle, queue }
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    /// Ends every open stream (shutdown): connections can then finish.
+    pub(super) fn end_streams(&self) {
+        self.root.cancel();
     }
 
     pub(super) fn len(&self) -> usize {
@@ -175,17 +264,22 @@ impl Sessions {
             Some(state) => Session::restore(Some(Arc::clone(&id)), outbound, state),
             None => Session::new(Some(Arc::clone(&id)), outbound),
         };
-        let now = self.now_ms();
         let live = LiveSession {
             id,
             session,
             detached: Mutex::default(),
+            attached: Mutex::default(),
+            returned: Notify::new(),
             next_stream: AtomicU64::new(1),
-            last_seen: AtomicU64::new(now),
+            epoch: self.epoch,
+            last_seen: AtomicU64::new(0),
             last_saved: AtomicU64::new(0),
             active: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            closing: self.root.child_token(),
         };
-        live.detach(LiveStream { stream: 0, next_seq: 1, rx, reply: None, replay: None });
+        live.touch();
+        live.detach(0, Some(LiveStream { stream: 0, next_seq: 1, rx, reply: None, replay: None }));
         Arc::new(live)
     }
 
@@ -205,7 +299,7 @@ impl Sessions {
     pub(super) async fn get(&self, id: &str) -> Result<Option<Arc<LiveSession>>, SessionStoreError> {
         let found = lock(&self.map).get(id).cloned();
         if let Some(live) = found {
-            live.last_seen.store(self.now_ms(), Ordering::Relaxed);
+            live.touch();
             return Ok(Some(live));
         }
         let Some(state) = self.store.load(id).await? else { return Ok(None) };
@@ -225,7 +319,11 @@ impl Sessions {
     /// otherwise when the last save is older than a quarter of the idle
     /// timeout (to keep a shared store's expiry ahead of activity).
     pub(super) async fn save(&self, live: &LiveSession, changed: bool) {
-        let now = self.now_ms();
+        if live.closed.load(Ordering::Acquire) {
+            // Ended (DELETE, expiry): a late save must not bring it back.
+            return;
+        }
+        let now = live.now_ms();
         let refresh_ms = u64::try_from(self.idle.as_millis() / 4).unwrap_or(u64::MAX);
         if !changed && now.saturating_sub(live.last_saved.load(Ordering::Relaxed)) < refresh_ms {
             return;
@@ -241,8 +339,7 @@ impl Sessions {
     pub(super) async fn close(&self, id: &str) -> Option<Arc<LiveSession>> {
         let live = lock(&self.map).remove(id);
         if let Some(live) = &live {
-            live.session.close();
-            lock(&live.detached).clear();
+            live.close();
         }
         if let Err(e) = self.store.delete(id).await {
             tracing::warn!(session = %id, error = %e, "could not delete the session");
@@ -252,19 +349,22 @@ impl Sessions {
 
     /// Removes the sessions idle for longer than the timeout; returns their
     /// ids.
+    ///
+    /// A session is busy while a connection waits on it (a POST awaiting
+    /// its response, an open SSE stream); requests whose client went away
+    /// do not keep it alive: they are cancelled when it expires. Request
+    /// streams nobody resumed within the resume window are given up.
     pub(super) fn expire(&self) -> Vec<Arc<str>> {
-        let now = self.now_ms();
         let idle = u64::try_from(self.idle.as_millis()).unwrap_or(u64::MAX);
         let mut map = lock(&self.map);
         let mut gone = Vec::new();
         map.retain(|id, live| {
-            let idle_for = now.saturating_sub(live.last_seen.load(Ordering::Relaxed));
-            let busy = live.active.load(Ordering::Acquire) > 0 || live.session.has_running_requests();
-            if busy || idle_for < idle {
+            lock(&live.detached).retain(|n, (_, at)| *n == 0 || at.elapsed() < RESUME_WINDOW);
+            let idle_for = live.now_ms().saturating_sub(live.last_seen.load(Ordering::Relaxed));
+            if live.active.load(Ordering::Acquire) > 0 || idle_for < idle {
                 return true;
             }
-            live.session.close();
-            lock(&live.detached).clear();
+            live.close();
             gone.push(Arc::clone(id));
             false
         });

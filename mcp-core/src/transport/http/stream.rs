@@ -18,6 +18,9 @@ use crate::protocol::ProtocolVersion;
 use crate::server::ServerRequest;
 use crate::server::headers::names;
 
+/// How long a resuming GET waits for the old connection to let go.
+const TAKE_OVER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl<S> Inner<S>
 where
     S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
@@ -85,9 +88,15 @@ where
                         format!("bad request: `Last-Event-ID` {last:?} is not an event id this server issued"),
                     );
                 };
+                // A client may reconnect before the server noticed its old
+                // connection died: take the stream over from it.
+                let taken = live.take_over(after.stream, TAKE_OVER_WAIT).await;
                 let replayed = self.events.replay(&live.id, after);
-                let mut body = match live.take_stream(after.stream) {
-                    Some(stream) => SseBody::new(stream, self.options.sse_keepalive),
+                let mut body = match taken {
+                    Some(stream) => {
+                        let token = live.attach(after.stream);
+                        SseBody::new(stream, self.options.sse_keepalive).stop_on(token)
+                    }
                     None => SseBody::finished(),
                 };
                 for (id, data) in replayed {
@@ -108,14 +117,15 @@ where
                 stream
                     .replay
                     .get_or_insert_with(|| Replay { store: Arc::clone(&self.events), session: Arc::clone(&live.id) });
-                let mut body = SseBody::new(stream, self.options.sse_keepalive);
+                let mut body = SseBody::new(stream, self.options.sse_keepalive).stop_on(live.attach(0));
                 if live.session.version().is_some_and(|v| v >= ProtocolVersion::V2025_11_25) {
                     body.prime(self.options.sse_retry);
                 }
                 body
             }
         };
-        sse_response(body.on_drop(detach_into(&live)).guard(Box::new(live.activity())))
+        let stream_no = last.and_then(EventId::parse).map_or(0, |id| id.stream);
+        sse_response(body.on_drop(detach_into(&live, stream_no)).guard(Box::new(live.activity())))
     }
 
     pub(super) async fn delete(self: Arc<Self>, headers: http::HeaderMap) -> http::Response<HttpBody> {
