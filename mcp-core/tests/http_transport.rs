@@ -173,6 +173,18 @@ fn in_session(body: &Value, id: &str) -> http::request::Builder {
     post(body).header("mcp-session-id", id).header("mcp-protocol-version", "2025-11-25")
 }
 
+/// A GET opening (or, with `last`, resuming) a session's SSE stream.
+fn get_stream(session: &str, last: Option<&str>) -> Request<Full<Bytes>> {
+    let mut b = Request::get("/mcp")
+        .header("host", "localhost")
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", session);
+    if let Some(last) = last {
+        b = b.header("last-event-id", last);
+    }
+    b.body(Full::new(Bytes::new())).expect("request")
+}
+
 fn error_code(v: &Value) -> i64 {
     v["error"]["code"].as_i64().unwrap_or_else(|| panic!("not an error: {v}"))
 }
@@ -418,13 +430,7 @@ async fn progress_switches_to_sse_and_a_dropped_stream_resumes_with_last_event_i
     assert_eq!(first["params"]["progress"].as_f64(), Some(1.0));
     drop(r); // the connection drops mid-call; the call goes on
 
-    let get = Request::get("/mcp")
-        .header("host", "localhost")
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &id)
-        .header("last-event-id", event_id.expect("event id"))
-        .body(Full::new(Bytes::new()))
-        .expect("request");
+    let get = get_stream(&id, Some(&event_id.expect("event id")));
     let mut resumed = send(&t, get).await;
     assert_eq!(resumed.status, StatusCode::OK);
     let mut seen = Vec::new();
@@ -441,13 +447,7 @@ async fn progress_switches_to_sse_and_a_dropped_stream_resumes_with_last_event_i
     assert_eq!(seen.last().map(|v| v["result"]["content"][0]["text"].clone()), Some(json!("done")));
 
     // An id this server never issued is refused.
-    let get = Request::get("/mcp")
-        .header("host", "localhost")
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &id)
-        .header("last-event-id", "garbage")
-        .body(Full::new(Bytes::new()))
-        .expect("request");
+    let get = get_stream(&id, Some("garbage"));
     assert_eq!(send(&t, get).await.status, StatusCode::BAD_REQUEST);
 }
 
@@ -455,14 +455,7 @@ async fn progress_switches_to_sse_and_a_dropped_stream_resumes_with_last_event_i
 async fn the_standalone_get_stream_is_single() {
     let (t, _) = transport(HttpOptions::default());
     let id = initialize(&t).await;
-    let get = || {
-        Request::get("/mcp")
-            .header("host", "localhost")
-            .header("accept", "text/event-stream")
-            .header("mcp-session-id", &id)
-            .body(Full::new(Bytes::new()))
-            .expect("request")
-    };
+    let get = || get_stream(&id, None);
     let open = send(&t, get()).await;
     assert_eq!(open.status, StatusCode::OK);
     assert_eq!(send(&t, get()).await.status, StatusCode::CONFLICT);
@@ -493,12 +486,7 @@ async fn list_changes_reach_the_get_stream() {
     let s = server(flag);
     let t = StreamableHttp::with_service(s.clone(), s.clone(), HttpOptions::default());
     let id = initialize(&t).await;
-    let get = Request::get("/mcp")
-        .header("host", "localhost")
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &id)
-        .body(Full::new(Bytes::new()))
-        .expect("request");
+    let get = get_stream(&id, None);
     let mut stream = send(&t, get).await;
     assert_eq!(stream.status, StatusCode::OK);
     let (_, prime) = stream.next_event().await.expect("priming event");
@@ -567,13 +555,7 @@ async fn a_reconnecting_client_takes_its_stream_over_from_a_dead_connection() {
     let _prime = old.next_event().await.expect("priming event");
     let (event_id, _) = old.next_event().await.expect("first progress");
     // `old` stays alive, as a connection the server has not yet seen die.
-    let get = Request::get("/mcp")
-        .header("host", "localhost")
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &id)
-        .header("last-event-id", event_id.expect("event id"))
-        .body(Full::new(Bytes::new()))
-        .expect("request");
+    let get = get_stream(&id, Some(&event_id.expect("event id")));
     let (mut resumed, ()) = tokio::join!(send(&t, get), async {
         // The old response ends (the server let go of it) while the GET
         // waits; hyper then drops the body, as this does.
