@@ -86,7 +86,10 @@ pub enum Error {
         /// The versions this server supports for the request's era.
         supported: Vec<&'static str>,
     },
-    /// The server failed (-32603). The message is safe to show to clients.
+    /// The server failed (-32603). As a JSON-RPC error the message is sent
+    /// as is, so keep it safe to show to clients. Returned by a tool, it is an
+    /// unexpected failure: the client sees only that the tool failed, unless
+    /// the server exposes internal errors.
     #[error("internal error: {0}")]
     Internal(Cow<'static, str>),
     /// The request was cancelled (by the client, or by the transport closing).
