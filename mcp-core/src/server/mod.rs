@@ -23,6 +23,7 @@
 mod builder;
 mod context;
 mod dispatch;
+mod extract;
 mod frame;
 mod input;
 mod prompt;
@@ -37,8 +38,9 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 
-pub use builder::{BuildError, ServerBuilder};
+pub use builder::{BuildError, Route, ServerBuilder};
 pub use context::Context;
+pub use extract::{Extension, FromContext, State};
 pub use frame::handle_frame;
 pub use prompt::{IntoPromptResult, PromptRoute};
 pub use resource::{IntoReadResult, ResourceRoute, TemplateRoute, UriTemplate, UriVars};
