@@ -121,6 +121,13 @@ fn clean(v: &mut Value) {
             if map.get("items").is_some_and(|i| i.as_object().is_some_and(Map::is_empty)) {
                 map.remove("items");
             }
+            // A `serde_json::Value` property is the schema `true`; the MCP
+            // `Tool` definition wants every property to be an object.
+            if let Some(Value::Object(props)) = map.get_mut("properties") {
+                for prop in props.values_mut().filter(|p| **p == Value::Bool(true)) {
+                    *prop = Value::Object(Map::new());
+                }
+            }
             for child in map.values_mut() {
                 clean(child);
             }
@@ -162,6 +169,17 @@ mod tests {
     #[derive(JsonSchema)]
     struct WithEnum {
         mode: Option<Mode>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct WithValue {
+        any: serde_json::Value,
+    }
+
+    #[test]
+    fn untyped_properties_are_empty_object_schemas() {
+        assert_eq!(object_schema_for::<WithValue>()["properties"]["any"], json!({}));
     }
 
     #[test]
