@@ -241,12 +241,15 @@ async fn extractors_read_state_principal_and_extensions() {
 
 #[tokio::test]
 async fn a_missing_extractor_fails_the_call() {
+    let mut c = Client::connect(&server(), STATELESS).await;
+    let text = c.call_error("secret", json!({})).await;
+    assert_eq!(text, "authentication required: the request has no authenticated principal");
+    // Unregistered state is the server's bug: an internal error.
+    assert_eq!(c.call_error("stateful", json!({})).await, "tool `stateful` failed with an internal error");
     let server = builder().expose_internal_errors(true).build().expect("valid");
     let mut c = Client::connect(&server, STATELESS).await;
-    let text = c.call_error("secret", json!({})).await;
-    assert!(text.contains("no authenticated principal"), "{text}");
     let text = c.call_error("stateful", json!({})).await;
-    assert!(text.contains("no state of type `u64`"), "{text}");
+    assert!(text.contains("no state of type `u64`: register it with `ServerBuilder::state`"), "{text}");
 }
 
 #[tokio::test]

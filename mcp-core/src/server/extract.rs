@@ -9,6 +9,7 @@ use std::ops::{Deref, DerefMut};
 
 use super::{Context, Principal};
 use crate::error::{Error, short_type_name};
+use crate::jsonrpc::ErrorCode;
 
 /// A value a handler takes from the request's [`Context`].
 ///
@@ -41,7 +42,10 @@ pub trait FromContext: Sized {
     /// Takes the value from the request.
     ///
     /// # Errors
-    /// When the value is not there; a tool reports it as a failed call.
+    /// When the value is not there; a tool reports it as a failed call,
+    /// without the message when it is an [`Error::Internal`] (a server
+    /// misconfiguration such as unregistered state) unless the server
+    /// exposes internal errors.
     fn from_context(ctx: &Context) -> Result<Self, Error>;
 }
 
@@ -58,14 +62,16 @@ impl<T: FromContext> FromContext for Option<T> {
 }
 
 /// The authenticated caller, put into the request by an auth layer. A
-/// handler that takes `Principal` fails without one; take
-/// `Option<Principal>` to serve anonymous callers too.
+/// handler that takes `Principal` fails for anonymous callers, saying so
+/// (an expected failure, not an internal one); take `Option<Principal>` to
+/// serve them too.
 impl FromContext for Principal {
     fn from_context(ctx: &Context) -> Result<Self, Error> {
-        ctx.extensions()
-            .get::<Self>()
-            .cloned()
-            .ok_or_else(|| Error::internal("the request has no authenticated principal"))
+        ctx.extensions().get::<Self>().cloned().ok_or_else(|| Error::Other {
+            code: ErrorCode::INVALID_REQUEST,
+            message: "authentication required: the request has no authenticated principal".into(),
+            data: None,
+        })
     }
 }
 
