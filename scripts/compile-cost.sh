@@ -153,11 +153,11 @@ timed_build() {
 generate 1000
 cd "$DIR"
 echo "==> $N tools ($MODE) in $DIR"
-echo "first build (dependencies included): $(timed_build) s"
+echo "build (with dependencies if not cached): $(timed_build) s"
 cargo clean --offline -q -p "compile-cost-$MODE-$N"
-echo "the crate alone, from scratch:       $(timed_build) s"
+echo "the crate alone, from scratch:           $(timed_build) s"
 for k in 1001 1002 1003; do
   generate "$k"
-  echo "incremental, one body edited:        $(timed_build) s"
+  echo "incremental, one body edited:            $(timed_build) s"
 done
 echo "lines of source: $(wc -l <src/main.rs)"
