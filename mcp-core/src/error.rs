@@ -86,7 +86,10 @@ pub enum Error {
         /// The versions this server supports for the request's era.
         supported: Vec<&'static str>,
     },
-    /// The server failed (-32603). The message is safe to show to clients.
+    /// The server failed (-32603). As a JSON-RPC error the message is sent
+    /// as is, so keep it safe to show to clients. Returned by a tool, it is an
+    /// unexpected failure: the client sees only that the tool failed, unless
+    /// the server exposes internal errors.
     #[error("internal error: {0}")]
     Internal(Cow<'static, str>),
     /// The request was cancelled (by the client, or by the transport closing).
@@ -120,6 +123,15 @@ impl Error {
     /// -32603 with a message safe to show to clients.
     pub fn internal(message: impl Into<Cow<'static, str>>) -> Self {
         Self::Internal(message.into())
+    }
+
+    /// The error itself when `e` is an [`Error`]; otherwise an internal
+    /// error carrying `e`'s message.
+    pub(crate) fn from_display<E: std::fmt::Display + 'static>(e: E) -> Self {
+        match (&e as &dyn std::any::Any).downcast_ref::<Self>() {
+            Some(err) => err.clone(),
+            None => Self::Internal(Cow::Owned(e.to_string())),
+        }
     }
 
     /// -32601 for `method`.
@@ -203,6 +215,27 @@ impl Error {
     }
 }
 
+/// `T`'s name without module paths (`Option<String>`, not
+/// `core::option::Option<alloc::string::String>`), for messages.
+pub(crate) fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut segment_start = 0;
+    for (i, c) in full.char_indices() {
+        if !(c.is_alphanumeric() || c == '_' || c == ':') {
+            out.push_str(last_segment(&full[segment_start..i]));
+            out.push(c);
+            segment_start = i + c.len_utf8();
+        }
+    }
+    out.push_str(last_segment(&full[segment_start..]));
+    out
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
+
 impl From<crate::jsonrpc::DecodeError> for Error {
     fn from(e: crate::jsonrpc::DecodeError) -> Self {
         Self::Other { code: e.error.code, message: e.error.message.into_owned(), data: e.error.data }
@@ -219,6 +252,13 @@ mod tests {
         assert_eq!(e.code_for(Some(ProtocolVersion::V2025_06_18)), ErrorCode::RESOURCE_NOT_FOUND);
         assert_eq!(e.code_for(Some(ProtocolVersion::V2026_07_28)), ErrorCode::INVALID_PARAMS);
         assert_eq!(e.to_error_object(None).data, Some(json!({"uri": "x://y"})));
+    }
+
+    #[test]
+    fn short_type_names() {
+        assert_eq!(short_type_name::<Option<String>>(), "Option<String>");
+        assert_eq!(short_type_name::<std::sync::Arc<[u8]>>(), "Arc<[u8]>");
+        assert_eq!(short_type_name::<(i64, std::collections::HashMap<String, f64>)>(), "(i64, HashMap<String, f64>)");
     }
 
     #[test]

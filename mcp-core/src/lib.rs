@@ -2,26 +2,30 @@
 //! version from 2024-11-05 to 2026-07-28, from one binary.
 //!
 //! ```no_run
-//! use mcp_core::server::{Context, ServerBuilder, ToolRoute};
+//! use mcp_core::server::ServerBuilder;
+//! use mcp_core::tool;
 //!
-//! #[derive(serde::Deserialize, schemars::JsonSchema)]
-//! struct AddArgs {
+//! /// Add two numbers.
+//! #[tool]
+//! async fn add(
 //!     /// The first addend
 //!     a: f64,
 //!     /// The second addend
 //!     b: f64,
+//! ) -> f64 {
+//!     a + b
 //! }
 //!
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
-//!     let server = ServerBuilder::new("calculator", "1.0.0")
-//!         .tool(ToolRoute::new("add", |_ctx: Context, a: AddArgs| async move { a.a + a.b })
-//!             .with_description("Add two numbers"))
-//!         .build()
-//!         .expect("valid definitions");
+//!     let server = ServerBuilder::new("calculator", "1.0.0").tool(add_tool()).build().expect("valid definitions");
 //!     mcp_core::transport::stdio::serve_stdio(server).await
 //! }
 //! ```
+//!
+//! The macros ([`tool`], [`prompt`], [`resource`], [`routes`]) expand to the
+//! builders of [`server`] ([`ToolRoute`](server::ToolRoute) and friends),
+//! which work without them too.
 //!
 //! # Layout
 //!
@@ -37,9 +41,12 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
+//! | `macros` | yes | `#[tool]`, `#[prompt]`, `#[resource]` and `#[routes]` |
 //! | `stdio` | yes | the stdio transport |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[doc(hidden)]
+pub mod __private;
 pub mod error;
 pub mod jsonrpc;
 pub mod protocol;
@@ -48,3 +55,7 @@ pub mod transport;
 
 pub use error::{Error, Result};
 pub use protocol::ProtocolVersion;
+
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use mcp_macros::{prompt, resource, routes, tool};

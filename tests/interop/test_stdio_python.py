@@ -135,6 +135,8 @@ async def test_listings() -> None:
         for tool in tools.values():
             assert tool.description, tool.name
             assert tool.input_schema.get("type") == "object", tool.name
+            for prop, schema in tool.input_schema.get("properties", {}).items():  # doc comments of #[tool] params
+                assert schema.get("description"), f"{tool.name}.{prop}"
         assert set(tools["add"].input_schema["required"]) == {"a", "b"}
         divide_out = tools["divide"].output_schema
         assert divide_out is not None and divide_out["type"] == "object"
@@ -222,7 +224,8 @@ async def test_progress_and_logging() -> None:
     values = [p[0] for p in progress]
     assert values == sorted(values) and values[-1] == 3
     assert all(p[1] == 3 for p in progress), progress
-    assert any(log.level == "info" and "counting to 3" in str(log.data) for log in logs), logs
+    assert [p[2] for p in progress] == ["step 1", "step 2", "step 3"], progress
+    assert any(log.level == "info" and log.logger == "count" and "counting to 3" in str(log.data) for log in logs), logs
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,32 @@ pub(crate) fn validate_tool(route: &ToolRoute) -> Result<(), BuildError> {
     Ok(())
 }
 
+/// Anything a server serves: what `#[routes]` collects from an impl block or
+/// a module, for [`ServerBuilder::routes`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Route {
+    /// A tool.
+    Tool(ToolRoute),
+    /// A prompt.
+    Prompt(PromptRoute),
+    /// A resource at a fixed URI.
+    Resource(ResourceRoute),
+    /// A resource template.
+    Template(TemplateRoute),
+}
+
+macro_rules! route_from {
+    ($($variant:ident($t:ty)),*) => {$(
+        impl From<$t> for Route {
+            fn from(route: $t) -> Self {
+                Self::$variant(route)
+            }
+        }
+    )*};
+}
+route_from!(Tool(ToolRoute), Prompt(PromptRoute), Resource(ResourceRoute), Template(TemplateRoute));
+
 /// Builds a [`Server`]. See the [module docs](super) for an example.
 #[must_use]
 pub struct ServerBuilder {
@@ -127,6 +153,27 @@ impl ServerBuilder {
     /// Adds a tool.
     pub fn tool(mut self, route: ToolRoute) -> Self {
         self.tools.push(route);
+        self
+    }
+
+    /// Adds tools, e.g. a `Vec<ToolRoute>` built elsewhere.
+    pub fn tools(mut self, routes: impl IntoIterator<Item = ToolRoute>) -> Self {
+        self.tools.extend(routes);
+        self
+    }
+
+    /// Adds tools, prompts, resources and templates in one go, e.g. all
+    /// those `#[routes]` collected from an impl block or module:
+    /// `builder.routes(calc::routes())`.
+    pub fn routes(mut self, routes: impl IntoIterator<Item = Route>) -> Self {
+        for route in routes {
+            match route {
+                Route::Tool(r) => self.tools.push(r),
+                Route::Prompt(r) => self.prompts.push(r),
+                Route::Resource(r) => self.resources.push(r),
+                Route::Template(r) => self.templates.push(r),
+            }
+        }
         self
     }
 

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::ServerShared;
 use super::session::{Session, Sink};
 use crate::error::Error;
-use crate::jsonrpc::{Message, Notification, Request, RequestId};
+use crate::jsonrpc::{ErrorCode, Message, Notification, Request, RequestId};
 use crate::protocol::ProtocolVersion;
 use crate::protocol::elicitation::{ElicitRequestParams, ElicitResult};
 use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
@@ -209,6 +209,12 @@ impl Context {
         let _ = self.inner.shared.events.send(event);
     }
 
+    /// Whether failures' internal details may reach the client
+    /// ([`ServerBuilder::expose_internal_errors`](super::ServerBuilder::expose_internal_errors)).
+    pub(crate) fn expose_internal_errors(&self) -> bool {
+        self.inner.shared.expose_internal_errors
+    }
+
     /// Whether the client cancelled the request (or its stream closed).
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancel.is_cancelled()
@@ -372,16 +378,15 @@ impl Context {
     }
 
     async fn input_legacy<P: Serialize, R: DeserializeOwned>(&self, kind: InputKind, params: &P) -> Result<R, Error> {
+        // Legacy versions have no error code for these: the handler's call
+        // fails with the message (an `isError` result for a tool; not an
+        // internal error, whose message a tool's client would not see).
+        let unavailable = |message: String| Error::Other { code: ErrorCode::INTERNAL_ERROR, message, data: None };
         if !kind.declared(&self.inner.client_capabilities) {
-            // Legacy versions have no error code for this: the handler's
-            // call fails (an `isError` result for a tool).
-            return Err(Error::internal(format!("the client did not declare the `{}` capability", kind.capability())));
+            return Err(unavailable(format!("the client did not declare the `{}` capability", kind.capability())));
         }
         if matches!(kind, InputKind::Elicitation) && !self.inner.version.has_elicitation() {
-            return Err(Error::internal(format!(
-                "elicitation does not exist in protocol version {}",
-                self.inner.version
-            )));
+            return Err(unavailable(format!("elicitation does not exist in protocol version {}", self.inner.version)));
         }
         let session = self.inner.session.as_ref().ok_or_else(|| Error::internal("no session to send a request on"))?;
         let (id, rx) = session.register_outgoing();

@@ -23,6 +23,7 @@
 mod builder;
 mod context;
 mod dispatch;
+mod extract;
 mod frame;
 pub mod headers;
 mod input;
@@ -38,8 +39,9 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 
-pub use builder::{BuildError, ServerBuilder};
+pub use builder::{BuildError, Route, ServerBuilder};
 pub use context::Context;
+pub use extract::{Extension, FromContext, State};
 pub use frame::handle_frame;
 pub use headers::McpHeaders;
 pub use prompt::{IntoPromptResult, PromptRoute};

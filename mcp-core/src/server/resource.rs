@@ -6,47 +6,88 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use super::Context;
-use super::tool::BoxFuture;
+use super::tool::{BoxFuture, Json};
 use crate::error::Error;
 use crate::protocol::resources::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 
-/// Conversion of what a resource handler returns into a `ReadResourceResult`.
+/// Conversion of what a resource handler returns into a
+/// `ReadResourceResult`: contents pass through, a string becomes text
+/// contents at the URI read, [`Json<T>`] becomes `application/json` text, and
+/// a `Result`'s `Err` becomes a JSON-RPC error (an [`Error`] as it is, such as
+/// [`Error::ResourceNotFound`]; anything else as an internal error with the
+/// error's message).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by a resource",
+    label = "not a resource result",
+    note = "return a `String`, `Json<T>`, `ResourceContents`, `Vec<ResourceContents>`, a `ReadResourceResult`, \
+            or a `Result<_, E>` of one of these with `E: Display`"
+)]
 pub trait IntoReadResult {
-    /// Converts the value.
-    fn into_read_result(self) -> ReadResourceResult;
+    /// Converts the value; `uri` is the URI that was read.
+    ///
+    /// # Errors
+    /// The error to answer `resources/read` with.
+    fn into_read_result(self, uri: &str) -> Result<ReadResourceResult, Error>;
 }
 
 impl IntoReadResult for ReadResourceResult {
-    fn into_read_result(self) -> ReadResourceResult {
-        self
+    fn into_read_result(self, _uri: &str) -> Result<ReadResourceResult, Error> {
+        Ok(self)
     }
 }
 
 impl IntoReadResult for Vec<ResourceContents> {
-    fn into_read_result(self) -> ReadResourceResult {
-        ReadResourceResult::new(self)
+    fn into_read_result(self, _uri: &str) -> Result<ReadResourceResult, Error> {
+        Ok(ReadResourceResult::new(self))
     }
 }
 
 impl IntoReadResult for ResourceContents {
-    fn into_read_result(self) -> ReadResourceResult {
-        ReadResourceResult::new(vec![self])
+    fn into_read_result(self, _uri: &str) -> Result<ReadResourceResult, Error> {
+        Ok(ReadResourceResult::new(vec![self]))
+    }
+}
+
+impl IntoReadResult for String {
+    fn into_read_result(self, uri: &str) -> Result<ReadResourceResult, Error> {
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(uri, None, self)]))
+    }
+}
+
+impl IntoReadResult for &'static str {
+    fn into_read_result(self, uri: &str) -> Result<ReadResourceResult, Error> {
+        self.to_owned().into_read_result(uri)
+    }
+}
+
+impl<T: Serialize> IntoReadResult for Json<T> {
+    fn into_read_result(self, uri: &str) -> Result<ReadResourceResult, Error> {
+        let text = serde_json::to_string(&self.0).map_err(|e| Error::internal(format!("resource `{uri}`: {e}")))?;
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(uri, Some("application/json".into()), text)]))
+    }
+}
+
+impl<T: IntoReadResult, E: fmt::Display + 'static> IntoReadResult for Result<T, E> {
+    fn into_read_result(self, uri: &str) -> Result<ReadResourceResult, Error> {
+        self.map_err(Error::from_display).and_then(|v| v.into_read_result(uri))
     }
 }
 
 type ReadFuture = BoxFuture<Result<ReadResourceResult, Error>>;
 type ReadFn = dyn Fn(Context, String, UriVars) -> ReadFuture + Send + Sync;
 
-fn erase<F, Fut, R>(f: F) -> Arc<ReadFn>
+fn erase<F, Fut>(f: F) -> Arc<ReadFn>
 where
     F: Fn(Context, String, UriVars) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<R, Error>> + Send + 'static,
-    R: IntoReadResult,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoReadResult,
 {
     Arc::new(move |ctx, uri, vars| {
-        let fut = f(ctx, uri, vars);
-        Box::pin(async move { fut.await.map(IntoReadResult::into_read_result) })
+        let fut = f(ctx, uri.clone(), vars);
+        Box::pin(async move { fut.await.into_read_result(&uri) })
     })
 }
 
@@ -65,11 +106,11 @@ impl fmt::Debug for ResourceRoute {
 
 impl ResourceRoute {
     /// A resource `uri` named `name`, read by `f(ctx, uri)`.
-    pub fn new<F, Fut, R>(uri: impl Into<String>, name: impl Into<String>, f: F) -> Self
+    pub fn new<F, Fut>(uri: impl Into<String>, name: impl Into<String>, f: F) -> Self
     where
         F: Fn(Context, String) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, Error>> + Send + 'static,
-        R: IntoReadResult,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoReadResult,
     {
         Self { resource: Resource::new(uri, name), read: erase(move |ctx, uri, _| f(ctx, uri)) }
     }
@@ -105,11 +146,11 @@ impl TemplateRoute {
     /// A template such as `"file:///logs/{date}"`, read by
     /// `f(ctx, uri, variables)`. A malformed template is reported by
     /// [`ServerBuilder::build`](super::ServerBuilder::build).
-    pub fn new<F, Fut, R>(uri_template: impl Into<String>, name: impl Into<String>, f: F) -> Self
+    pub fn new<F, Fut>(uri_template: impl Into<String>, name: impl Into<String>, f: F) -> Self
     where
         F: Fn(Context, String, UriVars) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, Error>> + Send + 'static,
-        R: IntoReadResult,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoReadResult,
     {
         let uri_template = uri_template.into();
         let matcher = UriTemplate::parse(&uri_template);

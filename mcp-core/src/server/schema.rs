@@ -32,13 +32,17 @@ pub fn schema_for<T: JsonSchema>() -> Map<String, Value> {
 }
 
 /// The schema of `T` as a tool input schema: an object root (a type without
-/// properties gets `"type": "object"`).
+/// properties gets `"type": "object", "properties": {}`).
 pub fn object_schema_for<T: JsonSchema>() -> Map<String, Value> {
     let mut map = schema_for::<T>();
     // The arguments type's own doc comment describes a Rust type; the tool's
     // description is what a model reads.
     map.remove("description");
     map.entry("type").or_insert_with(|| Value::String("object".into()));
+    if map.len() == 1 {
+        // No arguments: some strict clients insist on `properties`.
+        map.insert("properties".into(), Value::Object(Map::new()));
+    }
     map
 }
 
@@ -82,12 +86,16 @@ fn clean(v: &mut Value) {
             if map.get("default").is_some_and(Value::is_null) {
                 map.remove("default");
             }
-            // "type": ["string", "null"] -> "type": "string"
+            // "type": ["string", "null"] -> "type": "string", and the
+            // `null` of an optional enum's values goes with it.
             if let Some(Value::Array(types)) = map.get_mut("type") {
                 types.retain(|t| t.as_str() != Some("null"));
                 if types.len() == 1 {
                     let only = types.remove(0);
                     map.insert("type".into(), only);
+                }
+                if let Some(Value::Array(values)) = map.get_mut("enum") {
+                    values.retain(|v| !v.is_null());
                 }
             }
             for key in ["anyOf", "oneOf"] {
@@ -112,6 +120,13 @@ fn clean(v: &mut Value) {
             }
             if map.get("items").is_some_and(|i| i.as_object().is_some_and(Map::is_empty)) {
                 map.remove("items");
+            }
+            // A `serde_json::Value` property is the schema `true`; the MCP
+            // `Tool` definition wants every property to be an object.
+            if let Some(Value::Object(props)) = map.get_mut("properties") {
+                for prop in props.values_mut().filter(|p| **p == Value::Bool(true)) {
+                    *prop = Value::Object(Map::new());
+                }
             }
             for child in map.values_mut() {
                 clean(child);
@@ -141,6 +156,37 @@ mod tests {
     #[derive(JsonSchema)]
     struct Inner {
         x: f64,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    enum Mode {
+        Up,
+        Down,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct WithEnum {
+        mode: Option<Mode>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    struct WithValue {
+        any: serde_json::Value,
+    }
+
+    #[test]
+    fn untyped_properties_are_empty_object_schemas() {
+        assert_eq!(object_schema_for::<WithValue>()["properties"]["any"], json!({}));
+    }
+
+    #[test]
+    fn optional_enums_lose_their_null_value() {
+        let s = object_schema_for::<WithEnum>();
+        assert_eq!(s["properties"]["mode"], json!({ "type": "string", "enum": ["Up", "Down"] }));
+        assert!(s.get("required").is_none());
     }
 
     #[test]

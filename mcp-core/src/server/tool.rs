@@ -17,7 +17,8 @@ use serde_json::{Map, Value};
 use super::Context;
 use super::schema::{object_schema_for, schema_for};
 use crate::error::Error;
-use crate::protocol::content::ContentBlock;
+use crate::protocol::Meta;
+use crate::protocol::content::{ContentBlock, Icon};
 use crate::protocol::tools::{CallToolResult, Tool, ToolAnnotations};
 
 /// A boxed, sendable future.
@@ -48,6 +49,17 @@ pub trait ToolHandler: Send + Sync + 'static {
 /// # Errors
 /// [`Error::InvalidParams`] with the field path and the expected type.
 pub fn parse_arguments<A: DeserializeOwned>(tool: &str, arguments: Option<&RawValue>) -> Result<A, Error> {
+    parse_named_arguments("tool", tool, arguments)
+}
+
+/// Deserialises the arguments of the `kind` (tool, prompt) called `name`:
+/// `{}` when there are none, and an error naming the field that does not
+/// fit and the type it expects.
+pub(crate) fn parse_named_arguments<A: DeserializeOwned>(
+    kind: &str,
+    name: &str,
+    arguments: Option<&RawValue>,
+) -> Result<A, Error> {
     let json = arguments.map_or("{}", RawValue::get);
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -59,9 +71,9 @@ pub fn parse_arguments<A: DeserializeOwned>(tool: &str, arguments: Option<&RawVa
             msg.truncate(i);
         }
         let message = if path == "." {
-            format!("invalid arguments for tool `{tool}`: {msg}")
+            format!("invalid arguments for {kind} `{name}`: {msg}")
         } else {
-            format!("invalid arguments for tool `{tool}`: `{path}`: {msg}")
+            format!("invalid arguments for {kind} `{name}`: `{path}`: {msg}")
         };
         Error::InvalidParams { message, data: None }
     })
@@ -86,8 +98,27 @@ where
 {
     fn call(&self, ctx: Context, arguments: Option<&RawValue>) -> Result<BoxFuture<ToolOutput>, Error> {
         let args: A = parse_arguments(&self.name, arguments)?;
+        let expose = ctx.expose_internal_errors();
         let fut = (self.f)(ctx, args);
-        Ok(Box::pin(async move { fut.await.into_tool_result() }))
+        let name = Arc::clone(&self.name);
+        Ok(Box::pin(async move {
+            match fut.await.into_tool_result() {
+                Err(Error::Internal(detail)) => Ok(internal_failure(&name, &detail, expose)),
+                other => other,
+            }
+        }))
+    }
+}
+
+/// The `isError` result of a tool that failed unexpectedly: the detail is
+/// logged, and reaches the client only when the server exposes internal
+/// errors ([`ServerBuilder::expose_internal_errors`](super::ServerBuilder::expose_internal_errors)).
+fn internal_failure(name: &str, detail: &str, expose: bool) -> CallToolResult {
+    tracing::error!(tool = %name, error = %detail, "tool failed with an internal error");
+    if expose {
+        CallToolResult::error_text(format!("tool `{name}` failed: {detail}"))
+    } else {
+        CallToolResult::error_text(format!("tool `{name}` failed with an internal error"))
     }
 }
 
@@ -183,6 +214,20 @@ impl ToolRoute {
         self.tool.output_schema = Some(schema);
         self
     }
+
+    /// Sets the icons (2025-11-25 on).
+    #[must_use]
+    pub fn with_icons(mut self, icons: Vec<Icon>) -> Self {
+        self.tool.icons = Some(icons);
+        self
+    }
+
+    /// Sets the tool's `_meta`.
+    #[must_use]
+    pub fn with_meta(mut self, meta: Meta) -> Self {
+        self.tool.meta = Some(meta);
+        self
+    }
 }
 
 /// Conversion of a tool's return value into a `CallToolResult`.
@@ -194,6 +239,20 @@ impl ToolRoute {
 /// error's message, except that a protocol [`Error`] (a missing client
 /// capability, say) stays a JSON-RPC error, and a [`ToolError`] adds its code
 /// and details.
+///
+/// Unexpected failures, [`Error::Internal`] and a [`ToolError`] with code
+/// [`ToolError::INTERNAL`], become an `isError` result that says only that
+/// the tool failed; the details are logged, and reach the client only when
+/// the server [exposes internal errors](super::ServerBuilder::expose_internal_errors).
+///
+/// Implement it for your own result types when a conversion here does not
+/// fit; `#[tool]` functions may return any type that implements it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned by a tool",
+    label = "not a tool result",
+    note = "return a `String`, a number, `Json<T>` (structured output), a `ContentBlock`, `Vec<ContentBlock>`, \
+            a `CallToolResult`, or a `Result<_, E>` of one of these with `E: Display`"
+)]
 pub trait IntoToolResult {
     /// Converts the value.
     ///
@@ -277,7 +336,19 @@ pub const TOOL_ERROR_META_KEY: &str = "dev.mcp-sdk/error";
 
 /// A tool failure with a machine-readable code and details, reported as an
 /// `isError` result: the message as text, and `{code, details}` in the
-/// result's `_meta` under [`TOOL_ERROR_META_KEY`].
+/// result's `_meta` under [`TOOL_ERROR_META_KEY`]. It plays the part of the
+/// MCP best-practice guide's `MCPError(message, code, details)`.
+///
+/// ```
+/// use mcp_core::server::ToolError;
+///
+/// let err = ToolError::new("not_found", "no order 42").with_details(serde_json::json!({ "order": 42 }));
+/// assert_eq!(err.to_string(), "no order 42");
+/// ```
+///
+/// An error with code [`ToolError::INTERNAL`] (made by
+/// [`ToolError::internal`]) is an unexpected failure: the client learns only
+/// that the tool failed, unless the server exposes internal errors.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct ToolError {
@@ -290,9 +361,20 @@ pub struct ToolError {
 }
 
 impl ToolError {
+    /// The code of unexpected failures, whose message stays on the server.
+    pub const INTERNAL: &'static str = "internal_error";
+
     /// A tool error with a code and a message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self { code: code.into(), message: message.into(), details: None }
+    }
+
+    /// An unexpected failure (a database down, a bug): the message is logged
+    /// and the client sees only that the tool failed, unless the server
+    /// exposes internal errors. Handy with `map_err`:
+    /// `db.query(..).map_err(ToolError::internal)?`.
+    pub fn internal(error: impl fmt::Display) -> Self {
+        Self::new(Self::INTERNAL, error.to_string())
     }
 
     /// Sets the details.
@@ -310,11 +392,14 @@ impl<T: IntoToolResult, E: fmt::Display + 'static> IntoToolResult for Result<T, 
             Err(e) => {
                 let any: &dyn Any = &e;
                 if let Some(err) = any.downcast_ref::<Error>()
-                    && err.is_protocol_error()
+                    && (err.is_protocol_error() || matches!(err, Error::Internal(_)))
                 {
                     return Err(err.clone());
                 }
                 if let Some(te) = any.downcast_ref::<ToolError>() {
+                    if te.code == ToolError::INTERNAL {
+                        return Err(Error::internal(te.message.clone()));
+                    }
                     // Not `structuredContent`: that must match the tool's
                     // `outputSchema`, which describes success.
                     let mut error = serde_json::json!({ "code": te.code });
