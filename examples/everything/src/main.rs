@@ -19,8 +19,7 @@ fn server() -> Result<Server, mcp_core::server::BuildError> {
         .instructions("Conformance fixtures: tools, resources, prompts and multi-round-trip requests.");
     let builder = tools::register(builder);
     let builder = input_required::register(builder);
-    let builder = resources::register(builder);
-    let builder = prompts::register(builder);
+    let builder = builder.routes(resources::fixtures::routes()).routes(prompts::fixtures::routes());
     builder.completion(|_ctx, _params| async move { Ok(CompleteResult::new(Vec::new())) }).build()
 }
 
