@@ -173,6 +173,13 @@ fn in_session(body: &Value, id: &str) -> http::request::Builder {
     post(body).header("mcp-session-id", id).header("mcp-protocol-version", "2025-11-25")
 }
 
+/// The request with one header replaced (the builder only appends).
+fn replacing(b: http::request::Builder, body: &Value, name: &'static str, value: &'static str) -> Request<Full<Bytes>> {
+    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
+    req.headers_mut().insert(name, http::HeaderValue::from_static(value));
+    req
+}
+
 /// A GET opening (or, with `last`, resuming) a session's SSE stream.
 fn get_stream(session: &str, last: Option<&str>) -> Request<Full<Bytes>> {
     let mut b = Request::get("/mcp")
@@ -230,12 +237,10 @@ async fn oversized_bodies_get_413() {
 async fn media_types_are_negotiated() {
     let (t, _) = transport(HttpOptions::default());
     let (b, body) = stateless(1, "tools/list", json!({}));
-    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
-    req.headers_mut().insert("content-type", http::HeaderValue::from_static("text/plain"));
+    let req = replacing(b, &body, "content-type", "text/plain");
     assert_eq!(send(&t, req).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let (b, body) = stateless(1, "tools/list", json!({}));
-    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
-    req.headers_mut().insert("accept", http::HeaderValue::from_static("text/html"));
+    let req = replacing(b, &body, "accept", "text/html");
     assert_eq!(send(&t, req).await.status, StatusCode::NOT_ACCEPTABLE);
     assert_serving(&t).await;
 }
@@ -245,8 +250,7 @@ async fn stateless_header_and_meta_errors_follow_the_spec_order() {
     let (t, _) = transport(HttpOptions::default());
     // Mcp-Method disagrees with the body: 400 / -32020.
     let (b, body) = stateless(1, "tools/list", json!({}));
-    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
-    req.headers_mut().insert("mcp-method", http::HeaderValue::from_static("TOOLS/LIST"));
+    let req = replacing(b, &body, "mcp-method", "TOOLS/LIST");
     let r = send(&t, req).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let v = r.json().await;
@@ -254,8 +258,7 @@ async fn stateless_header_and_meta_errors_follow_the_spec_order() {
 
     // Mcp-Name disagrees with params.name.
     let (b, body) = stateless(2, "tools/call", json!({ "name": "echo" }));
-    let mut req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
-    req.headers_mut().insert("mcp-name", http::HeaderValue::from_static("other"));
+    let req = replacing(b, &body, "mcp-name", "other");
     let r = send(&t, req).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&r.json().await), -32020);

@@ -19,7 +19,7 @@ use super::headers::McpHeaders;
 use super::input::Binding;
 use super::registry::ResolvedResource;
 use super::session::{Session, Sink};
-use super::tool::BoxFuture;
+use super::tool::{BoxFuture, internal_failure};
 use super::{Context, Principal, Server, ServerEvent, ServerRequest};
 use crate::error::Error;
 use crate::jsonrpc::{Message, Notification, Request, RequestId, Response};
@@ -663,13 +663,8 @@ impl Server {
     /// The `isError` result for a panicking tool: no internal details unless
     /// the server exposes them.
     fn tool_panicked(&self, version: ProtocolVersion, name: &str, msg: &str) -> Result<Reply, Error> {
-        tracing::error!(tool = %name, panic = %msg, "tool panicked");
-        let text = if self.shared.expose_internal_errors {
-            format!("tool `{name}` panicked: {msg}")
-        } else {
-            format!("tool `{name}` failed with an internal error")
-        };
-        self.finish_tool(version, CallToolResult::error_text(text))
+        let detail = format!("panicked: {msg}");
+        self.finish_tool(version, internal_failure(name, &detail, self.shared.expose_internal_errors))
     }
 
     fn finish_tool(&self, version: ProtocolVersion, mut result: CallToolResult) -> Result<Reply, Error> {

@@ -113,7 +113,7 @@ where
 /// The `isError` result of a tool that failed unexpectedly: the detail is
 /// logged, and reaches the client only when the server exposes internal
 /// errors ([`ServerBuilder::expose_internal_errors`](super::ServerBuilder::expose_internal_errors)).
-fn internal_failure(name: &str, detail: &str, expose: bool) -> CallToolResult {
+pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallToolResult {
     tracing::error!(tool = %name, error = %detail, "tool failed with an internal error");
     if expose {
         CallToolResult::error_text(format!("tool `{name}` failed: {detail}"))
