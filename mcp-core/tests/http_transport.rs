@@ -29,6 +29,14 @@ fn server(cancelled: Arc<AtomicBool>) -> mcp_core::server::Server {
     ServerBuilder::new("http-test", "1.0.0")
         .tool(ToolRoute::new("echo", |_ctx: Context, _: NoArgs| async { "echo" }).with_description("Echo"))
         .tool(
+            ToolRoute::new("api_key", |ctx: Context, _: NoArgs| async move {
+                let headers = ctx.extensions().get::<HeaderMap>();
+                let key = headers.and_then(|h| h.get("x-api-key")).and_then(|v| v.to_str().ok());
+                key.unwrap_or("none").to_owned()
+            })
+            .with_description("The request's X-Api-Key header, as layers and handlers see it"),
+        )
+        .tool(
             ToolRoute::new("steps", |ctx: Context, _: NoArgs| async move {
                 for i in 1..=3 {
                     ctx.progress(f64::from(i), Some(3.0), None).await?;
@@ -597,4 +605,18 @@ async fn a_deleted_session_stays_deleted() {
     let list = json!({ "jsonrpc": "2.0", "id": 14, "method": "tools/list" });
     let r = send_json(&t, in_session(&list, &id), &list).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "the cancelled request's late save did not revive the session");
+}
+
+#[tokio::test]
+async fn handlers_and_layers_see_the_request_headers_in_both_eras() {
+    let (t, _) = transport(HttpOptions::default());
+    let (b, body) = stateless(1, "tools/call", json!({ "name": "api_key" }));
+    let r = send_json(&t, b.header("x-api-key", "k-stateless"), &body).await;
+    assert_eq!(r.json().await["result"]["content"][0]["text"], "k-stateless");
+
+    let session = initialize(&t).await;
+    let body = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "api_key" } });
+    let r = send_json(&t, in_session(&body, &session).header("x-api-key", "k-session"), &body).await;
+    assert_eq!(r.json().await["result"]["content"][0]["text"], "k-session");
+    assert_serving(&t).await;
 }

@@ -20,6 +20,13 @@
 //!   [`EventStore`]), while its request keeps running. Server-to-client
 //!   requests (sampling, elicitation, roots) ride the request's stream.
 //!
+//! Layers around the dispatcher see the HTTP request through
+//! [`ServerRequest::extensions`](crate::server::ServerRequest::extensions):
+//! its `http::HeaderMap` (API keys, `X-Forwarded-For`), whatever the
+//! caller put in the `http::Request`'s extensions ([`PeerAddr`] when
+//! [`serve`] runs it, the Lambda request context under `mcp-aws`), and, on
+//! stateless requests, the parsed [`McpHeaders`](crate::server::McpHeaders).
+//!
 //! Every request passes the [`HostPolicy`] first (403 otherwise: DNS
 //! rebinding protection), bodies are limited (413), sessions are bounded in
 //! number and expire when idle, and every per-session queue is bounded.

@@ -114,6 +114,7 @@ where
         match route {
             Route::Stateless => {
                 extensions.insert(McpHeaders::from_headers(&parts.headers));
+                extensions.insert(parts.headers);
                 self.stateless(incoming, extensions, accepts).await
             }
             Route::MissingSession => error_response(
@@ -123,7 +124,10 @@ where
                 "bad request: missing `Mcp-Session-Id` header; send `initialize` first and echo the id it returns"
                     .into(),
             ),
-            Route::NewSession => self.initialize(incoming, extensions, None).await,
+            Route::NewSession => {
+                extensions.insert(parts.headers);
+                self.initialize(incoming, extensions, None).await
+            }
             Route::Session(id) => {
                 let live = match self.sessions.get(&id).await {
                     Ok(Some(live)) => live,
@@ -132,6 +136,7 @@ where
                             && is_initialize(&incoming)
                             && valid_session_id(&id) =>
                     {
+                        extensions.insert(parts.headers);
                         return self.initialize(incoming, extensions, Some(Arc::from(id))).await;
                     }
                     Ok(None) => {
@@ -165,6 +170,7 @@ where
                         ),
                     );
                 }
+                extensions.insert(parts.headers);
                 self.in_session(live, incoming, &bytes, extensions, accepts).await
             }
         }
