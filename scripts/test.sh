@@ -38,15 +38,15 @@ step "format"
 cargo fmt --all --check
 
 step "clippy (warnings are errors)"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
 step "rust tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast
+  cargo nextest run --workspace --all-features --no-fail-fast
 else
-  cargo test --workspace --no-fail-fast
+  cargo test --workspace --all-features --no-fail-fast
 fi
-cargo test --workspace --doc --quiet
+cargo test --workspace --all-features --doc --quiet
 
 step "interop: the official Python SDK client against the example servers (stdio and HTTP)"
 cargo build -p calculator -p everything --quiet
