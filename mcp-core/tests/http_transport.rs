@@ -529,7 +529,7 @@ async fn serve_listener_routes_one_path_and_times_out_silent_connections() {
     let mut out = String::new();
     c.read_to_string(&mut out).await.expect("read");
     assert!(out.starts_with("HTTP/1.1 404"), "{out}");
-    assert!(out.contains("MCP is served at /mcp"), "{out}");
+    assert!(out.contains("MCP is at /mcp"), "{out}");
 
     // A client that connects and sends nothing is cut off.
     let mut idle = tokio::net::TcpStream::connect(addr).await.expect("connect");

@@ -16,13 +16,14 @@ use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
 pub struct HostPolicy {
     hosts: Option<Vec<String>>,
     origins: Vec<String>,
+    any_origin: bool,
 }
 
 const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
 impl Default for HostPolicy {
     fn default() -> Self {
-        Self { hosts: Some(LOOPBACK.iter().map(|h| (*h).to_owned()).collect()), origins: Vec::new() }
+        Self { hosts: Some(LOOPBACK.iter().map(|h| (*h).to_owned()).collect()), origins: Vec::new(), any_origin: false }
     }
 }
 
@@ -54,6 +55,16 @@ impl HostPolicy {
         self
     }
 
+    /// Admits browser requests from any `Origin`: for a public endpoint
+    /// whose callers authenticate with a header (an API key, a bearer
+    /// token), behind CORS that allows every origin. Never for a server on
+    /// the user's machine: that is what DNS rebinding attacks.
+    #[must_use]
+    pub fn any_origin(mut self) -> Self {
+        self.any_origin = true;
+        self
+    }
+
     fn host_allowed(&self, host: &str) -> bool {
         match &self.hosts {
             None => true,
@@ -72,6 +83,9 @@ impl HostPolicy {
             if !self.host_allowed(strip_port(host)) {
                 return Err(format!("Host {host:?} is not allowed (allow it with HostPolicy::allow_host)"));
             }
+        }
+        if self.any_origin {
+            return Ok(());
         }
         let Some(origin) = headers.get(ORIGIN) else { return Ok(()) };
         let origin = origin.to_str().unwrap_or("").trim().to_ascii_lowercase();

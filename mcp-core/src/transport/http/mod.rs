@@ -72,7 +72,7 @@ use tower_service::Service;
 pub use body::HttpBody;
 pub use events::{EventId, EventStore, InMemoryEventStore};
 pub use guard::HostPolicy;
-pub use serve::{PeerAddr, serve, serve_listener, shutdown_signal};
+pub use serve::{PeerAddr, serve, serve_listener, serve_listener_with, shutdown_signal};
 pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError, StoreFuture};
 
 use crate::jsonrpc::{ErrorCode, ErrorObject, Response};

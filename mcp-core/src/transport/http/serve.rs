@@ -6,6 +6,7 @@ use std::future::Future;
 use std::io;
 use std::time::Duration;
 
+use futures_util::future::Either;
 use http::StatusCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -13,7 +14,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_service::Service;
 
-use super::{StreamableHttp, error_response};
+use super::{HttpBody, StreamableHttp, error_response};
 use crate::jsonrpc::{ErrorCode, Response};
 use crate::server::{Server, ServerRequest};
 
@@ -54,6 +55,31 @@ where
     S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
     S::Future: Send,
 {
+    let not_found = NotFound(service.options().path.as_str().into());
+    serve_listener_with(listener, service, not_found, shutdown).await
+}
+
+/// As [`serve_listener`], with `other` answering every path that is not
+/// the MCP path: a health check, metadata documents, a landing page.
+///
+/// # Errors
+/// Never at present; the `Result` leaves room for listener failures.
+pub async fn serve_listener_with<S, O>(
+    listener: TcpListener,
+    service: StreamableHttp<S>,
+    other: O,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+    O: Service<http::Request<Incoming>, Response = http::Response<HttpBody>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    O::Future: Send,
+{
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(service.options().header_timeout).keep_alive(true);
     let graceful = GracefulShutdown::new();
@@ -75,22 +101,15 @@ where
         };
         let _ = stream.set_nodelay(true);
         let svc = service.clone();
+        let other = other.clone();
         let path = std::sync::Arc::clone(&path);
         let handler = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
-            let mut svc = svc.clone();
-            let path = std::sync::Arc::clone(&path);
             req.extensions_mut().insert(PeerAddr(peer));
-            async move {
-                if req.uri().path() != &*path {
-                    let msg = format!("not found: MCP is served at {path}");
-                    return Ok::<_, Infallible>(error_response(
-                        StatusCode::NOT_FOUND,
-                        None,
-                        ErrorCode::INVALID_REQUEST,
-                        msg,
-                    ));
-                }
-                svc.call(req).await
+            if req.uri().path() == &*path {
+                let mut svc = svc.clone();
+                Either::Left(async move { svc.call(req).await })
+            } else {
+                Either::Right(other.clone().call(req))
             }
         });
         let conn = builder.serve_connection(TokioIo::new(stream), handler);
@@ -138,5 +157,24 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+/// The default answer off the MCP path: 404 naming where MCP is.
+#[derive(Debug, Clone)]
+struct NotFound(std::sync::Arc<str>);
+
+impl<B> Service<http::Request<B>> for NotFound {
+    type Response = http::Response<HttpBody>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<http::Response<HttpBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let msg = format!("not found: nothing is served at {}; MCP is at {}", req.uri().path(), self.0);
+        std::future::ready(Ok(error_response(StatusCode::NOT_FOUND, None, ErrorCode::INVALID_REQUEST, msg)))
     }
 }

@@ -1,0 +1,78 @@
+//! Bedrock AgentCore Runtime: the container contract is an MCP server on
+//! `0.0.0.0:8000/mcp` (Streamable HTTP), behind the platform's proxy, which
+//! assigns the `Mcp-Session-Id` itself; this module serves exactly that,
+//! plus `GET /health` and `GET /ping` for the platform's probes.
+//!
+//! ```no_run
+//! use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let server = ServerBuilder::new("hello", "1.0.0")
+//!         .tool(ToolRoute::new("hello", |_ctx: Context, _: NoArgs| async { "Hello from AgentCore" }))
+//!         .build()
+//!         .expect("valid definitions");
+//!     mcp_aws::agentcore::serve_runtime(server).await
+//! }
+//! ```
+
+use std::convert::Infallible;
+use std::io;
+use std::sync::Arc;
+
+use mcp_core::jsonrpc::Response;
+use mcp_core::server::{Server, ServerRequest};
+use mcp_core::transport::http::{
+    HostPolicy, HttpOptions, InMemorySessionStore, SessionStore, StreamableHttp, serve_listener_with, shutdown_signal,
+};
+use tower_service::Service;
+
+use crate::config::DeployConfig;
+use crate::health::Health;
+
+/// The transport options AgentCore Runtime needs: any `Host` (the
+/// platform's proxy fronts the container), the configured CORS origins,
+/// platform-assigned session ids accepted on `initialize`, and the
+/// configured path.
+pub fn runtime_options(config: &DeployConfig) -> HttpOptions {
+    let mut options = HttpOptions::default();
+    options.hosts = config.cors.host_policy(HostPolicy::default().any_host());
+    options.accept_client_session_ids = true;
+    options.path.clone_from(&config.path);
+    options
+}
+
+/// Serves `server` as AgentCore Runtime expects, with settings from the
+/// environment ([`DeployConfig::from_env`]; `MCP_BIND` moves it off
+/// `0.0.0.0:8000` for local runs), until ctrl-c or SIGTERM.
+///
+/// # Errors
+/// The environment holds an invalid setting, or the address cannot be
+/// bound.
+pub async fn serve_runtime(server: Server) -> io::Result<()> {
+    let config = DeployConfig::from_env().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let service = server.clone();
+    serve_runtime_with(server, service, &config, Health::new(), Arc::new(InMemorySessionStore::default())).await
+}
+
+/// As [`serve_runtime`], with layers around the server (`service`), explicit
+/// settings, health checks and a session store.
+///
+/// # Errors
+/// The address cannot be bound.
+pub async fn serve_runtime_with<S>(
+    server: Server,
+    service: S,
+    config: &DeployConfig,
+    health: Health,
+    sessions: Arc<dyn SessionStore>,
+) -> io::Result<()>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    tracing::info!(address = %config.bind, path = %config.path, "serving MCP (AgentCore Runtime contract)");
+    let http = StreamableHttp::with_stores(server, service, runtime_options(config), sessions, None);
+    serve_listener_with(listener, http, health, shutdown_signal()).await
+}

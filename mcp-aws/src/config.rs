@@ -1,0 +1,209 @@
+//! Deployment settings from the environment, as the AWS deployment guide
+//! sets them, each overridable in code.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `ENVIRONMENT` | `dev` | deployment stage; names tables (`mcp-sessions-{env}`) |
+//! | `LOG_LEVEL` | `info` | `error`, `warn`, `info`, `debug` or `trace` (any case) |
+//! | `MCP_SESSION_TABLE` | none | DynamoDB table for legacy-era sessions; without it sessions live in the instance |
+//! | `CORS_ALLOW_ORIGINS` | `*` | comma-separated origins, `*` for any, empty to disable CORS |
+//! | `MCP_PATH` | `/mcp` | the path MCP is served on |
+//! | `MCP_BIND` | `0.0.0.0:8000` | the address a container (AgentCore Runtime) listens on |
+//!
+//! ```
+//! use mcp_aws::config::DeployConfig;
+//!
+//! let config = DeployConfig::from_vars(|name| match name {
+//!     "ENVIRONMENT" => Some("prod".to_owned()),
+//!     "LOG_LEVEL" => Some("WARN".to_owned()),
+//!     _ => None,
+//! })
+//! .expect("valid settings")
+//! .with_session_table("sessions-prod");
+//! assert_eq!(config.log_level, "warn");
+//! assert_eq!(config.session_table.as_deref(), Some("sessions-prod"));
+//! ```
+
+use std::net::SocketAddr;
+
+use crate::cors::Cors;
+
+/// A setting in the environment has a value this crate cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {variable}={value:?} is invalid: {reason}")]
+pub struct ConfigError {
+    /// The variable.
+    pub variable: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+/// Where and how the server runs on AWS. See the module docs for the
+/// variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeployConfig {
+    /// The deployment stage (`ENVIRONMENT`).
+    pub environment: String,
+    /// The log level, lowercase (`LOG_LEVEL`).
+    pub log_level: String,
+    /// The DynamoDB session table (`MCP_SESSION_TABLE`).
+    pub session_table: Option<String>,
+    /// Browser origins allowed (`CORS_ALLOW_ORIGINS`).
+    pub cors: Cors,
+    /// The MCP path (`MCP_PATH`).
+    pub path: String,
+    /// The listening address for containers (`MCP_BIND`).
+    pub bind: SocketAddr,
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        Self {
+            environment: "dev".to_owned(),
+            log_level: "info".to_owned(),
+            session_table: None,
+            cors: Cors::AnyOrigin,
+            path: "/mcp".to_owned(),
+            bind: SocketAddr::from(([0, 0, 0, 0], 8000)),
+        }
+    }
+}
+
+impl DeployConfig {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// A variable is set to a value that cannot be used; the error names it.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `var` (the environment, or a map in tests).
+    ///
+    /// # Errors
+    /// A variable is set to a value that cannot be used; the error names it.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        if let Some(env) = var("ENVIRONMENT").filter(|v| !v.trim().is_empty()) {
+            let env = env.trim().to_owned();
+            if !env.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(invalid("ENVIRONMENT", env, "use letters, digits, '-' and '_' (it names tables)"));
+            }
+            config.environment = env;
+        }
+        if let Some(level) = var("LOG_LEVEL").filter(|v| !v.trim().is_empty()) {
+            let lower = level.trim().to_ascii_lowercase();
+            if !["error", "warn", "info", "debug", "trace", "off"].contains(&lower.as_str()) {
+                return Err(invalid("LOG_LEVEL", level, "expected error, warn, info, debug, trace or off"));
+            }
+            config.log_level = lower;
+        }
+        config.session_table = var("MCP_SESSION_TABLE").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        if let Some(list) = var("CORS_ALLOW_ORIGINS") {
+            config.cors = Cors::from_list(&list);
+        }
+        if let Some(path) = var("MCP_PATH").filter(|v| !v.trim().is_empty()) {
+            let path = path.trim().to_owned();
+            if !path.starts_with('/') {
+                return Err(invalid("MCP_PATH", path, "a path starts with '/'"));
+            }
+            config.path = path;
+        }
+        if let Some(bind) = var("MCP_BIND").filter(|v| !v.trim().is_empty()) {
+            config.bind =
+                bind.trim().parse().map_err(|_| invalid("MCP_BIND", bind, "expected host:port, e.g. 0.0.0.0:8000"))?;
+        }
+        Ok(config)
+    }
+
+    /// Uses this DynamoDB table for sessions.
+    #[must_use]
+    pub fn with_session_table(mut self, table: impl Into<String>) -> Self {
+        self.session_table = Some(table.into());
+        self
+    }
+
+    /// Allows these browser origins.
+    #[must_use]
+    pub fn with_cors(mut self, cors: Cors) -> Self {
+        self.cors = cors;
+        self
+    }
+
+    /// Serves MCP on `path`.
+    #[must_use]
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Listens on `bind` (containers).
+    #[must_use]
+    pub fn with_bind(mut self, bind: SocketAddr) -> Self {
+        self.bind = bind;
+        self
+    }
+
+    /// The default session table name for this environment,
+    /// `mcp-sessions-{environment}`.
+    pub fn default_session_table(&self) -> String {
+        format!("mcp-sessions-{}", self.environment)
+    }
+}
+
+fn invalid(variable: &'static str, value: String, reason: &'static str) -> ConfigError {
+    ConfigError { variable, value, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn defaults_without_variables() {
+        let c = DeployConfig::from_vars(vars(&[])).expect("defaults");
+        assert_eq!(c, DeployConfig::default());
+        assert_eq!(c.default_session_table(), "mcp-sessions-dev");
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = DeployConfig::from_vars(vars(&[
+            ("ENVIRONMENT", "prod"),
+            ("LOG_LEVEL", "DEBUG"),
+            ("MCP_SESSION_TABLE", "sessions"),
+            ("CORS_ALLOW_ORIGINS", "https://a.example"),
+            ("MCP_PATH", "/v1/mcp"),
+            ("MCP_BIND", "127.0.0.1:9000"),
+        ]))
+        .expect("valid");
+        assert_eq!(c.environment, "prod");
+        assert_eq!(c.log_level, "debug");
+        assert_eq!(c.session_table.as_deref(), Some("sessions"));
+        assert_eq!(c.cors, Cors::Origins(vec!["https://a.example".into()]));
+        assert_eq!(c.path, "/v1/mcp");
+        assert_eq!(c.bind, SocketAddr::from(([127, 0, 0, 1], 9000)));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (pairs, variable) in [
+            (&[("LOG_LEVEL", "loud")][..], "LOG_LEVEL"),
+            (&[("MCP_BIND", "port 80")][..], "MCP_BIND"),
+            (&[("ENVIRONMENT", "prod/eu")][..], "ENVIRONMENT"),
+            (&[("MCP_PATH", "mcp")][..], "MCP_PATH"),
+        ] {
+            let pairs: &'static [(&'static str, &'static str)] = pairs;
+            let err = DeployConfig::from_vars(vars(pairs)).expect_err("invalid");
+            assert_eq!(err.variable, variable);
+            assert!(err.to_string().contains(variable), "{err}");
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! AWS Lambda: the same dispatcher behind API Gateway REST (v1) and HTTP
+//! (v2) APIs, Function URLs and ALB ([`LambdaAdapter`]), and as a Bedrock
+//! AgentCore Gateway Lambda target ([`gateway`]).
+//!
+//! The adapter runs in the function's process: no localhost proxy, no
+//! child process. Each event becomes an `http::Request` for the Streamable
+//! HTTP transport, so every rule of both protocol eras holds here as it
+//! does on a socket:
+//!
+//! - **Stateless (2026-07-28)** requests need nothing but the function.
+//! - **Legacy sessions** (`initialize`, then `Mcp-Session-Id`) need a shared
+//!   [`SessionStore`] when more than one instance serves them: the DynamoDB
+//!   store (feature `dynamodb`) lets `initialize` land on one instance and
+//!   `tools/call` on another.
+//! - Responses are **buffered** (JSON, or a complete SSE body when the
+//!   handler sent progress first); with [`LambdaAdapter::run_streaming`] (a
+//!   Function URL in `RESPONSE_STREAM` mode) SSE streams as it happens and
+//!   the standalone `GET` stream works.
+//! - Bodies arrive base64-decoded, header names are case-insensitive,
+//!   stage prefixes (`/prod/mcp`) are accepted, `OPTIONS` preflights get CORS
+//!   answers, and `GET /health` answers without auth.
+//! - Layers see the Lambda context (`lambda_http::Context`), the API
+//!   Gateway request context (`lambda_http::request::RequestContext`) and
+//!   the caller's IP as [`PeerAddr`] in the request's extensions.
+//!
+//! ```no_run
+//! use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), lambda_http::Error> {
+//!     let server = ServerBuilder::new("hello", "1.0.0")
+//!         .tool(ToolRoute::new("hello", |_ctx: Context, _: NoArgs| async { "Hello from Lambda" }))
+//!         .build()
+//!         .expect("valid definitions");
+//!     mcp_aws::lambda::LambdaAdapter::new(server).run().await
+//! }
+//! ```
+
+pub mod gateway;
+mod source;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode, header};
+use http_body_util::{BodyExt as _, Full};
+use lambda_http::Body;
+use mcp_core::jsonrpc::Response;
+use mcp_core::server::{BoxFuture, Server, ServerRequest};
+use mcp_core::transport::http::{
+    HostPolicy, HttpBody, HttpOptions, InMemorySessionStore, PeerAddr, SessionStore, StreamableHttp,
+};
+use serde_json::json;
+use tower_service::Service;
+
+use crate::config::DeployConfig;
+use crate::cors::Cors;
+use crate::health::Health;
+
+/// How responses leave the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// The whole body at once (API Gateway, ALB, Function URLs in BUFFERED
+    /// mode).
+    Buffered,
+    /// Streamed as produced (Function URLs in RESPONSE_STREAM mode).
+    Streaming,
+}
+
+/// Serves a [`Server`] (or the server wrapped in tower layers) as a
+/// `lambda_http` handler; see the module docs. Cheap to clone.
+pub struct LambdaAdapter<S = Server> {
+    http: StreamableHttp<S>,
+    health: Health,
+    cors: Cors,
+    path: Arc<str>,
+    delivery: Delivery,
+}
+
+impl<S> Clone for LambdaAdapter<S> {
+    fn clone(&self) -> Self {
+        Self {
+            http: self.http.clone(),
+            health: self.health.clone(),
+            cors: self.cors.clone(),
+            path: Arc::clone(&self.path),
+            delivery: self.delivery,
+        }
+    }
+}
+
+impl<S> fmt::Debug for LambdaAdapter<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LambdaAdapter")
+            .field("path", &self.path)
+            .field("cors", &self.cors)
+            .field("health", &self.health)
+            .field("delivery", &self.delivery)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LambdaAdapter<Server> {
+    /// Serves `server` with default settings (see [`LambdaBuilder`]).
+    pub fn new(server: Server) -> Self {
+        Self::builder(server).build()
+    }
+
+    /// A builder, to set a session store, health checks, CORS, layers.
+    pub fn builder(server: Server) -> LambdaBuilder<Server> {
+        let service = server.clone();
+        LambdaBuilder {
+            server,
+            service,
+            config: DeployConfig::default(),
+            options: None,
+            store: None,
+            health: Health::new(),
+        }
+    }
+}
+
+/// Settings of a [`LambdaAdapter`]. Defaults: any `Host` (API Gateway and
+/// ALB check it), CORS for any origin, MCP at `/mcp` (stage prefixes
+/// allowed), sessions in the instance's memory.
+#[must_use]
+pub struct LambdaBuilder<S> {
+    server: Server,
+    service: S,
+    config: DeployConfig,
+    options: Option<HttpOptions>,
+    store: Option<Arc<dyn SessionStore>>,
+    health: Health,
+}
+
+impl<S> fmt::Debug for LambdaBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LambdaBuilder")
+            .field("config", &self.config)
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> LambdaBuilder<S> {
+    /// Serves `service` (the server wrapped in tower layers: rate limits,
+    /// telemetry, auth) instead of the bare server.
+    pub fn service<T>(self, service: T) -> LambdaBuilder<T> {
+        LambdaBuilder {
+            server: self.server,
+            service,
+            config: self.config,
+            options: self.options,
+            store: self.store,
+            health: self.health,
+        }
+    }
+
+    /// Takes the path and CORS settings from `config` (for example
+    /// [`DeployConfig::from_env`]).
+    pub fn config(mut self, config: DeployConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Keeps legacy sessions in `store` (DynamoDB, to share them between
+    /// instances).
+    pub fn session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Answers `GET /health` with these checks.
+    pub fn health(mut self, health: Health) -> Self {
+        self.health = health;
+        self
+    }
+
+    /// Replaces the transport options (limits, session expiry). The host
+    /// policy is then the caller's; CORS origins are still added to it.
+    pub fn http_options(mut self, options: HttpOptions) -> Self {
+        self.options = Some(options);
+        self
+    }
+
+    /// The adapter.
+    pub fn build(self) -> LambdaAdapter<S> {
+        let mut options = self.options.unwrap_or_else(|| {
+            let mut o = HttpOptions::default();
+            o.hosts = HostPolicy::default().any_host();
+            // Buffered responses gain nothing from switching to SSE early
+            // or from keepalive comments: the client sees the body at the end.
+            o.json_wait = Duration::from_secs(15 * 60);
+            o.sse_keepalive = None;
+            o
+        });
+        options.hosts = self.config.cors.host_policy(options.hosts);
+        let store = self.store.unwrap_or_else(|| Arc::new(InMemorySessionStore::default()));
+        let http = StreamableHttp::with_stores(self.server, self.service, options, store, None);
+        LambdaAdapter {
+            http,
+            health: self.health,
+            cors: self.config.cors,
+            path: self.config.path.as_str().into(),
+            delivery: Delivery::Buffered,
+        }
+    }
+}
+
+impl<S> LambdaAdapter<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    /// Runs the Lambda runtime loop with buffered responses (API Gateway,
+    /// ALB, Function URLs in `BUFFERED` mode).
+    ///
+    /// # Errors
+    /// The runtime API failed.
+    pub async fn run(self) -> Result<(), lambda_http::Error> {
+        lambda_http::run(self).await
+    }
+
+    /// Runs the Lambda runtime loop with streamed responses (Function URLs
+    /// in `RESPONSE_STREAM` mode): SSE reaches the client as it is produced.
+    ///
+    /// # Errors
+    /// The runtime API failed.
+    pub async fn run_streaming(mut self) -> Result<(), lambda_http::Error> {
+        self.delivery = Delivery::Streaming;
+        lambda_http::run_with_streaming_response(StreamingAdapter(self)).await
+    }
+
+    /// Answers one HTTP event, the body still unbuffered.
+    pub async fn respond(&self, req: lambda_http::Request) -> http::Response<HttpBody> {
+        let (mut parts, body) = req.into_parts();
+        let origin = parts.headers.get(header::ORIGIN).cloned();
+        let mut resp = if self.cors.answers_preflight(&parts.method) {
+            self.cors.preflight(&parts.headers)
+        } else if Health::matches(parts.uri.path()) {
+            self.health.respond(&parts.method).await
+        } else if !path_matches(parts.uri.path(), &self.path) {
+            not_found(parts.uri.path(), &self.path)
+        } else if parts.method == Method::GET && self.delivery == Delivery::Buffered {
+            // A standalone SSE stream never ends: a buffered response
+            // would hold it until the function times out.
+            let mut resp = error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed: this Lambda answers with buffered responses, so it has no standalone SSE \
+                 stream; use POST (deploy a Function URL with response streaming for GET streams)",
+            );
+            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST, DELETE, OPTIONS"));
+            resp
+        } else {
+            if let Some(ip) = source::client_ip(&parts) {
+                parts.extensions.insert(PeerAddr(std::net::SocketAddr::new(ip, 0)));
+            }
+            let body = match body {
+                Body::Empty => Bytes::new(),
+                Body::Text(text) => Bytes::from(text),
+                Body::Binary(bytes) => Bytes::from(bytes),
+                _ => Bytes::new(),
+            };
+            let req = http::Request::from_parts(parts, Full::new(body));
+            match self.http.clone().call(req).await {
+                Ok(resp) => resp,
+                Err(never) => match never {},
+            }
+        };
+        self.cors.decorate(origin.as_ref(), resp.headers_mut());
+        resp
+    }
+
+    /// Answers one HTTP event with the whole body (what [`run`](Self::run)
+    /// does per event).
+    pub async fn respond_buffered(&self, req: lambda_http::Request) -> http::Response<Body> {
+        let (parts, body) = self.respond(req).await.into_parts();
+        let bytes = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(never) => match never {},
+        };
+        let body = if bytes.is_empty() {
+            Body::Empty
+        } else {
+            match String::from_utf8(bytes.to_vec()) {
+                Ok(text) => Body::Text(text),
+                Err(e) => Body::Binary(e.into_bytes()),
+            }
+        };
+        http::Response::from_parts(parts, body)
+    }
+
+    /// The Streamable HTTP transport inside (session count, shutdown).
+    pub fn transport(&self) -> &StreamableHttp<S> {
+        &self.http
+    }
+}
+
+/// Whether `path` is the MCP path, also under a stage or base-path prefix
+/// (`/prod/mcp`), with or without a trailing slash.
+fn path_matches(path: &str, mcp: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    let mcp = mcp.trim_end_matches('/');
+    if mcp.is_empty() {
+        return true;
+    }
+    path == mcp || path.strip_suffix(mcp).is_some_and(|prefix| prefix.starts_with('/') && !prefix.ends_with('/'))
+}
+
+fn error(status: StatusCode, message: &str) -> http::Response<HttpBody> {
+    let body = json!({ "jsonrpc": "2.0", "id": null, "error": { "code": -32600, "message": message } });
+    let mut resp = http::Response::new(HttpBody::full(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+fn not_found(path: &str, mcp: &str) -> http::Response<HttpBody> {
+    error(StatusCode::NOT_FOUND, &format!("not found: nothing is served at {path}; MCP is at {mcp}"))
+}
+
+impl<S> Service<lambda_http::Request> for LambdaAdapter<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<http::Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: lambda_http::Request) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.respond_buffered(req).await) })
+    }
+}
+
+/// The adapter answering with unbuffered bodies, for response streaming.
+struct StreamingAdapter<S>(LambdaAdapter<S>);
+
+impl<S> Service<lambda_http::Request> for StreamingAdapter<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send,
+{
+    type Response = http::Response<HttpBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<http::Response<HttpBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: lambda_http::Request) -> Self::Future {
+        let this = self.0.clone();
+        Box::pin(async move { Ok(this.respond(req).await) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_matches;
+
+    #[test]
+    fn stage_and_base_path_prefixes_match() {
+        assert!(path_matches("/mcp", "/mcp"));
+        assert!(path_matches("/mcp/", "/mcp"));
+        assert!(path_matches("/prod/mcp", "/mcp"));
+        assert!(path_matches("/api/v1/mcp", "/mcp"));
+        assert!(!path_matches("/notmcp", "/mcp"));
+        assert!(!path_matches("/mcp/tools", "/mcp"));
+        assert!(!path_matches("//mcp", "/mcp"));
+        assert!(path_matches("/anything", "/"));
+    }
+}

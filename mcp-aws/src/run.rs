@@ -1,0 +1,100 @@
+//! One entry point for every AWS deployment: [`run`] picks the Lambda
+//! adapter, the AgentCore Gateway target or the AgentCore Runtime server
+//! from the environment, so the same binary deploys to each unchanged.
+
+use std::sync::Arc;
+
+use mcp_core::server::Server;
+use mcp_core::transport::http::{InMemorySessionStore, SessionStore};
+
+use crate::agentcore::serve_runtime_with;
+use crate::config::{ConfigError, DeployConfig};
+use crate::health::Health;
+use crate::lambda::LambdaAdapter;
+use crate::lambda::gateway::GatewayTarget;
+
+/// Selects the Lambda handler: `http` (default: API Gateway, ALB, Function
+/// URLs, buffered), `streaming` (Function URLs with response streaming) or
+/// `agentcore-gateway` (a Bedrock AgentCore Gateway Lambda target).
+pub const HANDLER_VAR: &str = "MCP_LAMBDA_HANDLER";
+
+/// Why [`run`] stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A setting in the environment is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// `MCP_SESSION_TABLE` is set but this build has no DynamoDB support.
+    #[error("MCP_SESSION_TABLE is set but mcp-aws was built without the `dynamodb` feature")]
+    NoDynamoDb,
+    /// `MCP_LAMBDA_HANDLER` names no handler.
+    #[error("{HANDLER_VAR}={0:?} is invalid: expected http, streaming or agentcore-gateway")]
+    UnknownHandler(String),
+    /// The Lambda runtime failed.
+    #[error("lambda runtime: {0}")]
+    Lambda(#[source] lambda_http::Error),
+    /// The HTTP server failed (the address could not be bound).
+    #[error("http server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves `server` where the process finds itself, configured from the
+/// environment ([`DeployConfig`]):
+///
+/// - on Lambda (`AWS_LAMBDA_RUNTIME_API` set): the handler named by
+///   `MCP_LAMBDA_HANDLER` (`http`, `streaming`, `agentcore-gateway`);
+/// - elsewhere (AgentCore Runtime, a container, a laptop): Streamable HTTP
+///   on `MCP_BIND` (default `0.0.0.0:8000`) at `MCP_PATH` (`/mcp`).
+///
+/// Legacy sessions go to DynamoDB when `MCP_SESSION_TABLE` is set (feature
+/// `dynamodb`), and `/health` then checks the table.
+///
+/// # Errors
+/// See [`RunError`].
+pub async fn run(server: Server) -> Result<(), RunError> {
+    run_with(server, DeployConfig::from_env()?).await
+}
+
+/// As [`run`], with explicit settings.
+///
+/// # Errors
+/// See [`RunError`].
+pub async fn run_with(server: Server, config: DeployConfig) -> Result<(), RunError> {
+    let (store, health) = sessions(&config).await?;
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        let service = server.clone();
+        return Ok(serve_runtime_with(server, service, &config, health, store).await?);
+    }
+    let handler = std::env::var(HANDLER_VAR).unwrap_or_default();
+    let adapter = || LambdaAdapter::builder(server.clone()).config(config.clone()).session_store(Arc::clone(&store));
+    match handler.trim() {
+        "" | "http" => adapter().health(health.clone()).build().run().await.map_err(RunError::Lambda),
+        "streaming" => adapter().health(health.clone()).build().run_streaming().await.map_err(RunError::Lambda),
+        "agentcore-gateway" => GatewayTarget::new(server.clone()).run().await.map_err(RunError::Lambda),
+        other => Err(RunError::UnknownHandler(other.to_owned())),
+    }
+}
+
+/// The session store the settings ask for, and a health endpoint that
+/// checks it.
+async fn sessions(config: &DeployConfig) -> Result<(Arc<dyn SessionStore>, Health), RunError> {
+    let Some(table) = &config.session_table else {
+        return Ok((Arc::new(InMemorySessionStore::default()), Health::new()));
+    };
+    #[cfg(feature = "dynamodb")]
+    {
+        let store = crate::dynamodb::DynamoDbSessionStore::from_env(table.clone()).await;
+        let probe = store.clone();
+        let health = Health::new().check("sessions", move || {
+            let probe = probe.clone();
+            async move { probe.check().await }
+        });
+        Ok((Arc::new(store), health))
+    }
+    #[cfg(not(feature = "dynamodb"))]
+    {
+        let _ = table;
+        Err(RunError::NoDynamoDb)
+    }
+}
