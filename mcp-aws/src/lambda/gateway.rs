@@ -132,7 +132,7 @@ where
         match reply.map(|r| r.payload) {
             Some(Ok(result)) => serde_json::from_str(result.get())
                 .unwrap_or_else(|e| error_result(format!("internal error: unreadable tool result: {e}"))),
-            Some(Err(e)) => error_result(format!("tool `{tool}` failed: {}", e.message)),
+            Some(Err(e)) => error_result(e.message.into_owned()),
             None => error_result(format!("tool `{tool}` gave no result")),
         }
     }

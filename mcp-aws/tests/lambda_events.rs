@@ -1,0 +1,258 @@
+//! Real-shaped Lambda events from each source (API Gateway REST and HTTP
+//! APIs, Function URLs, ALB, AgentCore Gateway targets) through the
+//! adapter, asserting the Lambda response the runtime would send back:
+//! status, headers and the JSON-RPC body.
+#![cfg(feature = "lambda")]
+
+use std::collections::HashMap;
+
+use lambda_http::lambda_runtime::{Context as LambdaContext, LambdaEvent};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Service as _};
+use mcp_aws::config::DeployConfig;
+use mcp_aws::cors::Cors;
+use mcp_aws::health::Health;
+use mcp_aws::lambda::LambdaAdapter;
+use mcp_aws::lambda::gateway::{GatewayTarget, TOOL_NAME_KEY};
+use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+use mcp_core::transport::http::PeerAddr;
+use serde_json::{Value, json};
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct AddArgs {
+    /// First addend
+    a: f64,
+    /// Second addend
+    b: f64,
+}
+
+fn server() -> mcp_core::server::Server {
+    ServerBuilder::new("lambda-test", "1.0.0")
+        .tool(ToolRoute::new("add", |_ctx: Context, args: AddArgs| async move { format!("{}", args.a + args.b) }))
+        .tool(ToolRoute::new("whoami", |ctx: Context, _: NoArgs| async move {
+            let peer = ctx.extensions().get::<PeerAddr>().map(|p| p.0.ip().to_string());
+            let request_id = ctx.extensions().get::<LambdaContext>().map(|c| c.request_id.clone());
+            format!("{} {}", peer.unwrap_or_else(|| "unknown".into()), request_id.unwrap_or_else(|| "none".into()))
+        }))
+        .tool(ToolRoute::new("refuse", |_ctx: Context, _: NoArgs| async move {
+            Err::<String, _>(mcp_core::server::ToolError::new("refused", "refused on purpose"))
+        }))
+        .build()
+        .expect("valid server")
+}
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).expect("event JSON")
+}
+
+/// Runs `event` through lambda_http's own event → request → response
+/// conversion around the adapter: what the runtime would send back.
+async fn invoke(adapter: &LambdaAdapter, event: Value) -> Value {
+    let payload: LambdaRequest = serde_json::from_value(event).expect("a Lambda HTTP event");
+    let mut context = LambdaContext::default();
+    context.request_id = "req-42".to_owned();
+    let mut svc = Adapter::from(adapter.clone());
+    let resp = svc.call(LambdaEvent::new(payload, context)).await.expect("infallible");
+    serde_json::to_value(resp).expect("serialisable")
+}
+
+/// The response's headers (single- or multi-value), lowercased.
+fn header(resp: &Value, name: &str) -> Option<String> {
+    for key in ["headers", "multiValueHeaders"] {
+        if let Some(map) = resp[key].as_object() {
+            for (k, v) in map {
+                if k.eq_ignore_ascii_case(name) {
+                    return Some(match v {
+                        Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+                        other => other.as_str().unwrap_or_default().to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+fn body(resp: &Value) -> Value {
+    assert_eq!(resp["isBase64Encoded"], false, "JSON bodies go back as text: {resp}");
+    let text = resp["body"].as_str().unwrap_or_else(|| panic!("no body: {resp}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[tokio::test]
+async fn api_gateway_rest_base64_body_stage_prefix_and_multi_value_headers() {
+    let adapter = LambdaAdapter::new(server());
+    let resp = invoke(&adapter, event("apigw-v1-rest.json")).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    // REST APIs take multi-value headers back.
+    assert!(resp["multiValueHeaders"].is_object(), "{resp}");
+    assert_eq!(header(&resp, "content-type").as_deref(), Some("application/json"));
+    assert_eq!(header(&resp, "access-control-allow-origin").as_deref(), Some("*"));
+    let reply = body(&resp);
+    assert_eq!(reply["id"], 7);
+    assert_eq!(reply["result"]["content"][0]["text"], "5");
+}
+
+#[tokio::test]
+async fn http_api_legacy_session_continues_with_case_insensitive_headers() {
+    let adapter = LambdaAdapter::new(server());
+    let resp = invoke(&adapter, event("apigw-v2-http.json")).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let session = header(&resp, "mcp-session-id").expect("a session id");
+    assert_eq!(body(&resp)["result"]["protocolVersion"], "2025-11-25");
+
+    let mut call = event("apigw-v2-http.json");
+    let msg = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "whoami" } });
+    call["body"] = Value::String(msg.to_string());
+    call["headers"]["MCP-SESSION-ID"] = Value::String(session.clone());
+    call["headers"]["Mcp-Protocol-Version"] = json!("2025-11-25");
+    call["headers"]["content-length"] = json!(msg.to_string().len().to_string());
+    let resp = invoke(&adapter, call).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let text = body(&resp)["result"]["content"][0]["text"].as_str().unwrap_or_default().to_owned();
+    // The caller's IP from the request context; the Lambda context too.
+    assert_eq!(text, "205.255.255.176 req-42");
+    assert_eq!(adapter.transport().session_count(), 1);
+}
+
+#[tokio::test]
+async fn function_url_base64_stateless_list() {
+    let adapter = LambdaAdapter::new(server());
+    let resp = invoke(&adapter, event("function-url.json")).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let reply = body(&resp);
+    assert_eq!(reply["id"], "list-1");
+    let names: Vec<&str> =
+        reply["result"]["tools"].as_array().expect("tools").iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, ["add", "whoami", "refuse"]);
+}
+
+#[tokio::test]
+async fn alb_multi_value_headers_and_forwarded_ip() {
+    let adapter = LambdaAdapter::new(server());
+    let resp = invoke(&adapter, event("alb-multi-value.json")).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert!(resp["multiValueHeaders"].is_object(), "an ALB with multi-value headers gets them back: {resp}");
+    let text = body(&resp)["result"]["content"][0]["text"].as_str().unwrap_or_default().to_owned();
+    // The entry ALB appended, not the one the client claimed.
+    assert_eq!(text, "192.0.2.44 req-42");
+}
+
+#[tokio::test]
+async fn preflight_health_and_wrong_routes() {
+    let health = Health::new().check("sessions", || async { Ok(()) });
+    let config = DeployConfig::default().with_cors(Cors::Origins(vec!["https://app.example.com".into()]));
+    let adapter = LambdaAdapter::builder(server()).config(config).health(health).build();
+
+    let mut preflight = event("apigw-v2-http.json");
+    preflight["requestContext"]["http"]["method"] = json!("OPTIONS");
+    preflight["body"] = Value::Null;
+    preflight["headers"] = json!({
+        "host": "r3pmxmplak.execute-api.us-east-2.amazonaws.com",
+        "origin": "https://app.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,x-api-key,mcp-session-id",
+    });
+    let resp = invoke(&adapter, preflight.clone()).await;
+    assert_eq!(resp["statusCode"], 204, "{resp}");
+    assert_eq!(header(&resp, "access-control-allow-origin").as_deref(), Some("https://app.example.com"));
+    let allowed = header(&resp, "access-control-allow-headers").unwrap_or_default();
+    for h in ["Content-Type", "X-Api-Key", "Authorization", "Mcp-Session-Id", "MCP-Protocol-Version"] {
+        assert!(allowed.contains(h), "{allowed}");
+    }
+    assert!(header(&resp, "access-control-allow-methods").unwrap_or_default().contains("POST"));
+    // An origin not on the list.
+    preflight["headers"]["origin"] = json!("https://evil.example");
+    assert_eq!(invoke(&adapter, preflight).await["statusCode"], 403);
+
+    let mut get = event("apigw-v2-http.json");
+    get["requestContext"]["http"]["method"] = json!("GET");
+    get["body"] = Value::Null;
+    get["rawPath"] = json!("/prod/health");
+    let resp = invoke(&adapter, get.clone()).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let report = body(&resp);
+    assert_eq!(report["status"], "healthy");
+    assert_eq!(report["checks"]["sessions"]["status"], "healthy");
+    assert!(report["timestamp"].as_str().is_some_and(|t| t.len() == 24), "{report}");
+
+    // A standalone SSE stream cannot be buffered.
+    get["rawPath"] = json!("/mcp");
+    let resp = invoke(&adapter, get.clone()).await;
+    assert_eq!(resp["statusCode"], 405, "{resp}");
+    assert!(header(&resp, "allow").unwrap_or_default().contains("POST"));
+
+    let mut wrong = event("function-url.json");
+    wrong["rawPath"] = json!("/elsewhere");
+    let resp = invoke(&adapter, wrong).await;
+    assert_eq!(resp["statusCode"], 404, "{resp}");
+    assert!(body(&resp)["error"]["message"].as_str().unwrap_or_default().contains("/mcp"));
+}
+
+#[tokio::test]
+async fn bad_bodies_get_specific_errors_and_the_adapter_keeps_serving() {
+    let adapter = LambdaAdapter::new(server());
+    let mut bad = event("function-url.json");
+    bad["body"] = json!("eyJqc29ucnBjIjoi"); // base64 of a truncated object
+    let resp = invoke(&adapter, bad).await;
+    assert_eq!(resp["statusCode"], 400, "{resp}");
+    assert_eq!(body(&resp)["error"]["code"], -32700);
+
+    let mut wrong_type = event("function-url.json");
+    wrong_type["headers"]["content-type"] = json!("text/plain");
+    assert_eq!(invoke(&adapter, wrong_type).await["statusCode"], 415);
+
+    let resp = invoke(&adapter, event("function-url.json")).await;
+    assert_eq!(resp["statusCode"], 200);
+}
+
+fn gateway_event(tool: Option<&str>, payload: Value) -> LambdaEvent<Value> {
+    let mut context = LambdaContext::default();
+    if let Some(tool) = tool {
+        let mut custom = HashMap::new();
+        custom.insert(TOOL_NAME_KEY.to_owned(), tool.to_owned());
+        custom.insert("bedrockAgentCoreGatewayId".to_owned(), "gw-123".to_owned());
+        let client = serde_json::from_value(json!({ "custom": custom })).expect("client context");
+        context.client_context = Some(client);
+    }
+    LambdaEvent::new(payload, context)
+}
+
+#[tokio::test]
+async fn agentcore_gateway_target_calls_tools_by_prefixed_name() {
+    let target = GatewayTarget::new(server());
+    let out = target.handle(gateway_event(Some("calculator-target___add"), json!({ "a": 40, "b": 2 }))).await;
+    assert_eq!(out["content"][0]["text"], "42", "{out}");
+    assert_ne!(out["isError"], true);
+
+    // A name without a target prefix works as is.
+    let out = target.handle(gateway_event(Some("add"), json!({ "a": 1, "b": 1 }))).await;
+    assert_eq!(out["content"][0]["text"], "2");
+
+    // The tool's own error stays a tool error.
+    let out = target.handle(gateway_event(Some("t___refuse"), json!({}))).await;
+    assert_eq!(out["isError"], true);
+    assert!(out["content"][0]["text"].as_str().unwrap_or_default().contains("refused on purpose"), "{out}");
+}
+
+#[tokio::test]
+async fn agentcore_gateway_target_explains_bad_invocations() {
+    let target = GatewayTarget::new(server());
+    let cases = [
+        (gateway_event(Some("t___nope"), json!({})), "unknown tool: `nope`"),
+        (gateway_event(Some("t___add"), json!([1, 2])), "expected a JSON object, got an array"),
+        (gateway_event(Some("t___add"), json!({ "a": "two" })), "`a`: invalid type"),
+        (gateway_event(None, json!({})), TOOL_NAME_KEY),
+    ];
+    for (event, needle) in cases {
+        let out = target.handle(event).await;
+        assert_eq!(out["isError"], true, "{out}");
+        let text = out["content"][0]["text"].as_str().unwrap_or_default();
+        assert!(text.contains(needle), "{text:?} should mention {needle:?}");
+    }
+    // Still serving.
+    let out = target.handle(gateway_event(Some("t___add"), json!({ "a": 1, "b": 2 }))).await;
+    assert_eq!(out["content"][0]["text"], "3");
+}
