@@ -4,11 +4,11 @@
 //! status, headers and the JSON-RPC body.
 #![cfg(feature = "lambda")]
 
+mod common;
+
 use std::collections::HashMap;
 
 use lambda_http::lambda_runtime::{Context as LambdaContext, LambdaEvent};
-use lambda_http::request::LambdaRequest;
-use lambda_http::{Adapter, Service as _};
 use mcp_aws::config::DeployConfig;
 use mcp_aws::cors::Cors;
 use mcp_aws::health::Health;
@@ -17,6 +17,8 @@ use mcp_aws::lambda::gateway::{GatewayTarget, TOOL_NAME_KEY};
 use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
 use mcp_core::transport::http::PeerAddr;
 use serde_json::{Value, json};
+
+use common::{body, event, header, invoke};
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct AddArgs {
@@ -39,46 +41,6 @@ fn server() -> mcp_core::server::Server {
         }))
         .build()
         .expect("valid server")
-}
-
-fn event(name: &str) -> Value {
-    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).expect("event JSON")
-}
-
-/// Runs `event` through lambda_http's own event → request → response
-/// conversion around the adapter: what the runtime would send back.
-async fn invoke(adapter: &LambdaAdapter, event: Value) -> Value {
-    let payload: LambdaRequest = serde_json::from_value(event).expect("a Lambda HTTP event");
-    let mut context = LambdaContext::default();
-    context.request_id = "req-42".to_owned();
-    let mut svc = Adapter::from(adapter.clone());
-    let resp = svc.call(LambdaEvent::new(payload, context)).await.expect("infallible");
-    serde_json::to_value(resp).expect("serialisable")
-}
-
-/// The response's headers (single- or multi-value), lowercased.
-fn header(resp: &Value, name: &str) -> Option<String> {
-    for key in ["headers", "multiValueHeaders"] {
-        if let Some(map) = resp[key].as_object() {
-            for (k, v) in map {
-                if k.eq_ignore_ascii_case(name) {
-                    return Some(match v {
-                        Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
-                        other => other.as_str().unwrap_or_default().to_owned(),
-                    });
-                }
-            }
-        }
-    }
-    None
-}
-
-fn body(resp: &Value) -> Value {
-    assert_eq!(resp["isBase64Encoded"], false, "JSON bodies go back as text: {resp}");
-    let text = resp["body"].as_str().unwrap_or_else(|| panic!("no body: {resp}"));
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 #[tokio::test]

@@ -217,12 +217,14 @@ where
     S::Future: Send,
 {
     /// Runs the Lambda runtime loop with buffered responses (API Gateway,
-    /// ALB, Function URLs in `BUFFERED` mode).
+    /// ALB, Function URLs in `BUFFERED` mode). With
+    /// `AWS_LAMBDA_MAX_CONCURRENCY` above 1 (Lambda Managed Instances) it
+    /// serves that many invocations at once.
     ///
     /// # Errors
     /// The runtime API failed.
     pub async fn run(self) -> Result<(), lambda_http::Error> {
-        lambda_http::run(self).await
+        lambda_http::run_concurrent(self).await
     }
 
     /// Runs the Lambda runtime loop with streamed responses (Function URLs
@@ -232,7 +234,7 @@ where
     /// The runtime API failed.
     pub async fn run_streaming(mut self) -> Result<(), lambda_http::Error> {
         self.delivery = Delivery::Streaming;
-        lambda_http::run_with_streaming_response(StreamingAdapter(self)).await
+        lambda_http::run_with_streaming_response_concurrent(StreamingAdapter(self)).await
     }
 
     /// Answers one HTTP event, the body still unbuffered.
@@ -343,6 +345,7 @@ where
 }
 
 /// The adapter answering with unbuffered bodies, for response streaming.
+#[derive(Clone)]
 struct StreamingAdapter<S>(LambdaAdapter<S>);
 
 impl<S> Service<lambda_http::Request> for StreamingAdapter<S>

@@ -1,0 +1,222 @@
+//! The DynamoDB session store against moto in server mode (a real
+//! DynamoDB API on 127.0.0.1): two adapter instances sharing the table
+//! continue one legacy session; expired and deleted sessions give 404.
+//!
+//! moto comes from the test venv (`./scripts/test.sh` installs it); the
+//! test starts `moto_server` itself. Without it the test is skipped, unless
+//! `MCP_REQUIRE_PEERS` is set (as the test script sets it), when it fails.
+#![cfg(all(feature = "lambda", feature = "dynamodb"))]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use mcp_aws::dynamodb::DynamoDbSessionStore;
+use mcp_aws::lambda::LambdaAdapter;
+use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+use mcp_core::transport::http::HttpOptions;
+use serde_json::{Value, json};
+
+use common::{body, event, header, invoke};
+
+/// A moto server, killed on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn moto_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+        return Some(PathBuf::from(path));
+    }
+    let default = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/venv/bin/moto_server");
+    default.is_file().then_some(default)
+}
+
+fn start_moto() -> Option<Moto> {
+    let Some(bin) = moto_binary() else {
+        assert!(
+            std::env::var_os("MCP_REQUIRE_PEERS").is_none(),
+            "moto_server not found: run ./scripts/test.sh (it installs moto into .cache/venv) or set MOTO_SERVER"
+        );
+        eprintln!("skipped: moto_server not found (run ./scripts/test.sh, or set MOTO_SERVER)");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let child = Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+    let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(moto)
+}
+
+async fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) {
+    client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("session_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder().attribute_name("session_id").key_type(KeyType::Hash).build().expect("key"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable");
+}
+
+fn server() -> mcp_core::server::Server {
+    ServerBuilder::new("sessions-test", "1.0.0")
+        .tool(ToolRoute::new("ping", |_ctx: Context, _: NoArgs| async { "pong" }))
+        .build()
+        .expect("valid server")
+}
+
+fn adapter(store: &DynamoDbSessionStore, idle: Duration) -> LambdaAdapter {
+    let mut options = HttpOptions::default();
+    options.hosts = mcp_core::transport::http::HostPolicy::default().any_host();
+    options.session_idle_timeout = idle;
+    LambdaAdapter::builder(server()).session_store(Arc::new(store.clone())).http_options(options).build()
+}
+
+/// An HTTP API event carrying `message`, in `session` when given.
+fn request(message: &Value, session: Option<&str>, method: &str) -> Value {
+    let mut e = event("apigw-v2-http.json");
+    e["requestContext"]["http"]["method"] = json!(method);
+    e["body"] = if method == "POST" { json!(message.to_string()) } else { Value::Null };
+    e["headers"]["content-length"] = json!(if method == "POST" { message.to_string().len() } else { 0 }.to_string());
+    if let Some(id) = session {
+        e["headers"]["mcp-session-id"] = json!(id);
+        e["headers"]["mcp-protocol-version"] = json!("2025-11-25");
+    }
+    e
+}
+
+async fn initialize(adapter: &LambdaAdapter) -> String {
+    let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let resp = invoke(adapter, request(&init, None, "POST")).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    header(&resp, "mcp-session-id").expect("a session id")
+}
+
+async fn ping(adapter: &LambdaAdapter, session: &str, id: i64) -> Value {
+    let call = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "ping" } });
+    invoke(adapter, request(&call, Some(session), "POST")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_sessions_through_dynamodb() {
+    let Some(moto) = start_moto() else { return };
+    let ddb = client(&moto.endpoint).await;
+    create_table(&ddb, "mcp-sessions-test").await;
+    let store = DynamoDbSessionStore::new(ddb.clone(), "mcp-sessions-test");
+    assert_eq!(store.check().await, Ok(()));
+
+    // `initialize` on one instance, everything after it on another.
+    let (a, b) = (adapter(&store, Duration::from_secs(600)), adapter(&store, Duration::from_secs(600)));
+    let session = initialize(&a).await;
+    let note = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    assert_eq!(invoke(&b, request(&note, Some(&session), "POST")).await["statusCode"], 202);
+    let resp = ping(&b, &session, 2).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert_eq!(body(&resp)["result"]["content"][0]["text"], "pong");
+    assert_eq!((a.transport().session_count(), b.transport().session_count()), (1, 1));
+    // The item is in the table, with its TTL attribute in the future.
+    let item = ddb
+        .get_item()
+        .table_name("mcp-sessions-test")
+        .key("session_id", aws_sdk_dynamodb::types::AttributeValue::S(session.clone()))
+        .send()
+        .await
+        .expect("GetItem")
+        .item
+        .expect("the session item");
+    let expires: u64 = item["expires_at"].as_n().expect("a number").parse().expect("epoch seconds");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    assert!(expires > now + 500 && expires <= now + 601, "expires_at {expires}, now {now}");
+
+    // DELETE on the second instance ends it for any instance that did not
+    // hold it yet.
+    let resp = invoke(&b, request(&Value::Null, Some(&session), "DELETE")).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let c = adapter(&store, Duration::from_secs(600));
+    let resp = ping(&c, &session, 3).await;
+    assert_eq!(resp["statusCode"], 404, "{resp}");
+    assert_eq!(body(&resp)["error"]["code"], -32001);
+
+    // An unknown table is reported by the health check, by name.
+    let missing = DynamoDbSessionStore::new(ddb.clone(), "no-such-table");
+    let err = missing.check().await.expect_err("missing table");
+    assert!(err.contains("no-such-table"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_sessions_give_404_on_every_instance() {
+    let Some(moto) = start_moto() else { return };
+    let ddb = client(&moto.endpoint).await;
+    create_table(&ddb, "mcp-sessions-expiry").await;
+    let store = DynamoDbSessionStore::new(ddb.clone(), "mcp-sessions-expiry");
+
+    let a = adapter(&store, Duration::from_secs(1));
+    let session = initialize(&a).await;
+    // DynamoDB's TTL sweep is lazy (moto's never runs): the store itself
+    // must treat an item past `expires_at` as gone.
+    use mcp_core::transport::http::SessionStore as _;
+    let state = mcp_core::server::Session::new(None, mcp_core::server::Sink::none()).state();
+    store.save("direct", &state, Duration::from_secs(1)).await.expect("PutItem");
+    assert!(store.load("direct").await.expect("GetItem").is_some());
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert!(store.load("direct").await.expect("GetItem").is_none(), "expired by expires_at");
+    let raw = ddb
+        .get_item()
+        .table_name("mcp-sessions-expiry")
+        .key("session_id", aws_sdk_dynamodb::types::AttributeValue::S("direct".into()))
+        .send()
+        .await
+        .expect("GetItem");
+    assert!(raw.item.is_some(), "the item itself is still in the table");
+
+    let b = adapter(&store, Duration::from_secs(1));
+    let resp = ping(&b, &session, 2).await;
+    assert_eq!(resp["statusCode"], 404, "{resp}");
+    assert!(body(&resp)["error"]["message"].as_str().unwrap_or_default().contains("unknown or expired"));
+    // A fresh session on the same instances still works.
+    let fresh = initialize(&b).await;
+    assert_eq!(ping(&a, &fresh, 3).await["statusCode"], 200);
+}
