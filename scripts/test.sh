@@ -9,12 +9,18 @@ mkdir -p "$CACHE"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "python venv with the official MCP SDK (mcp 2.x) and pytest"
+step "python venv: the official MCP SDK (mcp 2.x), pytest, moto (DynamoDB), cfn-lint, cargo-lambda"
 VENV="$CACHE/venv"
-if ! "$VENV/bin/python" -c 'import mcp, pytest, pytest_timeout' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import mcp, pytest, pytest_timeout, moto, boto3, cfnlint' 2>/dev/null \
+  || [ ! -x "$VENV/bin/cargo-lambda" ]; then
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'mcp>=2,<3' pytest pytest-timeout anyio
+  # cargo-lambda from its PyPI wheel: seconds, where `cargo install` takes 13 minutes.
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'mcp>=2,<3' pytest pytest-timeout anyio \
+    'moto[server]' boto3 cfn-lint cargo-lambda
 fi
+# moto_server, cargo-lambda and cfn-lint for the tests; tests that need them fail rather than skip.
+export PATH="$VENV/bin:$PATH"
+export MCP_REQUIRE_PEERS=1
 
 step "node 22 (from PyPI) and the npm peers: conformance suite, TypeScript SDK, MCP Inspector"
 NODE_VENV="$CACHE/node"
@@ -48,8 +54,11 @@ else
 fi
 cargo test --workspace --all-features --doc --quiet
 
-step "interop: the official Python SDK client against the example servers (stdio and HTTP)"
-cargo build -p calculator -p everything --quiet
+step "cfn-lint: the Lambda example's SAM template"
+cfn-lint examples/lambda/template.yaml
+
+step "interop: the official Python SDK client against the example servers (stdio, HTTP, Lambda under cargo lambda watch)"
+cargo build -p calculator -p everything -p calculator-lambda --quiet
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 CALCULATOR_BIN="$TARGET/debug/calculator" EVERYTHING_BIN="$TARGET/debug/everything" \
   "$VENV/bin/python" -m pytest -q tests/interop

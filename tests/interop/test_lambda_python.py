@@ -1,0 +1,172 @@
+"""Interop: the `calculator-lambda` example under `cargo lambda watch` (the Lambda runtime API and Function URL
+emulator), driven by the official Python MCP SDK client in both eras over the emulated Function URL, and by
+`cargo lambda invoke` with an API Gateway REST event. Legacy sessions go to DynamoDB (moto in server mode).
+
+Needs `cargo-lambda` and `moto_server` on PATH (./scripts/test.sh installs both into .cache/venv).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import boto3
+import pytest
+from mcp import Client, types
+
+REPO = Path(__file__).resolve().parents[2]
+FUNCTION = "calculator-lambda"
+TABLE = "mcp-sessions-interop"
+WAIT = 20
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, what: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"{what} did not start on port {port}")
+            time.sleep(0.05)
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} not found on PATH; run ./scripts/test.sh (it installs it into .cache/venv)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def dynamodb() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([require("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc, "moto_server", 20)
+    endpoint = f"http://127.0.0.1:{port}"
+    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ddb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "session_id", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "session_id", "KeyType": "HASH"}])
+    try:
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def watch(dynamodb: str) -> Iterator[int]:
+    """`cargo lambda watch` serving the example; yields its port."""
+    port = free_port()
+    env_vars = {**AWS_ENV, "AWS_ENDPOINT_URL": dynamodb, "MCP_SESSION_TABLE": TABLE, "LOG_LEVEL": "info"}
+    cmd = [require("cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "--ignore-changes",
+           "--disable-cors", "--env-vars", ",".join(f"{k}={v}" for k, v in env_vars.items())]
+    log = open(REPO / "target" / "cargo-lambda-watch.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(cmd, cwd=REPO / "examples" / "lambda", stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    wait_for_port(port, proc, "cargo lambda watch", 60)
+    # The first invocation starts (and, if needed, builds) the function.
+    health = f"http://127.0.0.1:{port}/lambda-url/{FUNCTION}/health"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(health, timeout=60) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            os.killpg(proc.pid, 9)
+            pytest.fail("the function never answered /health under cargo lambda watch; see target/cargo-lambda-watch.log")
+        time.sleep(0.5)
+    try:
+        yield port
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+        log.close()
+
+
+def text_of(result: types.CallToolResult) -> str:
+    assert result.content and isinstance(result.content[0], types.TextContent), result
+    return result.content[0].text
+
+
+def mcp_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/lambda-url/{FUNCTION}/mcp"
+
+
+def test_health_checks_the_session_table(watch: int) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{watch}/lambda-url/{FUNCTION}/health", timeout=30) as resp:
+        report = json.load(resp)
+    assert report["status"] == "healthy", report
+    assert report["checks"]["sessions"]["status"] == "healthy", report
+    assert report["timestamp"].endswith("Z")
+
+
+async def test_stateless_client_over_the_function_url(watch: int) -> None:
+    with anyio.fail_after(WAIT * 3):
+        async with Client(mcp_url(watch), mode="auto", read_timeout_seconds=WAIT) as client:
+            assert client.protocol_version == "2026-07-28"
+            names = {t.name for t in (await client.list_tools()).tools}
+            assert {"add", "divide"} <= names, names
+            assert text_of(await client.call_tool("add", {"a": 2, "b": 3})) == "5"
+            bad = await client.call_tool("add", {"a": "two", "b": 3})
+            assert bad.is_error and "`a`" in text_of(bad), text_of(bad)
+
+
+async def test_legacy_session_over_the_function_url_is_kept_in_dynamodb(watch: int, dynamodb: str) -> None:
+    with anyio.fail_after(WAIT * 3):
+        async with Client(mcp_url(watch), mode="legacy", read_timeout_seconds=WAIT) as client:
+            assert client.protocol_version == "2025-11-25"
+            assert text_of(await client.call_tool("multiply", {"a": 6, "b": 7})) == "42"
+            ddb = boto3.client("dynamodb", endpoint_url=dynamodb, region_name="us-east-1",
+                               aws_access_key_id="testing", aws_secret_access_key="testing")
+            items = ddb.scan(TableName=TABLE)["Items"]
+            assert items, "the session is stored in the table"
+            assert all({"session_id", "state", "expires_at"} <= item.keys() for item in items), items
+            assert text_of(await client.call_tool("add", {"a": 1, "b": 1})) == "2"
+
+
+def test_cargo_lambda_invoke_with_an_api_gateway_rest_event(watch: int) -> None:
+    event = REPO / "mcp-aws" / "tests" / "events" / "apigw-v1-rest.json"
+    out = subprocess.run(
+        [require("cargo-lambda"), "lambda", "invoke", "-A", "127.0.0.1", "-P", str(watch), "--data-file", str(event),
+         FUNCTION, "--output-format", "json"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    resp = json.loads(out.stdout)
+    assert resp["statusCode"] == 200, resp
+    assert resp["multiValueHeaders"]["content-type"] == ["application/json"], resp
+    reply = json.loads(resp["body"])
+    assert reply["id"] == 7 and reply["result"]["content"][0]["text"] == "5", reply
