@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +171,56 @@ def test_cargo_lambda_invoke_with_an_api_gateway_rest_event(watch: int) -> None:
     assert resp["multiValueHeaders"]["content-type"] == ["application/json"], resp
     reply = json.loads(resp["body"])
     assert reply["id"] == 7 and reply["result"]["content"][0]["text"] == "5", reply
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[str]:
+    """The same binary off Lambda: the AgentCore Runtime contract, bound to loopback for the test."""
+    port = free_port()
+    binary = os.environ.get("CALCULATOR_LAMBDA_BIN", str(REPO / "target" / "debug" / FUNCTION))
+    env = {**os.environ, "MCP_BIND": f"127.0.0.1:{port}"}
+    env.pop("AWS_LAMBDA_RUNTIME_API", None)
+    proc = subprocess.Popen([binary], env=env, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc, FUNCTION, 20)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def http(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, dict, str]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=WAIT) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
+
+
+async def test_agentcore_runtime_accepts_the_platform_session_id(runtime: str) -> None:
+    platform_id = "agentcore-3f1c2b9e-6d7a-4e8f-9a0b-1c2d3e4f5a6b"
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json",
+               "mcp-session-id": platform_id}
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "agentcore", "version": "1"}}}
+    status, got, text = http("POST", f"{runtime}/mcp", init, headers)
+    assert status == 200, text
+    assert got["mcp-session-id"] == platform_id
+    headers["mcp-protocol-version"] = "2025-11-25"
+    status, _, _ = http("POST", f"{runtime}/mcp", {"jsonrpc": "2.0", "method": "notifications/initialized"}, headers)
+    assert status == 202
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "add", "arguments": {"a": 1, "b": 2}}}
+    status, _, text = http("POST", f"{runtime}/mcp", call, headers)
+    assert json.loads(text)["result"]["content"][0]["text"] == "3", text
+    for probe in ("/ping", "/health"):
+        status, _, text = http("GET", f"{runtime}{probe}")
+        assert status == 200 and json.loads(text)["status"] == "healthy", text
+    assert http("GET", f"{runtime}/elsewhere")[0] == 404
+    # And the official client, both eras, at the same URL.
+    with anyio.fail_after(WAIT * 2):
+        async with Client(f"{runtime}/mcp", mode="auto", read_timeout_seconds=WAIT) as client:
+            assert text_of(await client.call_tool("add", {"a": 2, "b": 2})) == "4"
+        async with Client(f"{runtime}/mcp", mode="legacy", read_timeout_seconds=WAIT) as client:
+            assert text_of(await client.call_tool("add", {"a": 3, "b": 3})) == "6"
