@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -82,14 +83,13 @@ def dynamodb() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def watch(dynamodb: str) -> Iterator[int]:
-    """`cargo lambda watch` serving the example; yields its port."""
+@contextmanager
+def cargo_lambda_watch(env_vars: dict[str, str], log_name: str) -> Iterator[int]:
+    """`cargo lambda watch` serving the example with `env_vars`; yields its port."""
     port = free_port()
-    env_vars = {**AWS_ENV, "AWS_ENDPOINT_URL": dynamodb, "MCP_SESSION_TABLE": TABLE, "LOG_LEVEL": "info"}
     cmd = [require("cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "--ignore-changes",
            "--disable-cors", "--env-vars", ",".join(f"{k}={v}" for k, v in env_vars.items())]
-    log = open(REPO / "target" / "cargo-lambda-watch.log", "w")  # noqa: SIM115 (closed below)
+    log = open(REPO / "target" / log_name, "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(cmd, cwd=REPO / "examples" / "lambda", stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     wait_for_port(port, proc, "cargo lambda watch", 60)
@@ -105,7 +105,7 @@ def watch(dynamodb: str) -> Iterator[int]:
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             os.killpg(proc.pid, 9)
-            pytest.fail("the function never answered /health under cargo lambda watch; see target/cargo-lambda-watch.log")
+            pytest.fail(f"the function never answered /health under cargo lambda watch; see target/{log_name}")
         time.sleep(0.5)
     try:
         yield port
@@ -116,6 +116,21 @@ def watch(dynamodb: str) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def watch(dynamodb: str) -> Iterator[int]:
+    """Buffered responses (API Gateway, ALB, BUFFERED Function URLs), sessions in DynamoDB."""
+    env = {**AWS_ENV, "AWS_ENDPOINT_URL": dynamodb, "MCP_SESSION_TABLE": TABLE, "LOG_LEVEL": "info"}
+    with cargo_lambda_watch(env, "cargo-lambda-watch.log") as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def streaming_watch() -> Iterator[int]:
+    """A Function URL in RESPONSE_STREAM mode."""
+    with cargo_lambda_watch({"MCP_LAMBDA_HANDLER": "streaming", "LOG_LEVEL": "info"}, "cargo-lambda-watch-streaming.log") as port:
+        yield port
 
 
 def text_of(result: types.CallToolResult) -> str:
@@ -224,3 +239,22 @@ async def test_agentcore_runtime_accepts_the_platform_session_id(runtime: str) -
             assert text_of(await client.call_tool("add", {"a": 2, "b": 2})) == "4"
         async with Client(f"{runtime}/mcp", mode="legacy", read_timeout_seconds=WAIT) as client:
             assert text_of(await client.call_tool("add", {"a": 3, "b": 3})) == "6"
+
+
+async def test_response_streaming_delivers_progress_as_it_happens(streaming_watch: int) -> None:
+    seen: list[tuple[float, float]] = []
+
+    async def on_progress(value: float, _total: float | None, _message: str | None) -> None:
+        seen.append((value, time.monotonic()))
+
+    with anyio.fail_after(WAIT * 3):
+        async with Client(mcp_url(streaming_watch), mode="auto", read_timeout_seconds=WAIT) as client:
+            result = await client.call_tool("count", {"steps": 3, "delay_ms": 300}, progress_callback=on_progress)
+            done = time.monotonic()
+            assert text_of(result) == "counted to 3"
+        assert [v for v, _ in seen] == [1.0, 2.0, 3.0]
+        # Streamed, not buffered: the first step arrived well before the result.
+        assert done - seen[0][1] >= 0.45, seen
+        # The legacy era works too, its standalone GET stream included.
+        async with Client(mcp_url(streaming_watch), mode="legacy", read_timeout_seconds=WAIT) as client:
+            assert text_of(await client.call_tool("add", {"a": 20, "b": 22})) == "42"

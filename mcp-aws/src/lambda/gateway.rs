@@ -77,7 +77,7 @@ where
     /// # Errors
     /// The runtime API failed.
     pub async fn run(self) -> Result<(), lambda_runtime::Error> {
-        lambda_runtime::run_concurrent(self).await
+        super::polling_again(|| lambda_runtime::run_concurrent(self.clone())).await
     }
 
     /// Answers one invocation: the tool result JSON.

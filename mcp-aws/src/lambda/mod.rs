@@ -224,7 +224,7 @@ where
     /// # Errors
     /// The runtime API failed.
     pub async fn run(self) -> Result<(), lambda_http::Error> {
-        lambda_http::run_concurrent(self).await
+        polling_again(|| lambda_http::run_concurrent(self.clone())).await
     }
 
     /// Runs the Lambda runtime loop with streamed responses (Function URLs
@@ -234,7 +234,7 @@ where
     /// The runtime API failed.
     pub async fn run_streaming(mut self) -> Result<(), lambda_http::Error> {
         self.delivery = Delivery::Streaming;
-        lambda_http::run_with_streaming_response_concurrent(StreamingAdapter(self)).await
+        polling_again(|| lambda_http::run_with_streaming_response_concurrent(StreamingAdapter(self.clone()))).await
     }
 
     /// Answers one HTTP event, the body still unbuffered.
@@ -299,6 +299,32 @@ where
     /// The Streamable HTTP transport inside (session count, shutdown).
     pub fn transport(&self) -> &StreamableHttp<S> {
         &self.http
+    }
+}
+
+/// Runs the runtime loop `run` makes, starting it again when its
+/// connection to the runtime API fails (a closed keep-alive connection, as
+/// some emulators close them after a streamed response) rather than ending
+/// the process and paying a cold start. Five failures within 10 s of each
+/// other end it.
+pub(crate) async fn polling_again<F, Fut>(mut run: F) -> Result<(), lambda_http::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), lambda_http::Error>>,
+{
+    let mut failures = 0u32;
+    loop {
+        let started = std::time::Instant::now();
+        let Err(e) = run().await else { return Ok(()) };
+        if started.elapsed() > Duration::from_secs(10) {
+            failures = 0;
+        }
+        failures += 1;
+        if failures >= 5 {
+            return Err(e);
+        }
+        tracing::warn!(error = %e, failures, "the Lambda runtime API connection failed; polling again");
+        tokio::time::sleep(Duration::from_millis(20 * u64::from(failures))).await;
     }
 }
 
