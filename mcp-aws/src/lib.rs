@@ -1,5 +1,16 @@
 //! AWS integration for `mcp-core` servers.
 //!
 //! This crate is the home of the Lambda adapter, Bedrock AgentCore support,
-//! rate limiting, OpenTelemetry, auth and the MCP server registry. None of
-//! them has landed yet; each is tracked by its own issue.
+//! rate limiting, OpenTelemetry, auth and the MCP server registry.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `ratelimit` | [`ratelimit`]: per-key and per-tool quotas on `governor` |
+//! | (none) | [`timeout`]: per-tool deadlines |
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod peek;
+#[cfg(feature = "ratelimit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ratelimit")))]
+pub mod ratelimit;
+pub mod timeout;

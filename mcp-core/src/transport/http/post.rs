@@ -16,7 +16,7 @@ use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
 use super::guard::{Accepts, content_type_is_json};
 use super::sessions::{LiveSession, OpenError};
 use super::{
-    BoxError, Inner, SESSION_NOT_FOUND, empty_response, error_response, json_response, retry_after, status_for,
+    BoxError, Inner, SESSION_NOT_FOUND, empty_response, error_response, json_response, rate_limit_headers, status_for,
 };
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
@@ -279,7 +279,9 @@ where
             self.sessions.close(&id).await;
             let mut buf = Vec::new();
             resp.write_to(&mut buf);
-            return json_response(status_for(&resp), buf);
+            let mut out = json_response(status_for(&resp), buf);
+            rate_limit_headers(&resp, out.headers_mut());
+            return out;
         }
         self.sessions.save(&live, true).await;
         let mut buf = Vec::new();
@@ -427,9 +429,7 @@ where
         let mut buf = Vec::with_capacity(256);
         resp.write_to(&mut buf);
         let mut out = json_response(status, buf);
-        if let Some(v) = retry_after(&resp) {
-            out.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+        rate_limit_headers(&resp, out.headers_mut());
         out
     }
 
