@@ -6,11 +6,17 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `ratelimit` | [`ratelimit`]: per-key and per-tool quotas on `governor` |
+//! | `otel` | [`telemetry`]: OpenTelemetry spans and metrics, OTLP/HTTP export |
 //! | (none) | [`timeout`]: per-tool deadlines |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(feature = "otel", feature = "emf"))]
+mod observe;
 mod peek;
 #[cfg(feature = "ratelimit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ratelimit")))]
 pub mod ratelimit;
+#[cfg(feature = "otel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
+pub mod telemetry;
 pub mod timeout;
