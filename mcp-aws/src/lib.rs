@@ -7,9 +7,13 @@
 //! |---|---|
 //! | `ratelimit` | [`ratelimit`]: per-key and per-tool quotas on `governor` |
 //! | `otel` | [`telemetry`]: OpenTelemetry spans and metrics, OTLP/HTTP export |
+//! | `emf` | [`emf`]: CloudWatch Embedded Metric Format records on stdout |
 //! | (none) | [`timeout`]: per-tool deadlines |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "emf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emf")))]
+pub mod emf;
 #[cfg(any(feature = "otel", feature = "emf"))]
 mod observe;
 mod peek;

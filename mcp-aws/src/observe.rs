@@ -1,6 +1,8 @@
 //! What the telemetry and EMF layers learn about a request before and after
 //! the dispatcher runs it: method, tool, protocol version, trace context,
 //! and how it ended.
+// With `emf` alone, the span-only facts go unread.
+#![cfg_attr(not(feature = "otel"), allow(dead_code))]
 
 use std::borrow::Cow;
 
@@ -145,5 +147,13 @@ impl Outcome {
             Self::Timeout => Some(Cow::Owned(ErrorCode::REQUEST_TIMEOUT.to_string())),
             Self::Error(code) => Some(Cow::Owned(code.to_string())),
         }
+    }
+}
+
+/// The response in a dispatcher's output.
+pub(crate) fn response(out: &Result<Option<Response>, std::convert::Infallible>) -> Option<&Response> {
+    match out {
+        Ok(r) => r.as_ref(),
+        Err(never) => match *never {},
     }
 }

@@ -256,12 +256,8 @@ where
             StateProj::Plain { inner } => inner.poll(cx),
             StateProj::Traced { inner, ongoing } => {
                 let out = std::task::ready!(inner.poll(cx));
-                let response = match &out {
-                    Ok(response) => response.as_ref(),
-                    Err(never) => match *never {},
-                };
                 if let Some(ongoing) = ongoing.0.take() {
-                    ongoing.finish(response);
+                    ongoing.finish(crate::observe::response(&out));
                 }
                 Poll::Ready(out)
             }
