@@ -85,8 +85,17 @@ where
     }
 
     fn call(&mut self, mut req: ServerRequest) -> Self::Future {
-        let Some(shared) = self.shared.clone().filter(|_| !matches!(req.message, Message::Response(_))) else {
+        if matches!(req.message, Message::Response(_)) {
             return ResponseFuture { state: State::Plain { inner: self.inner.call(req) } };
+        }
+        let Some(shared) = self.shared.clone() else {
+            // Disabled telemetry still gives logs their request ids, when
+            // a subscriber listens.
+            let span = log_span_untraced(&req);
+            if span.is_disabled() {
+                return ResponseFuture { state: State::Plain { inner: self.inner.call(req) } };
+            }
+            return ResponseFuture { state: State::Logged { inner: self.inner.call(req).instrument(span) } };
         };
         let (ongoing, cx, log_span) = Ongoing::start(shared, &req);
         req.extensions.insert(RequestTelemetry { cx: cx.clone(), meter: ongoing.shared.meter.clone() });
@@ -211,6 +220,28 @@ impl Ongoing {
     }
 }
 
+/// The request's log span without a trace: its fields are filled only
+/// when a subscriber wants the span.
+fn log_span_untraced(req: &ServerRequest) -> tracing::Span {
+    use tracing::field::Empty;
+    let span = tracing::info_span!(
+        target: "mcp_aws::request",
+        "mcp.request",
+        method = Empty,
+        request_id = Empty,
+        session_id = Empty,
+        tool = Empty,
+    );
+    if !span.is_disabled() {
+        let info = RequestInfo::of(req);
+        span.record("method", info.method.as_deref());
+        span.record("request_id", info.request_id.as_deref());
+        span.record("session_id", info.session_id.as_deref());
+        span.record("tool", info.tool());
+    }
+    span
+}
+
 /// The raw `params.arguments` of a `tools/call`.
 fn arguments(req: &ServerRequest) -> Option<&str> {
     #[derive(serde::Deserialize)]
@@ -235,6 +266,7 @@ pin_project_lite::pin_project! {
     #[project = StateProj]
     enum State<F> {
         Plain { #[pin] inner: F },
+        Logged { #[pin] inner: Instrumented<F> },
         Traced { #[pin] inner: Instrumented<WithContext<F>>, ongoing: Guard },
     }
 }
@@ -254,6 +286,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Plain { inner } => inner.poll(cx),
+            StateProj::Logged { inner } => inner.poll(cx),
             StateProj::Traced { inner, ongoing } => {
                 let out = std::task::ready!(inner.poll(cx));
                 if let Some(ongoing) = ongoing.0.take() {
