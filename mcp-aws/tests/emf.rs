@@ -3,27 +3,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use common::{call, request, send};
+use common::{Buffer, call, request, send};
 use mcp_aws::emf::Emf;
 use mcp_aws::ratelimit::{FakeClock, Key, Quota, RateLimitLayer};
 use serde_json::{Value, json};
 use tower::Layer as _;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 impl Buffer {
     fn take_lines(&self) -> Vec<Value> {

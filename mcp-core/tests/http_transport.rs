@@ -651,7 +651,7 @@ fn refusing_tool_calls(
 }
 
 #[tokio::test]
-async fn rate_limited_replies_get_429_with_retry_after_and_ratelimit_headers_in_both_eras() {
+async fn rate_limited_replies_get_ratelimit_headers_in_both_eras_and_429_when_stateless() {
     let s = server(Arc::new(AtomicBool::new(false)));
     let t = StreamableHttp::with_service(s.clone(), refusing_tool_calls(s), HttpOptions::default());
     let check = |headers: &HeaderMap| {
@@ -681,8 +681,12 @@ async fn rate_limited_replies_get_429_with_retry_after_and_ratelimit_headers_in_
     // JSON only, so that the reply cannot switch to a stream.
     req.headers_mut().insert("accept", http::HeaderValue::from_static("application/json"));
     let resp = t.clone().oneshot(req).await.expect("infallible");
-    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Legacy clients (the Python SDK's among them) read JSON-RPC errors
+    // only from 200 responses; the headers still tell proxies and clients.
+    assert_eq!(resp.status(), StatusCode::OK);
     check(resp.headers());
+    let v: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    assert_eq!((error_code(&v), v["error"]["data"]["retryAfterMs"].as_u64()), (-31029, Some(1500)));
     // Other methods still pass.
     let list = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" });
     let req = in_session(&list, &session).body(Full::new(Bytes::from(list.to_string()))).expect("req");

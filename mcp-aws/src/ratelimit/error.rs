@@ -22,9 +22,10 @@ use super::quota::Quota;
 /// | `windowMs` | the quota's period, in milliseconds |
 /// | `tool` | the tool whose own quota refused the call, if that was it |
 ///
-/// The Streamable HTTP transport answers it with status 429, `Retry-After`
-/// (seconds, rounded up) and `RateLimit-Limit`, `RateLimit-Remaining` and
-/// `RateLimit-Reset` headers.
+/// The Streamable HTTP transport adds `Retry-After` (seconds, rounded up)
+/// and `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+/// headers, with status 429 on stateless requests and 200 in legacy
+/// sessions.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.describe())]
 pub struct Rejection {

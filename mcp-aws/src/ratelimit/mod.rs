@@ -7,8 +7,9 @@
 //! default quota, and a call of a tool with its own quota also counts
 //! against that. A refused request is answered at once, without reaching the
 //! dispatcher, with a JSON-RPC error (code -31029, see [`Rejection`]); over
-//! HTTP (and Lambda) the status is 429 with `Retry-After` and `RateLimit-*`
-//! headers. Notifications and responses are never limited, so cancellations
+//! HTTP (and Lambda) it carries `Retry-After` and `RateLimit-*` headers,
+//! with status 429 on stateless requests (legacy sessions keep 200, the
+//! only status their clients read JSON-RPC errors from). Notifications and responses are never limited, so cancellations
 //! and answers to the server's own requests always get through.
 //!
 //! Limits are checked in `call`, per request, never in `poll_ready`: one

@@ -2,6 +2,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::convert::Infallible;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcp_core::jsonrpc::{Message, Response};
@@ -80,4 +82,18 @@ where
 /// The JSON-RPC error code of a response, or `None` for a result.
 pub fn code(v: &Value) -> Option<i64> {
     v.get("error").map(|e| e["code"].as_i64().expect("integer code"))
+}
+
+/// An in-memory writer that clones share.
+#[derive(Clone, Default)]
+pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -27,6 +27,12 @@
 //! [`serve`] runs it, the Lambda request context under `mcp-aws`), and, on
 //! stateless requests, the parsed [`McpHeaders`](crate::server::McpHeaders).
 //!
+//! A rate limiter's refusal (code -31029, `data.retryAfterMs`, `limit`,
+//! `remaining`) gets `Retry-After` and `RateLimit-Limit`,
+//! `RateLimit-Remaining` and `RateLimit-Reset` headers in both eras; its
+//! status is 429 on stateless requests and 200 in legacy sessions, whose
+//! clients read JSON-RPC errors only from 200 responses.
+//!
 //! Every request passes the [`HostPolicy`] first (403 otherwise: DNS
 //! rebinding protection), bodies are limited (413), sessions are bounded in
 //! number and expire when idle, and every per-session queue is bounded.

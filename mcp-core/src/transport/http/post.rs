@@ -422,8 +422,12 @@ where
     fn json_reply(&self, resp: Option<Response>, legacy: bool) -> http::Response<HttpBody> {
         let Some(resp) = resp else { return empty_response(StatusCode::ACCEPTED) };
         let status = match status_for(&resp) {
-            // Legacy clients read JSON-RPC errors from 200 responses.
-            s if legacy && s != StatusCode::TOO_MANY_REQUESTS => StatusCode::OK,
+            // Legacy clients read JSON-RPC errors from 200 responses only:
+            // the official Python SDK (2.x) replaces the body of any other
+            // status with a generic -32603, which would hide a rate
+            // limiter's -31029 and `retryAfterMs`. The `Retry-After` and
+            // `RateLimit-*` headers are still sent.
+            _ if legacy => StatusCode::OK,
             s => s,
         };
         let mut buf = Vec::with_capacity(256);
