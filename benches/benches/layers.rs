@@ -109,6 +109,15 @@ fn benches(c: &mut Criterion) {
     group.bench_function("ratelimit+telemetry", |b| b.iter(|| run(&both, black_box(&message))));
     group.bench_function("telemetry_disabled", |b| b.iter(|| run(&disabled, black_box(&message))));
     group.finish();
+
+    // The limiter's decision alone (key, tool name, two governor checks)
+    // on one prepared request: its whole per-request cost, without the
+    // dispatcher's noise around it.
+    let mut req = ServerRequest::new(message.clone(), None, Sink::none());
+    req.extensions.insert(Principal::new("bench-user"));
+    c.bench_function("layers/ratelimit_decision", |b| {
+        b.iter(|| limited.check(black_box(&req)).is_ok());
+    });
     telemetry.shutdown().ok();
 }
 
