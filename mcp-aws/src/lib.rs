@@ -5,14 +5,24 @@
 //!
 //! | where | module | feature |
 //! |---|---|---|
-//! | Lambda behind API Gateway (REST, HTTP), Function URLs, ALB | [`lambda`] | `lambda` |
-//! | Bedrock AgentCore Gateway Lambda target | [`lambda::gateway`] | `lambda` |
-//! | Bedrock AgentCore Runtime (`0.0.0.0:8000/mcp`), any container | [`agentcore`] | `http` |
-//! | legacy sessions shared between instances in DynamoDB | [`dynamodb`] | `dynamodb` |
+//! | Lambda behind API Gateway (REST, HTTP), Function URLs, ALB | `lambda` | `lambda` |
+//! | Bedrock AgentCore Gateway Lambda target | `lambda::gateway` | `lambda` |
+//! | Bedrock AgentCore Runtime (`0.0.0.0:8000/mcp`), any container | `agentcore` | `http` |
+//! | legacy sessions shared between instances in DynamoDB | `dynamodb` | `dynamodb` |
 //!
-//! [`run`] picks the right one from the environment. Every deployment
-//! answers `GET /health` ([`health`]) and CORS preflights ([`cors`]), and
-//! reads its settings from the environment ([`config`]).
+//! `run` (feature `lambda`) picks the right one from the environment. Every
+//! deployment answers `GET /health` (`health`) and CORS preflights
+//! (`cors`), and reads its settings from the environment (`config`).
+//!
+//! The layers work on every transport (stdio, HTTP, Lambda, AgentCore):
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `ratelimit` | `ratelimit`: per-key and per-tool quotas on `governor` |
+//! | `otel` | `telemetry`: OpenTelemetry spans and metrics, OTLP/HTTP export |
+//! | `json-logs` | `logging`: JSON log lines with request, session and trace ids (turns `otel` on) |
+//! | `emf` | `emf`: CloudWatch Embedded Metric Format records on stdout |
+//! | (none) | [`timeout`]: per-tool deadlines |
 //!
 //! ```no_run
 //! # #[cfg(feature = "lambda")]
@@ -36,12 +46,24 @@ pub mod config;
 pub mod cors;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+#[cfg(feature = "emf")]
+pub mod emf;
 #[cfg(feature = "http")]
 pub mod health;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "json-logs")]
+pub mod logging;
+#[cfg(any(feature = "otel", feature = "emf"))]
+mod observe;
+mod peek;
+#[cfg(feature = "ratelimit")]
+pub mod ratelimit;
 #[cfg(feature = "lambda")]
 mod run;
+#[cfg(feature = "otel")]
+pub mod telemetry;
+pub mod timeout;
 
 #[cfg(feature = "lambda")]
 pub use run::{HANDLER_VAR, RunError, run, run_with};

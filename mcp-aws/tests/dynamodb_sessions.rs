@@ -7,7 +7,7 @@
 //! `MCP_REQUIRE_PEERS` is set (as the test script sets it), when it fails.
 #![cfg(all(feature = "lambda", feature = "dynamodb"))]
 
-mod common;
+mod lambda_common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -22,7 +22,7 @@ use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
 use mcp_core::transport::http::HttpOptions;
 use serde_json::{Value, json};
 
-use common::{body, event, header, invoke};
+use lambda_common::{body, event, header, invoke};
 
 /// A moto server, killed on drop.
 struct Moto {

@@ -4,7 +4,7 @@
 //! status, headers and the JSON-RPC body.
 #![cfg(feature = "lambda")]
 
-mod common;
+mod lambda_common;
 
 use std::collections::HashMap;
 
@@ -18,7 +18,7 @@ use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
 use mcp_core::transport::http::PeerAddr;
 use serde_json::{Value, json};
 
-use common::{body, event, header, invoke};
+use lambda_common::{body, event, header, invoke};
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct AddArgs {

@@ -620,3 +620,77 @@ async fn handlers_and_layers_see_the_request_headers_in_both_eras() {
     assert_eq!(r.json().await["result"]["content"][0]["text"], "k-session");
     assert_serving(&t).await;
 }
+
+/// A layer that refuses every `tools/call` as a rate limiter does, with
+/// `data.retryAfterMs`, `limit` and `remaining`.
+fn refusing_tool_calls(
+    server: mcp_core::server::Server,
+) -> impl tower::Service<
+    mcp_core::server::ServerRequest,
+    Response = Option<mcp_core::jsonrpc::Response>,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
++ Send
++ Sync
++ 'static {
+    use mcp_core::jsonrpc::{ErrorCode, ErrorObject, Message, Response};
+    tower::service_fn(move |req: mcp_core::server::ServerRequest| {
+        let server = server.clone();
+        async move {
+            if let Message::Request(r) = &req.message
+                && r.method == "tools/call"
+            {
+                let data = json!({ "retryAfterMs": 1500, "limit": 10, "remaining": 0 });
+                let e = ErrorObject::new(ErrorCode::RATE_LIMITED, "rate limited").with_data(data);
+                return Ok(Some(Response::error(Some(r.id.clone()), e)));
+            }
+            server.oneshot(req).await
+        }
+    })
+}
+
+#[tokio::test]
+async fn rate_limited_replies_get_ratelimit_headers_in_both_eras_and_429_when_stateless() {
+    let s = server(Arc::new(AtomicBool::new(false)));
+    let t = StreamableHttp::with_service(s.clone(), refusing_tool_calls(s), HttpOptions::default());
+    let check = |headers: &HeaderMap| {
+        for (name, want) in
+            [("retry-after", "2"), ("ratelimit-limit", "10"), ("ratelimit-remaining", "0"), ("ratelimit-reset", "2")]
+        {
+            assert_eq!(headers.get(name).and_then(|v| v.to_str().ok()), Some(want), "{name}");
+        }
+    };
+
+    let (b, body) = stateless(1, "tools/call", json!({ "name": "echo" }));
+    let resp = t.clone().oneshot(b.body(Full::new(Bytes::from(body.to_string()))).expect("req")).await;
+    let resp = resp.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    check(resp.headers());
+    let v: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    assert_eq!((error_code(&v), v["id"].as_i64()), (-31029, Some(1)));
+
+    // Legacy: a session, then a refused call in it.
+    let init = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
+    let resp = t.clone().oneshot(post(&init).body(Full::new(Bytes::from(init.to_string()))).expect("req")).await;
+    let resp = resp.expect("infallible");
+    let session = resp.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).expect("session").to_owned();
+    let call = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "echo" } });
+    let mut req = in_session(&call, &session).body(Full::new(Bytes::from(call.to_string()))).expect("req");
+    // JSON only, so that the reply cannot switch to a stream.
+    req.headers_mut().insert("accept", http::HeaderValue::from_static("application/json"));
+    let resp = t.clone().oneshot(req).await.expect("infallible");
+    // Legacy clients (the Python SDK's among them) read JSON-RPC errors
+    // only from 200 responses; the headers still tell proxies and clients.
+    assert_eq!(resp.status(), StatusCode::OK);
+    check(resp.headers());
+    let v: Value = serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    assert_eq!((error_code(&v), v["error"]["data"]["retryAfterMs"].as_u64()), (-31029, Some(1500)));
+    // Other methods still pass.
+    let list = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list" });
+    let req = in_session(&list, &session).body(Full::new(Bytes::from(list.to_string()))).expect("req");
+    let resp = t.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().get("retry-after").is_none());
+}

@@ -1,49 +1,99 @@
-//! Helpers shared by the Lambda tests: event fixtures and the runtime's
-//! view of a response.
+//! A small server and request builders shared by the layer tests.
 #![allow(dead_code, unreachable_pub)]
 
-use lambda_http::lambda_runtime::{Context as LambdaContext, LambdaEvent};
-use lambda_http::request::LambdaRequest;
-use lambda_http::{Adapter, Service as _};
-use mcp_aws::lambda::LambdaAdapter;
-use serde_json::Value;
+use std::convert::Infallible;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-pub fn event(name: &str) -> Value {
-    let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).expect("event JSON")
-}
+use mcp_core::jsonrpc::{Message, Response};
+use mcp_core::server::{Context, NoArgs, Principal, Server, ServerBuilder, ServerRequest, Sink, ToolError, ToolRoute};
+use serde_json::{Value, json};
+use tower::{Service, ServiceExt as _};
 
-/// Runs `event` through lambda_http's own event → request → response
-/// conversion around the adapter: what the runtime would send back.
-pub async fn invoke(adapter: &LambdaAdapter, event: Value) -> Value {
-    let payload: LambdaRequest = serde_json::from_value(event).expect("a Lambda HTTP event");
-    let mut context = LambdaContext::default();
-    context.request_id = "req-42".to_owned();
-    let mut svc = Adapter::from(adapter.clone());
-    let resp = svc.call(LambdaEvent::new(payload, context)).await.expect("infallible");
-    serde_json::to_value(resp).expect("serialisable")
-}
+pub const MODERN: &str = "2026-07-28";
 
-/// The response's headers (single- or multi-value), lowercased.
-pub fn header(resp: &Value, name: &str) -> Option<String> {
-    for key in ["headers", "multiValueHeaders"] {
-        if let Some(map) = resp[key].as_object() {
-            for (k, v) in map {
-                if k.eq_ignore_ascii_case(name) {
-                    return Some(match v {
-                        Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
-                        other => other.as_str().unwrap_or_default().to_owned(),
-                    });
+/// `echo` answers at once, `fail` returns a tool error, `expensive` is the
+/// tool with its own quota, `slow` sleeps 10 s (or until cancelled).
+pub fn server() -> Server {
+    ServerBuilder::new("layers-test", "1.0.0")
+        .tool(ToolRoute::new("echo", |_ctx: Context, _: NoArgs| async { "echo" }).with_description("Echo"))
+        .tool(
+            ToolRoute::new("fail", |_ctx: Context, _: NoArgs| async {
+                Err::<String, _>(ToolError::new("boom", "it failed"))
+            })
+            .with_description("Always fails"),
+        )
+        .tool(ToolRoute::new("expensive", |_ctx: Context, _: NoArgs| async { "costly" }).with_description("Costly"))
+        .tool(
+            ToolRoute::new("slow", |ctx: Context, _: NoArgs| async move {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(10)) => "slept",
+                    () = ctx.cancelled() => "cancelled",
                 }
-            }
-        }
-    }
-    None
+            })
+            .with_description("Sleeps"),
+        )
+        .build()
+        .expect("valid server")
 }
 
-pub fn body(resp: &Value) -> Value {
-    assert_eq!(resp["isBase64Encoded"], false, "JSON bodies go back as text: {resp}");
-    let text = resp["body"].as_str().unwrap_or_else(|| panic!("no body: {resp}"));
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+/// A stateless (2026-07-28) request message.
+pub fn message(id: i64, method: &str, mut params: Value) -> Message {
+    let meta = params.get_mut("_meta").and_then(Value::as_object_mut).map(std::mem::take).unwrap_or_default();
+    let mut full_meta = json!({
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    for (k, v) in meta {
+        full_meta[k] = v;
+    }
+    params["_meta"] = full_meta;
+    let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+    Message::parse(body.to_string().as_bytes()).expect("valid message")
+}
+
+/// A stateless request from `principal` (if any).
+pub fn request(id: i64, method: &str, params: Value, principal: Option<&str>) -> ServerRequest {
+    let mut req = ServerRequest::new(message(id, method, params), None, Sink::none());
+    if let Some(p) = principal {
+        req.extensions.insert(Principal::new(p));
+    }
+    req
+}
+
+/// A `tools/call` of `tool` from `principal`.
+pub fn call(id: i64, tool: &str, principal: Option<&str>) -> ServerRequest {
+    request(id, "tools/call", json!({ "name": tool, "arguments": {} }), principal)
+}
+
+/// Sends `req` and returns the response as JSON.
+pub async fn send<S>(svc: &S, req: ServerRequest) -> Value
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone,
+{
+    let resp = svc.clone().oneshot(req).await.unwrap_or_else(|never| match never {});
+    let resp = resp.expect("a response");
+    let mut buf = Vec::new();
+    resp.write_to(&mut buf);
+    serde_json::from_slice(&buf).expect("JSON")
+}
+
+/// The JSON-RPC error code of a response, or `None` for a result.
+pub fn code(v: &Value) -> Option<i64> {
+    v.get("error").map(|e| e["code"].as_i64().expect("integer code"))
+}
+
+/// An in-memory writer that clones share.
+#[derive(Clone, Default)]
+pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -27,6 +27,12 @@
 //! [`serve`] runs it, the Lambda request context under `mcp-aws`), and, on
 //! stateless requests, the parsed [`McpHeaders`](crate::server::McpHeaders).
 //!
+//! A rate limiter's refusal (code -31029, `data.retryAfterMs`, `limit`,
+//! `remaining`) gets `Retry-After` and `RateLimit-Limit`,
+//! `RateLimit-Remaining` and `RateLimit-Reset` headers in both eras; its
+//! status is 429 on stateless requests and 200 in legacy sessions, whose
+//! clients read JSON-RPC errors only from 200 responses.
+//!
 //! Every request passes the [`HostPolicy`] first (403 otherwise: DNS
 //! rebinding protection), bodies are limited (413), sessions are bounded in
 //! number and expire when idle, and every per-session queue is bounded.
@@ -337,12 +343,27 @@ fn status_for(resp: &Response) -> StatusCode {
     }
 }
 
-/// `Retry-After` (whole seconds, rounded up) for a rate-limited reply.
-fn retry_after(resp: &Response) -> Option<HeaderValue> {
-    let Err(e) = &resp.payload else { return None };
+/// The headers of a rate-limited reply (code -31029), from its error's
+/// `data`: `Retry-After` and `RateLimit-Reset` (whole seconds, rounded up,
+/// at least 1) from `retryAfterMs`, and `RateLimit-Limit` and
+/// `RateLimit-Remaining` from `limit` and `remaining` when present (the
+/// IETF `RateLimit` header fields draft).
+fn rate_limit_headers(resp: &Response, headers: &mut http::HeaderMap) {
+    let Err(e) = &resp.payload else { return };
     if e.code != ErrorCode::RATE_LIMITED {
-        return None;
+        return;
     }
-    let ms = e.data.as_ref()?.get("retryAfterMs")?.as_u64()?;
-    HeaderValue::from_str(&ms.div_ceil(1000).max(1).to_string()).ok()
+    let Some(data) = e.data.as_ref() else { return };
+    let number = |name: &str| data.get(name).and_then(serde_json::Value::as_u64).map(HeaderValue::from);
+    if let Some(ms) = data.get("retryAfterMs").and_then(serde_json::Value::as_u64) {
+        let secs = HeaderValue::from(ms.div_ceil(1000).max(1));
+        headers.insert(header::RETRY_AFTER, secs.clone());
+        headers.insert("ratelimit-reset", secs);
+    }
+    if let Some(limit) = number("limit") {
+        headers.insert("ratelimit-limit", limit);
+    }
+    if let Some(remaining) = number("remaining") {
+        headers.insert("ratelimit-remaining", remaining);
+    }
 }

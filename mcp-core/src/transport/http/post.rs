@@ -16,7 +16,7 @@ use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
 use super::guard::{Accepts, content_type_is_json};
 use super::sessions::{LiveSession, OpenError};
 use super::{
-    BoxError, Inner, SESSION_NOT_FOUND, empty_response, error_response, json_response, retry_after, status_for,
+    BoxError, Inner, SESSION_NOT_FOUND, empty_response, error_response, json_response, rate_limit_headers, status_for,
 };
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
@@ -279,7 +279,9 @@ where
             self.sessions.close(&id).await;
             let mut buf = Vec::new();
             resp.write_to(&mut buf);
-            return json_response(status_for(&resp), buf);
+            let mut out = json_response(status_for(&resp), buf);
+            rate_limit_headers(&resp, out.headers_mut());
+            return out;
         }
         self.sessions.save(&live, true).await;
         let mut buf = Vec::new();
@@ -420,16 +422,18 @@ where
     fn json_reply(&self, resp: Option<Response>, legacy: bool) -> http::Response<HttpBody> {
         let Some(resp) = resp else { return empty_response(StatusCode::ACCEPTED) };
         let status = match status_for(&resp) {
-            // Legacy clients read JSON-RPC errors from 200 responses.
-            s if legacy && s != StatusCode::TOO_MANY_REQUESTS => StatusCode::OK,
+            // Legacy clients read JSON-RPC errors from 200 responses only:
+            // the official Python SDK (2.x) replaces the body of any other
+            // status with a generic -32603, which would hide a rate
+            // limiter's -31029 and `retryAfterMs`. The `Retry-After` and
+            // `RateLimit-*` headers are still sent.
+            _ if legacy => StatusCode::OK,
             s => s,
         };
         let mut buf = Vec::with_capacity(256);
         resp.write_to(&mut buf);
         let mut out = json_response(status, buf);
-        if let Some(v) = retry_after(&resp) {
-            out.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+        rate_limit_headers(&resp, out.headers_mut());
         out
     }
 

@@ -1,0 +1,159 @@
+//! What the telemetry and EMF layers learn about a request before and after
+//! the dispatcher runs it: method, tool, protocol version, trace context,
+//! and how it ended.
+// With `emf` alone, the span-only facts go unread.
+#![cfg_attr(not(feature = "otel"), allow(dead_code))]
+
+use std::borrow::Cow;
+
+use mcp_core::jsonrpc::{ErrorCode, Message, Response};
+use mcp_core::protocol::methods;
+use mcp_core::server::{McpHeaders, ServerRequest};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+struct ParamsPeek<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    uri: Option<Cow<'a, str>>,
+    #[serde(rename = "protocolVersion", borrow, default)]
+    protocol_version: Option<Cow<'a, str>>,
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<MetaPeek<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct MetaPeek<'a> {
+    #[serde(borrow, default)]
+    traceparent: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tracestate: Option<Cow<'a, str>>,
+    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
+    protocol_version: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ResultPeek {
+    #[serde(rename = "isError", default)]
+    is_error: bool,
+}
+
+/// The facts of one incoming message.
+#[derive(Debug, Default)]
+pub(crate) struct RequestInfo {
+    /// The method, for requests and notifications.
+    pub(crate) method: Option<String>,
+    /// `params.name` of `tools/call` and `prompts/get`.
+    pub(crate) target: Option<String>,
+    /// Whether this is a `tools/call`.
+    pub(crate) is_tool_call: bool,
+    /// `params.uri` of resource methods.
+    pub(crate) uri: Option<String>,
+    /// The protocol version: the session's, the stateless `_meta`'s, or the
+    /// one `initialize` asks for.
+    pub(crate) protocol_version: Option<String>,
+    /// The request id, as text.
+    pub(crate) request_id: Option<String>,
+    /// The legacy session's id.
+    pub(crate) session_id: Option<String>,
+    /// W3C `traceparent` and `tracestate` from `_meta`.
+    pub(crate) traceparent: Option<String>,
+    pub(crate) tracestate: Option<String>,
+}
+
+impl RequestInfo {
+    pub(crate) fn of(req: &ServerRequest) -> Self {
+        let (method, params, id) = match &req.message {
+            Message::Request(r) => (&r.method, r.params.as_deref(), Some(r.id.to_string())),
+            Message::Notification(n) => (&n.method, n.params.as_deref(), None),
+            Message::Response(_) => return Self::default(),
+        };
+        let peek: ParamsPeek<'_> = params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
+        let meta = peek.meta.unwrap_or_default();
+        let session_version = req.session.as_ref().and_then(|s| s.version()).map(|v| v.as_str().to_owned());
+        let header_version = || req.extensions.get::<McpHeaders>().and_then(|h| h.protocol_version.clone());
+        let named = method == methods::TOOLS_CALL || method == methods::PROMPTS_GET;
+        Self {
+            is_tool_call: method == methods::TOOLS_CALL,
+            target: if named { peek.name.map(Cow::into_owned) } else { None },
+            uri: peek.uri.map(Cow::into_owned),
+            protocol_version: session_version
+                .or_else(|| meta.protocol_version.map(Cow::into_owned))
+                .or_else(header_version)
+                .or_else(|| peek.protocol_version.map(Cow::into_owned)),
+            request_id: id,
+            session_id: req.session.as_ref().and_then(|s| s.id()).map(str::to_owned),
+            traceparent: meta.traceparent.map(Cow::into_owned),
+            tracestate: meta.tracestate.map(Cow::into_owned),
+            method: Some(method.clone()),
+        }
+    }
+
+    /// The tool's name, for a `tools/call`.
+    pub(crate) fn tool(&self) -> Option<&str> {
+        if self.is_tool_call { self.target.as_deref() } else { None }
+    }
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A result (or a notification, which has none).
+    Ok,
+    /// A tool result with `isError: true`.
+    ToolError,
+    /// Refused by the rate limiter.
+    RateLimited,
+    /// Ended by the timeout layer.
+    Timeout,
+    /// Any other JSON-RPC error.
+    Error(ErrorCode),
+}
+
+impl Outcome {
+    pub(crate) fn of(response: Option<&Response>, is_tool_call: bool) -> Self {
+        let Some(resp) = response else { return Self::Ok };
+        match &resp.payload {
+            Err(e) if e.code == ErrorCode::RATE_LIMITED => Self::RateLimited,
+            Err(e) if e.code == ErrorCode::REQUEST_TIMEOUT => Self::Timeout,
+            Err(e) => Self::Error(e.code),
+            Ok(result) if is_tool_call => match serde_json::from_str::<ResultPeek>(result.get()) {
+                Ok(ResultPeek { is_error: true }) => Self::ToolError,
+                _ => Self::Ok,
+            },
+            Ok(_) => Self::Ok,
+        }
+    }
+
+    /// The `outcome` attribute value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::ToolError => "tool_error",
+            Self::RateLimited => "rate_limited",
+            Self::Timeout => "timeout",
+            Self::Error(_) => "error",
+        }
+    }
+
+    /// The semantic conventions' `error.type`: the JSON-RPC code as text,
+    /// or `tool_error`; `None` on success.
+    pub(crate) fn error_type(self) -> Option<Cow<'static, str>> {
+        match self {
+            Self::Ok => None,
+            Self::ToolError => Some(Cow::Borrowed("tool_error")),
+            Self::RateLimited => Some(Cow::Owned(ErrorCode::RATE_LIMITED.to_string())),
+            Self::Timeout => Some(Cow::Owned(ErrorCode::REQUEST_TIMEOUT.to_string())),
+            Self::Error(code) => Some(Cow::Owned(code.to_string())),
+        }
+    }
+}
+
+/// The response in a dispatcher's output.
+pub(crate) fn response(out: &Result<Option<Response>, std::convert::Infallible>) -> Option<&Response> {
+    match out {
+        Ok(r) => r.as_ref(),
+        Err(never) => match *never {},
+    }
+}

@@ -1,0 +1,143 @@
+//! Rate limiting on [`governor`](https://docs.rs/governor), as a tower
+//! layer over the dispatcher: per-key quotas, burst, per-tool quotas.
+//!
+//! Every request counts against a [`Key`] (the principal, an API key
+//! header, the client IP, or one global key). A key's [`Quota`] comes from
+//! the layer's [`QuotaResolver`] (for example the API key's own rate) or its
+//! default quota, and a call of a tool with its own quota also counts
+//! against that. A refused request is answered at once, without reaching the
+//! dispatcher, with a JSON-RPC error (code -31029, see [`Rejection`]); over
+//! HTTP (and Lambda) it carries `Retry-After` and `RateLimit-*` headers,
+//! with status 429 on stateless requests (legacy sessions keep 200, the
+//! only status their clients read JSON-RPC errors from). Notifications and responses are never limited, so cancellations
+//! and answers to the server's own requests always get through.
+//!
+//! Limits are checked in `call`, per request, never in `poll_ready`: one
+//! client over its quota does not hold up anyone else. Memory follows the
+//! active keys: keys whose buckets are full again are forgotten
+//! periodically ([`RateLimitLayer::housekeeping_interval`]).
+//!
+//! ```
+//! use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
+//! use mcp_core::server::ServerBuilder;
+//! use tower_layer::Layer;
+//!
+//! let server = ServerBuilder::new("demo", "1.0.0").build().expect("valid");
+//! let limited = RateLimitLayer::new(Key::principal().or(Key::client_ip()))
+//!     .quota(Quota::per_minute(600).with_burst(50))
+//!     .tool_quota("search", Quota::per_minute(10))
+//!     .layer(server.clone());
+//! // HTTP: StreamableHttp::with_service(server, limited, HttpOptions::default())
+//! // stdio: mcp_core::transport::stdio::serve(&server, limited, stdin, stdout, options)
+//! # let _ = limited;
+//! ```
+
+mod error;
+mod future;
+mod key;
+mod layer;
+mod limiter;
+mod quota;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use mcp_core::jsonrpc::Response;
+use mcp_core::server::ServerRequest;
+use tower_service::Service;
+
+pub use error::Rejection;
+pub use future::ResponseFuture;
+/// A manually advanced clock for deterministic tests
+/// ([`RateLimitLayer::with_fake_clock`]): governor's `FakeRelativeClock`.
+pub use governor::clock::FakeRelativeClock as FakeClock;
+pub use key::Key;
+pub use layer::RateLimitLayer;
+pub use quota::{Quota, QuotaResolver};
+
+use limiter::Limiter;
+
+/// The rate-limited service that [`RateLimitLayer`] builds. Cheap to clone;
+/// clones share the limiter.
+#[derive(Clone)]
+pub struct RateLimit<S> {
+    inner: S,
+    limiter: Arc<Limiter>,
+}
+
+impl<S> fmt::Debug for RateLimit<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimit").field("tracked_keys", &self.limiter.tracked_keys()).finish_non_exhaustive()
+    }
+}
+
+impl<S> RateLimit<S> {
+    fn new(inner: S, limiter: Arc<Limiter>) -> Self {
+        Self { inner, limiter }
+    }
+
+    /// Decides on `request` without calling the inner service: `Ok` admits
+    /// it (and spends quota), `Err` says why not.
+    ///
+    /// # Errors
+    /// The [`Rejection`] the service would answer with.
+    pub fn check(&self, request: &ServerRequest) -> Result<(), Rejection> {
+        if !matches!(request.message, mcp_core::jsonrpc::Message::Request(_)) {
+            return Ok(());
+        }
+        let tool = crate::peek::tool_name(&request.message);
+        self.limiter.check(request, tool.as_deref())
+    }
+
+    /// How many keys have state in memory (across the default, per-key and
+    /// per-tool limiters).
+    pub fn tracked_keys(&self) -> usize {
+        self.limiter.tracked_keys()
+    }
+
+    /// Forgets idle keys now, as the periodic housekeeping does.
+    pub fn forget_idle_keys(&self) {
+        self.limiter.forget_idle_keys();
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S> Service<ServerRequest> for RateLimit<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible>,
+{
+    type Response = Option<Response>;
+    type Error = Infallible;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: ServerRequest) -> Self::Future {
+        match self.check(&request) {
+            Ok(()) => ResponseFuture::admitted(self.inner.call(request)),
+            Err(rejection) => {
+                let id = crate::peek::request_id(&request.message).cloned();
+                tracing::debug!(retry_after_ms = rejection.retry_after_ms(), "request rate limited");
+                ResponseFuture::rejected(Response::error(id, rejection.to_error_object()))
+            }
+        }
+    }
+}

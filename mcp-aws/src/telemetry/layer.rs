@@ -1,0 +1,311 @@
+//! [`TelemetryLayer`]: a span per request and per tool call, and the
+//! request metrics, around the dispatcher.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use mcp_core::jsonrpc::{Message, Response};
+use mcp_core::protocol::methods;
+use mcp_core::server::{ServerRequest, Session};
+use opentelemetry::context::{FutureExt as _, WithContext};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Context, KeyValue};
+use tower_layer::Layer;
+use tower_service::Service;
+use tracing::Instrument as _;
+use tracing::instrument::Instrumented;
+
+use super::Shared;
+use super::context::{RequestTelemetry, parent_context};
+use super::redact::recordable;
+use crate::observe::{Outcome, RequestInfo};
+
+/// Wraps the dispatcher in [`Telemetry`](super::Telemetry)'s spans and
+/// metrics; see the [module docs](super). A layer of disabled telemetry
+/// adds nothing but a branch.
+#[derive(Clone)]
+pub struct TelemetryLayer {
+    pub(crate) shared: Option<Arc<Shared>>,
+}
+
+impl fmt::Debug for TelemetryLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelemetryLayer").field("enabled", &self.shared.is_some()).finish()
+    }
+}
+
+impl<S> Layer<S> for TelemetryLayer {
+    type Service = TelemetryService<S>;
+
+    fn layer(&self, inner: S) -> TelemetryService<S> {
+        TelemetryService { inner, shared: self.shared.clone() }
+    }
+}
+
+/// The service [`TelemetryLayer`] builds.
+#[derive(Clone)]
+pub struct TelemetryService<S> {
+    inner: S,
+    shared: Option<Arc<Shared>>,
+}
+
+impl<S> fmt::Debug for TelemetryService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelemetryService").field("enabled", &self.shared.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl<S> TelemetryService<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S> Service<ServerRequest> for TelemetryService<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible>,
+{
+    type Response = Option<Response>;
+    type Error = Infallible;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: ServerRequest) -> Self::Future {
+        if matches!(req.message, Message::Response(_)) {
+            return ResponseFuture { state: State::Plain { inner: self.inner.call(req) } };
+        }
+        let Some(shared) = self.shared.clone() else {
+            // Disabled telemetry still gives logs their request ids, when
+            // a subscriber listens.
+            let span = log_span_untraced(&req);
+            if span.is_disabled() {
+                return ResponseFuture { state: State::Plain { inner: self.inner.call(req) } };
+            }
+            return ResponseFuture { state: State::Logged { inner: self.inner.call(req).instrument(span) } };
+        };
+        let (ongoing, cx, log_span) = Ongoing::start(shared, &req);
+        req.extensions.insert(RequestTelemetry { cx: cx.clone(), meter: ongoing.shared.meter.clone() });
+        let inner = self.inner.call(req).with_context(cx).instrument(log_span);
+        ResponseFuture { state: State::Traced { inner, ongoing: Guard(Some(ongoing)) } }
+    }
+}
+
+/// A request being served: its spans and when it started.
+struct Ongoing {
+    shared: Arc<Shared>,
+    info: RequestInfo,
+    started: Instant,
+    request_cx: Context,
+    tool_cx: Option<Context>,
+    opened_session: Option<Arc<Session>>,
+}
+
+impl Ongoing {
+    fn start(shared: Arc<Shared>, req: &ServerRequest) -> (Self, Context, tracing::Span) {
+        let info = RequestInfo::of(req);
+        let parent = parent_context(&info, req.extensions.get::<http::HeaderMap>());
+        let method = info.method.as_deref().unwrap_or_default();
+        let name = match &info.target {
+            Some(target) => format!("{method} {target}"),
+            None => method.to_owned(),
+        };
+        let mut attrs = Vec::with_capacity(8);
+        attrs.push(KeyValue::new("mcp.method.name", method.to_owned()));
+        attrs.push(KeyValue::new("jsonrpc.protocol.version", "2.0"));
+        let optional = [
+            ("jsonrpc.request.id", &info.request_id),
+            ("mcp.session.id", &info.session_id),
+            ("mcp.protocol.version", &info.protocol_version),
+            ("mcp.resource.uri", &info.uri),
+        ];
+        attrs.extend(optional.into_iter().filter_map(|(k, v)| v.clone().map(|v| KeyValue::new(k, v))));
+        if let Some(tool) = info.tool() {
+            attrs.push(KeyValue::new("gen_ai.tool.name", tool.to_owned()));
+            attrs.push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
+        } else if let Some(prompt) = info.target.clone() {
+            attrs.push(KeyValue::new("gen_ai.prompt.name", prompt));
+        }
+        let tracer = &shared.tracer;
+        let span = tracer
+            .span_builder(name)
+            .with_kind(SpanKind::Server)
+            .with_attributes(attrs)
+            .start_with_context(tracer, &parent);
+        let request_cx = parent.with_span(span);
+
+        let tool_cx = info.tool().map(|tool| {
+            let mut attrs = vec![
+                KeyValue::new("gen_ai.operation.name", "execute_tool"),
+                KeyValue::new("gen_ai.tool.name", tool.to_owned()),
+            ];
+            if shared.record_arguments
+                && let Some(args) = arguments(req)
+            {
+                attrs.push(KeyValue::new("gen_ai.tool.call.arguments", recordable(args)));
+            }
+            let span = tracer
+                .span_builder(format!("execute_tool {tool}"))
+                .with_kind(SpanKind::Internal)
+                .with_attributes(attrs)
+                .start_with_context(tracer, &request_cx);
+            request_cx.with_span(span)
+        });
+        let cx = tool_cx.clone().unwrap_or_else(|| request_cx.clone());
+        let sc = cx.span().span_context().clone();
+        let log_span = tracing::info_span!(
+            target: "mcp_aws::request",
+            "mcp.request",
+            method = %method,
+            request_id = info.request_id.as_deref(),
+            session_id = info.session_id.as_deref(),
+            tool = info.tool(),
+            trace_id = %sc.trace_id(),
+            span_id = %sc.span_id(),
+        );
+        let opened_session = req.session.clone().filter(|_| method == methods::INITIALIZE);
+        let ongoing = Self { shared, info, started: Instant::now(), request_cx, tool_cx, opened_session };
+        (ongoing, cx, log_span)
+    }
+
+    fn finish(self, response: Option<&Response>) {
+        let outcome = Outcome::of(response, self.info.is_tool_call);
+        self.end(outcome, response);
+    }
+
+    fn end(self, outcome: Outcome, response: Option<&Response>) {
+        let error = response.and_then(|r| r.payload.as_ref().err());
+        if let Some(tool_cx) = &self.tool_cx {
+            let span = tool_cx.span();
+            if self.shared.record_arguments
+                && let Some(Ok(result)) = response.map(|r| &r.payload)
+            {
+                span.set_attribute(KeyValue::new("gen_ai.tool.call.result", recordable(result.get())));
+            }
+            if let Some(error_type) = outcome.error_type() {
+                span.set_attribute(KeyValue::new("error.type", error_type));
+                span.set_status(Status::error(outcome.as_str()));
+            }
+            span.end();
+        }
+        let span = self.request_cx.span();
+        if let Some(error_type) = outcome.error_type() {
+            span.set_attribute(KeyValue::new("error.type", error_type));
+            let message = error.map_or_else(|| outcome.as_str().to_owned(), |e| e.message.to_string());
+            span.set_status(Status::error(message));
+        }
+        if let Some(e) = error {
+            span.set_attribute(KeyValue::new("rpc.response.status_code", e.code.to_string()));
+        }
+        span.end();
+        self.shared.instruments.record(&self.info, outcome, self.started.elapsed());
+        if let Some(session) = &self.opened_session
+            && outcome == Outcome::Ok
+        {
+            self.shared.instruments.sessions.opened(session);
+        }
+    }
+}
+
+/// The request's log span without a trace: its fields are filled only
+/// when a subscriber wants the span.
+fn log_span_untraced(req: &ServerRequest) -> tracing::Span {
+    use tracing::field::Empty;
+    let span = tracing::info_span!(
+        target: "mcp_aws::request",
+        "mcp.request",
+        method = Empty,
+        request_id = Empty,
+        session_id = Empty,
+        tool = Empty,
+    );
+    if !span.is_disabled() {
+        let info = RequestInfo::of(req);
+        span.record("method", info.method.as_deref());
+        span.record("request_id", info.request_id.as_deref());
+        span.record("session_id", info.session_id.as_deref());
+        span.record("tool", info.tool());
+    }
+    span
+}
+
+/// The raw `params.arguments` of a `tools/call`.
+fn arguments(req: &ServerRequest) -> Option<&str> {
+    #[derive(serde::Deserialize)]
+    struct Args<'a> {
+        #[serde(borrow)]
+        arguments: Option<&'a serde_json::value::RawValue>,
+    }
+    let Message::Request(r) = &req.message else { return None };
+    let params = r.params.as_deref()?;
+    serde_json::from_str::<Args<'_>>(params.get()).ok()?.arguments.map(serde_json::value::RawValue::get)
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`TelemetryService`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        Plain { #[pin] inner: F },
+        Logged { #[pin] inner: Instrumented<F> },
+        Traced { #[pin] inner: Instrumented<WithContext<F>>, ongoing: Guard },
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Option<Response>, Infallible>>,
+{
+    type Output = Result<Option<Response>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Plain { inner } => inner.poll(cx),
+            StateProj::Logged { inner } => inner.poll(cx),
+            StateProj::Traced { inner, ongoing } => {
+                let out = std::task::ready!(inner.poll(cx));
+                if let Some(ongoing) = ongoing.0.take() {
+                    ongoing.finish(crate::observe::response(&out));
+                }
+                Poll::Ready(out)
+            }
+        }
+    }
+}
+
+/// Ends the spans of a request whose future was dropped before it
+/// finished (its client went away), as cancelled.
+struct Guard(Option<Ongoing>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(ongoing) = self.0.take() {
+            ongoing.end(Outcome::Error(mcp_core::jsonrpc::ErrorCode::REQUEST_CANCELLED), None);
+        }
+    }
+}
