@@ -218,3 +218,56 @@ async fn agentcore_gateway_target_explains_bad_invocations() {
     let out = target.handle(gateway_event(Some("t___add"), json!({ "a": 1, "b": 2 }))).await;
     assert_eq!(out["content"][0]["text"], "3");
 }
+
+/// A writer the test can read back.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "emf")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_invocation_ends_with_one_emf_flush_before_the_response_leaves() {
+    use tower::Layer as _;
+    let out = Captured::default();
+    let emf = mcp_aws::emf::Emf::new("McpTest").with_writer(out.clone());
+    let srv = server();
+    let flusher = emf.clone();
+    let adapter = LambdaAdapter::builder(srv.clone())
+        .service(emf.layer().layer(srv))
+        .on_invocation_end(move || {
+            let _ = flusher.flush();
+        })
+        .build();
+    for expected in 1..=2 {
+        let resp = invoke(&adapter, event("function-url.json")).await;
+        assert_eq!(resp["statusCode"], 200);
+        // The record is out by the time the response is.
+        let text = String::from_utf8(out.0.lock().map(|b| b.clone()).unwrap_or_default()).unwrap_or_default();
+        let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+        assert_eq!(records.len(), expected, "{text}");
+        let last = &records[expected - 1];
+        assert_eq!(last["_aws"]["CloudWatchMetrics"][0]["Namespace"], "McpTest", "{last}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_target_runs_its_end_hooks_per_invocation() {
+    use lambda_http::Service as _;
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&count);
+    let mut target = GatewayTarget::new(server()).on_invocation_end(move || {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    let out = target.call(gateway_event(Some("t___add"), json!({ "a": 1, "b": 2 }))).await.expect("infallible");
+    assert_eq!(out["content"][0]["text"], "3");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

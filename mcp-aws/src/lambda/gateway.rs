@@ -45,12 +45,13 @@ const VERSION: &str = "2026-07-28";
 #[derive(Debug, Clone)]
 pub struct GatewayTarget<S = Server> {
     service: S,
+    end: super::hooks::InvocationEnd,
 }
 
 impl GatewayTarget<Server> {
     /// Serves `server`'s tools.
     pub fn new(server: Server) -> Self {
-        Self { service: server }
+        Self::with_service(server)
     }
 }
 
@@ -69,7 +70,15 @@ where
 {
     /// Serves `service` (the server wrapped in tower layers).
     pub fn with_service(service: S) -> Self {
-        Self { service }
+        Self { service, end: super::hooks::InvocationEnd::default() }
+    }
+
+    /// Runs `hook` at the end of every invocation (flush telemetry, write
+    /// the EMF record), on a blocking thread, before the reply leaves.
+    #[must_use]
+    pub fn on_invocation_end(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.end.push(hook);
+        self
     }
 
     /// Runs the Lambda runtime loop.
@@ -169,6 +178,10 @@ where
 
     fn call(&mut self, event: LambdaEvent<Value>) -> Self::Future {
         let this = self.clone();
-        Box::pin(async move { Ok(this.handle(event).await) })
+        Box::pin(async move {
+            let reply = this.handle(event).await;
+            this.end.run().await;
+            Ok(reply)
+        })
     }
 }

@@ -37,6 +37,7 @@
 //! ```
 
 pub mod gateway;
+mod hooks;
 mod source;
 
 use std::convert::Infallible;
@@ -79,6 +80,7 @@ pub struct LambdaAdapter<S = Server> {
     cors: Cors,
     path: Arc<str>,
     delivery: Delivery,
+    end: hooks::InvocationEnd,
 }
 
 impl<S> Clone for LambdaAdapter<S> {
@@ -89,6 +91,7 @@ impl<S> Clone for LambdaAdapter<S> {
             cors: self.cors.clone(),
             path: Arc::clone(&self.path),
             delivery: self.delivery,
+            end: self.end.clone(),
         }
     }
 }
@@ -120,6 +123,7 @@ impl LambdaAdapter<Server> {
             options: None,
             store: None,
             health: Health::new(),
+            end: hooks::InvocationEnd::default(),
         }
     }
 }
@@ -135,6 +139,7 @@ pub struct LambdaBuilder<S> {
     options: Option<HttpOptions>,
     store: Option<Arc<dyn SessionStore>>,
     health: Health,
+    end: hooks::InvocationEnd,
 }
 
 impl<S> fmt::Debug for LambdaBuilder<S> {
@@ -157,6 +162,7 @@ impl<S> LambdaBuilder<S> {
             options: self.options,
             store: self.store,
             health: self.health,
+            end: self.end,
         }
     }
 
@@ -177,6 +183,15 @@ impl<S> LambdaBuilder<S> {
     /// Answers `GET /health` with these checks.
     pub fn health(mut self, health: Health) -> Self {
         self.health = health;
+        self
+    }
+
+    /// Runs `hook` at the end of every invocation, before Lambda freezes
+    /// the process: flush telemetry (`move || { let _ = telemetry.flush(); }`)
+    /// or write the EMF record. Hooks run on a blocking thread, in the
+    /// order added; a buffered response leaves once they are done.
+    pub fn on_invocation_end(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.end.push(hook);
         self
     }
 
@@ -207,6 +222,7 @@ impl<S> LambdaBuilder<S> {
             cors: self.config.cors,
             path: self.config.path.as_str().into(),
             delivery: Delivery::Buffered,
+            end: self.end,
         }
     }
 }
@@ -285,6 +301,7 @@ where
             Ok(collected) => collected.to_bytes(),
             Err(never) => match never {},
         };
+        self.end.run().await;
         let body = if bytes.is_empty() {
             Body::Empty
         } else {
@@ -379,9 +396,9 @@ where
     S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
     S::Future: Send,
 {
-    type Response = http::Response<HttpBody>;
+    type Response = http::Response<hooks::EndOfBody<HttpBody>>;
     type Error = Infallible;
-    type Future = BoxFuture<Result<http::Response<HttpBody>, Infallible>>;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
 
     fn poll_ready(&mut self, _: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -389,7 +406,10 @@ where
 
     fn call(&mut self, req: lambda_http::Request) -> Self::Future {
         let this = self.0.clone();
-        Box::pin(async move { Ok(this.respond(req).await) })
+        Box::pin(async move {
+            let resp = this.respond(req).await;
+            Ok(resp.map(|body| hooks::EndOfBody::new(body, this.end.clone())))
+        })
     }
 }
 
