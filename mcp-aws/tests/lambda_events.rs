@@ -271,3 +271,29 @@ async fn the_gateway_target_runs_its_end_hooks_per_invocation() {
     assert_eq!(out["content"][0]["text"], "3");
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[cfg(feature = "ratelimit")]
+#[tokio::test]
+async fn rate_limits_key_on_the_callers_ip_from_the_request_context() {
+    use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
+    use tower::Layer as _;
+    let srv = server();
+    let limited = RateLimitLayer::new(Key::client_ip()).quota(Quota::per_minute(2)).layer(srv.clone());
+    let adapter = LambdaAdapter::builder(srv).service(limited).build();
+    // Two requests from 198.51.100.20 pass, the third is refused.
+    for _ in 0..2 {
+        assert_eq!(invoke(&adapter, event("function-url.json")).await["statusCode"], 200);
+    }
+    let resp = invoke(&adapter, event("function-url.json")).await;
+    assert_eq!(resp["statusCode"], 429, "{resp}");
+    let retry: u64 = header(&resp, "retry-after").and_then(|v| v.parse().ok()).expect("Retry-After in seconds");
+    assert!((1..=30).contains(&retry), "{retry}");
+    assert_eq!(header(&resp, "ratelimit-limit").as_deref(), Some("2"));
+    let reply = body(&resp);
+    assert_eq!(reply["error"]["code"], -31029);
+    assert!(reply["error"]["data"]["retryAfterMs"].as_u64().is_some_and(|ms| ms > 0));
+    // Another caller has its own quota.
+    let mut other = event("function-url.json");
+    other["requestContext"]["http"]["sourceIp"] = json!("198.51.100.99");
+    assert_eq!(invoke(&adapter, other).await["statusCode"], 200);
+}
