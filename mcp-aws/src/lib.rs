@@ -59,6 +59,8 @@ mod observe;
 mod peek;
 #[cfg(feature = "ratelimit")]
 pub mod ratelimit;
+#[cfg(feature = "registry")]
+pub mod registry;
 #[cfg(feature = "lambda")]
 mod run;
 #[cfg(feature = "otel")]

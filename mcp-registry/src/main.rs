@@ -1,0 +1,2 @@
+//! Operator CLI for the MCP server registry (work in progress).
+fn main() {}
