@@ -5,35 +5,17 @@
 #![cfg(feature = "registry")]
 
 mod moto;
+mod registry_common;
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use mcp_aws::registry::{AuthenticationType, DynamoDbRegistry, Registration, RegistryError, Status, available_tools};
-use mcp_core::server::{Context, NoArgs, Server, ServerBuilder, Sink, ToolRoute, handle_frame};
-use serde::Deserialize;
+use mcp_core::server::{Server, Sink, handle_frame};
 use serde_json::{Value, json};
 
 use moto::{client, start_moto};
-
-#[derive(Deserialize, schemars::JsonSchema)]
-struct AddArgs {
-    /// The first addend.
-    a: f64,
-    /// The second addend.
-    b: f64,
-}
-
-fn server() -> Server {
-    ServerBuilder::new("registry-test", "1.0.0")
-        .tool(
-            ToolRoute::new("add", |_ctx: Context, args: AddArgs| async move { (args.a + args.b).to_string() })
-                .with_description("Adds two numbers"),
-        )
-        .tool(ToolRoute::new("ping", |_ctx: Context, _: NoArgs| async { "pong" }))
-        .build()
-        .expect("valid server")
-}
+use registry_common::server;
 
 /// The server's `tools/list` as a client sees it.
 async fn tools_list(server: &Server) -> Value {

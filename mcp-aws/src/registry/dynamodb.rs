@@ -231,27 +231,56 @@ impl DynamoDbRegistry {
         version: &str,
         status: Status,
     ) -> Result<Registration, RegistryError> {
-        let result = self
+        self.update_status(server_id, version, status, None)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound { server_id: server_id.to_owned(), version: version.to_owned() })
+    }
+
+    /// Sets `to` only while the entry's status is `from` (so that a health
+    /// check never overwrites a decommission that happened meanwhile);
+    /// `None` when the entry is missing or in another state.
+    ///
+    /// # Errors
+    /// DynamoDB failures.
+    pub async fn transition(
+        &self,
+        server_id: &str,
+        version: &str,
+        from: Status,
+        to: Status,
+    ) -> Result<Option<Registration>, RegistryError> {
+        self.update_status(server_id, version, to, Some(from)).await
+    }
+
+    async fn update_status(
+        &self,
+        server_id: &str,
+        version: &str,
+        status: Status,
+        from: Option<Status>,
+    ) -> Result<Option<Registration>, RegistryError> {
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(SERVER_ID, AttributeValue::S(server_id.to_owned()))
             .key(VERSION, AttributeValue::S(version.to_owned()))
             .update_expression("SET #status = :status, #updated_at = :now")
-            .condition_expression("attribute_exists(#server_id)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#updated_at", "updated_at")
             .expression_attribute_names("#server_id", SERVER_ID)
             .expression_attribute_values(":status", AttributeValue::S(status.as_str().to_owned()))
             .expression_attribute_values(":now", AttributeValue::S(rfc3339(SystemTime::now())))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => from_item(out.attributes.unwrap_or_default()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Err(RegistryError::NotFound { server_id: server_id.to_owned(), version: version.to_owned() })
-            }
+            .return_values(ReturnValue::AllNew);
+        update = match from {
+            None => update.condition_expression("attribute_exists(#server_id)"),
+            Some(from) => update
+                .condition_expression("attribute_exists(#server_id) AND #status = :from")
+                .expression_attribute_values(":from", AttributeValue::S(from.as_str().to_owned())),
+        };
+        match update.send().await {
+            Ok(out) => from_item(out.attributes.unwrap_or_default()).map(Some),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
             Err(e) => Err(dynamo("UpdateItem", e)),
         }
     }

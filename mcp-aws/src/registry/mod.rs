@@ -41,6 +41,11 @@ pub mod http;
 pub mod model;
 mod registrar;
 
+#[cfg(feature = "registry-service")]
+pub mod health_checker;
+#[cfg(feature = "registry-service")]
+pub mod service;
+
 use std::future::Future;
 use std::pin::Pin;
 

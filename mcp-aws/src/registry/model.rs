@@ -253,7 +253,10 @@ impl Registration {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let message = inner.to_string();
+            // Broken JSON is the body's fault, wherever it broke.
+            let syntax = !inner.is_data();
             let field = match missing_field(&message) {
+                _ if syntax => "body".to_owned(),
                 Some(name) if path == "." => name.to_owned(),
                 Some(name) => format!("{path}.{name}"),
                 None if path == "." => "body".to_owned(),
