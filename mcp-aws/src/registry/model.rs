@@ -248,6 +248,9 @@ impl Registration {
     /// # Errors
     /// [`RegistryError::Invalid`] naming the field.
     pub fn from_json(body: &[u8]) -> Result<Self, RegistryError> {
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(invalid("body", "expected a JSON object"));
+        }
         let de = &mut serde_json::Deserializer::from_slice(body);
         let reg: Self = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
