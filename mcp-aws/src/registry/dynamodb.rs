@@ -70,6 +70,12 @@ impl DynamoDbRegistry {
         Self::new(crate::dynamodb::client_from_env().await, table)
     }
 
+    /// The same client on another table.
+    #[must_use]
+    pub fn with_table(&self, table: impl Into<String>) -> Self {
+        Self::new(self.client.clone(), table)
+    }
+
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table

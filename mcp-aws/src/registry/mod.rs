@@ -42,6 +42,8 @@ pub mod model;
 mod registrar;
 
 #[cfg(feature = "registry-service")]
+pub mod custom_resource;
+#[cfg(feature = "registry-service")]
 pub mod health_checker;
 #[cfg(feature = "registry-service")]
 pub mod service;
