@@ -58,8 +58,7 @@ impl DynamoDbSessionStore {
     /// A store on `table`, with the client configured from the environment
     /// (region, credentials, `AWS_ENDPOINT_URL`), as on Lambda.
     pub async fn from_env(table: impl Into<String>) -> Self {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Self::new(Client::new(&config), table)
+        Self::new(client_from_env().await, table)
     }
 
     /// The table name.
@@ -78,6 +77,13 @@ impl DynamoDbSessionStore {
             Err(e) => Err(format!("table {}: {}", self.table, aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
         }
     }
+}
+
+/// A DynamoDB client configured from the environment (region,
+/// credentials, `AWS_ENDPOINT_URL`).
+pub(crate) async fn client_from_env() -> Client {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    Client::new(&config)
 }
 
 fn store_error(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> SessionStoreError {

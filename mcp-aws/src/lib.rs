@@ -22,6 +22,9 @@
 //! | `otel` | `telemetry`: OpenTelemetry spans and metrics, OTLP/HTTP export |
 //! | `json-logs` | `logging`: JSON log lines with request, session and trace ids (turns `otel` on) |
 //! | `emf` | `emf`: CloudWatch Embedded Metric Format records on stdout |
+//! | `registry` | `registry`: self-registration in the MCP server registry (DynamoDB or HTTP) |
+//! | `registry-service` | `registry::{service, health_checker, custom_resource}`: the registry's other side |
+//! | `secrets-manager` | the registry service's token from AWS Secrets Manager |
 //! | (none) | [`timeout`]: per-tool deadlines |
 //!
 //! ```no_run
@@ -59,6 +62,8 @@ mod observe;
 mod peek;
 #[cfg(feature = "ratelimit")]
 pub mod ratelimit;
+#[cfg(feature = "registry")]
+pub mod registry;
 #[cfg(feature = "lambda")]
 mod run;
 #[cfg(feature = "otel")]

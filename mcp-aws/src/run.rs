@@ -37,6 +37,11 @@ pub enum RunError {
     /// The HTTP server failed (the address could not be bound).
     #[error("http server: {0}")]
     Io(#[from] std::io::Error),
+    /// A registry setting (`MCP_REGISTRY_URL`, `MCP_ENDPOINT_URL`...) is
+    /// invalid.
+    #[cfg(feature = "registry")]
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }
 
 /// Serves `server` where the process finds itself, configured from the
@@ -49,6 +54,11 @@ pub enum RunError {
 ///
 /// Legacy sessions go to DynamoDB when `MCP_SESSION_TABLE` is set (feature
 /// `dynamodb`), and `/health` then checks the table.
+///
+/// Off Lambda, with feature `registry` and `MCP_REGISTRY_URL` or
+/// `MCP_REGISTRY_TABLE` set, the server registers itself in the MCP server
+/// registry, heartbeats, and is marked `decommissioned` on graceful
+/// shutdown (see [`RegistryConfig`](crate::registry::RegistryConfig)).
 ///
 /// # Errors
 /// See [`RunError`].
@@ -63,8 +73,21 @@ pub async fn run(server: Server) -> Result<(), RunError> {
 pub async fn run_with(server: Server, config: DeployConfig) -> Result<(), RunError> {
     let (store, health) = sessions(&config).await?;
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        #[cfg(feature = "registry")]
+        let registrar = match crate::registry::RegistryConfig::from_env()? {
+            Some(registry) => Some(registry.start(&server).await?),
+            None => None,
+        };
         let service = server.clone();
-        return Ok(serve_runtime_with(server, service, &config, health, store).await?);
+        let served = serve_runtime_with(server, service, &config, health, store).await;
+        // Graceful shutdown (SIGTERM, ctrl-c): retire the registry entry.
+        #[cfg(feature = "registry")]
+        if let Some(registrar) = registrar
+            && let Err(e) = registrar.shutdown().await
+        {
+            tracing::warn!(error = %e, "could not mark the registry entry decommissioned");
+        }
+        return Ok(served?);
     }
     let handler = std::env::var(HANDLER_VAR).unwrap_or_default();
     let adapter = || LambdaAdapter::builder(server.clone()).config(config.clone()).session_store(Arc::clone(&store));

@@ -2,19 +2,15 @@
 //! DynamoDB API on 127.0.0.1): two adapter instances sharing the table
 //! continue one legacy session; expired and deleted sessions give 404.
 //!
-//! moto comes from the test venv (`./scripts/test.sh` installs it); the
-//! test starts `moto_server` itself. Without it the test is skipped, unless
-//! `MCP_REQUIRE_PEERS` is set (as the test script sets it), when it fails.
+//! moto comes from the test venv; see `moto/mod.rs`.
 #![cfg(all(feature = "lambda", feature = "dynamodb"))]
 
 mod lambda_common;
+mod moto;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use mcp_aws::dynamodb::DynamoDbSessionStore;
 use mcp_aws::lambda::LambdaAdapter;
@@ -23,62 +19,7 @@ use mcp_core::transport::http::HttpOptions;
 use serde_json::{Value, json};
 
 use lambda_common::{body, event, header, invoke};
-
-/// A moto server, killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn moto_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("MOTO_SERVER") {
-        return Some(PathBuf::from(path));
-    }
-    let default = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache/venv/bin/moto_server");
-    default.is_file().then_some(default)
-}
-
-fn start_moto() -> Option<Moto> {
-    let Some(bin) = moto_binary() else {
-        assert!(
-            std::env::var_os("MCP_REQUIRE_PEERS").is_none(),
-            "moto_server not found: run ./scripts/test.sh (it installs moto into .cache/venv) or set MOTO_SERVER"
-        );
-        eprintln!("skipped: moto_server not found (run ./scripts/test.sh, or set MOTO_SERVER)");
-        return None;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-    let child = Command::new(&bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
-    let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(moto)
-}
-
-async fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
+use moto::{client, start_moto};
 
 async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) {
     client

@@ -10,7 +10,10 @@
 //!
 //! Settings come from the environment (`ENVIRONMENT`, `LOG_LEVEL`,
 //! `MCP_SESSION_TABLE` for legacy sessions in DynamoDB, `CORS_ALLOW_ORIGINS`);
-//! see `mcp_aws::config`. The README next to this file deploys it with SAM.
+//! see `mcp_aws::config`. Off Lambda it registers itself in the MCP server
+//! registry when `MCP_REGISTRY_URL` (with `MCP_REGISTRATION_TOKEN`) or
+//! `MCP_REGISTRY_TABLE` and `MCP_ENDPOINT_URL` are set; see
+//! `mcp_aws::registry::RegistryConfig`. The README next to this file deploys it with SAM.
 
 use mcp_aws::config::DeployConfig;
 

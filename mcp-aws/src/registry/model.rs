@@ -1,0 +1,392 @@
+//! The registration record, its wire and table names, and its validation.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::RegistryError;
+
+/// At most this many tools in one registration (a DynamoDB item holds
+/// 400 KB; the service also caps the body).
+pub const MAX_TOOLS: usize = 500;
+/// The longest `server_id`, `version`, `server_name` or URL accepted.
+pub const MAX_NAME_LEN: usize = 256;
+/// The longest URL accepted.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// The wire protocol a registered server speaks. Only `jsonrpc` exists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProtocolType {
+    /// JSON-RPC 2.0 (MCP).
+    #[default]
+    Jsonrpc,
+}
+
+/// How clients authenticate to a registered server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuthenticationType {
+    /// No authentication.
+    #[default]
+    None,
+    /// An API key header.
+    ApiKey,
+    /// OAuth 2.1 bearer tokens.
+    Oauth,
+    /// AWS IAM (SigV4).
+    Iam,
+}
+
+/// A registered server's state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Status {
+    /// Serving, as far as the registry knows.
+    #[default]
+    Active,
+    /// Its health check fails.
+    Unhealthy,
+    /// Retired: shut down gracefully or deleted by its stack. Never deleted
+    /// from the table.
+    Decommissioned,
+}
+
+impl Status {
+    /// The wire string: `active`, `unhealthy` or `decommissioned`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Unhealthy => "unhealthy",
+            Self::Decommissioned => "decommissioned",
+        }
+    }
+
+    /// Parses the wire string.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "unhealthy" => Some(Self::Unhealthy),
+            "decommissioned" => Some(Self::Decommissioned),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One tool as the registry lists it: `{name, description, inputSchema}`,
+/// taken from the server's own `tools/list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ToolEntry {
+    /// The tool's name.
+    pub name: String,
+    /// What it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Its arguments' JSON Schema.
+    #[serde(rename = "inputSchema", default = "empty_object")]
+    pub input_schema: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Map::new())
+}
+
+/// One server in the registry. The field names are the table's attribute
+/// names and the HTTP API's JSON keys.
+///
+/// ```
+/// use mcp_aws::registry::{AuthenticationType, Registration};
+///
+/// let reg = Registration::new("weather", "1.2.0", "Weather", "https://weather.example.com/mcp")
+///     .with_description("forecasts")
+///     .with_authentication_type(AuthenticationType::Oauth)
+///     .with_metadata("team", "forecasting");
+/// assert_eq!(reg.health_check_url.as_deref(), Some("https://weather.example.com/health"));
+/// assert!(reg.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Registration {
+    /// Partition key: the server's stable identifier.
+    pub server_id: String,
+    /// Sort key: the deployed version.
+    pub version: String,
+    /// Display name.
+    pub server_name: String,
+    /// What the server offers.
+    #[serde(default)]
+    pub description: String,
+    /// Where clients reach its MCP endpoint.
+    pub endpoint_url: String,
+    /// Always `jsonrpc`.
+    #[serde(default)]
+    pub protocol_type: ProtocolType,
+    /// How clients authenticate.
+    #[serde(default)]
+    pub authentication_type: AuthenticationType,
+    /// The server's tools, from its own `tools/list`.
+    #[serde(default)]
+    pub available_tools: Vec<ToolEntry>,
+    /// Its state.
+    #[serde(default)]
+    pub status: Status,
+    /// Polled by the registry's health checker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_url: Option<String>,
+    /// The CloudFormation stack that deployed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_stack: Option<String>,
+    /// The AWS region it runs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_region: Option<String>,
+    /// Free-form attributes (team, cost centre...).
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+    /// When the entry was first written (RFC 3339, set by the registry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When the entry was last written (RFC 3339, set by the registry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+impl Registration {
+    /// An `active` registration with no tools yet; the health check URL
+    /// defaults to `/health` beside the endpoint's path.
+    pub fn new(
+        server_id: impl Into<String>,
+        version: impl Into<String>,
+        server_name: impl Into<String>,
+        endpoint_url: impl Into<String>,
+    ) -> Self {
+        let endpoint_url = endpoint_url.into();
+        let health_check_url = default_health_url(&endpoint_url);
+        Self {
+            server_id: server_id.into(),
+            version: version.into(),
+            server_name: server_name.into(),
+            description: String::new(),
+            endpoint_url,
+            protocol_type: ProtocolType::Jsonrpc,
+            authentication_type: AuthenticationType::None,
+            available_tools: Vec::new(),
+            status: Status::Active,
+            health_check_url,
+            deployment_stack: None,
+            deployment_region: None,
+            metadata: Map::new(),
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// Sets how clients authenticate.
+    #[must_use]
+    pub fn with_authentication_type(mut self, auth: AuthenticationType) -> Self {
+        self.authentication_type = auth;
+        self
+    }
+
+    /// Sets (or, with `None`, clears) the health check URL.
+    #[must_use]
+    pub fn with_health_check_url(mut self, url: Option<String>) -> Self {
+        self.health_check_url = url;
+        self
+    }
+
+    /// Sets the deploying stack and the region.
+    #[must_use]
+    pub fn with_deployment(mut self, stack: Option<String>, region: Option<String>) -> Self {
+        self.deployment_stack = stack;
+        self.deployment_region = region;
+        self
+    }
+
+    /// Adds one metadata attribute.
+    #[must_use]
+    pub fn with_metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets the tool list (the [`Registrar`](super::Registrar) does this
+    /// from the server's `tools/list`).
+    #[must_use]
+    pub fn with_tools(mut self, tools: Vec<ToolEntry>) -> Self {
+        self.available_tools = tools;
+        self
+    }
+
+    /// Sets the status.
+    #[must_use]
+    pub fn with_status(mut self, status: Status) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Parses and validates a registration body: wrong types and missing
+    /// fields are reported with the field's name.
+    ///
+    /// # Errors
+    /// [`RegistryError::Invalid`] naming the field.
+    pub fn from_json(body: &[u8]) -> Result<Self, RegistryError> {
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(invalid("body", "expected a JSON object"));
+        }
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        let reg: Self = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.to_string();
+            // Broken JSON is the body's fault, wherever it broke.
+            let syntax = !inner.is_data();
+            let field = match missing_field(&message) {
+                _ if syntax => "body".to_owned(),
+                Some(name) if path == "." => name.to_owned(),
+                Some(name) => format!("{path}.{name}"),
+                None if path == "." => "body".to_owned(),
+                None => path,
+            };
+            RegistryError::Invalid { field, reason: strip_position(&message) }
+        })?;
+        reg.validate()?;
+        Ok(reg)
+    }
+
+    /// Checks lengths, URLs and the tool list.
+    ///
+    /// # Errors
+    /// [`RegistryError::Invalid`] naming the first offending field.
+    pub fn validate(&self) -> Result<(), RegistryError> {
+        name_field("server_id", &self.server_id)?;
+        name_field("version", &self.version)?;
+        name_field("server_name", &self.server_name)?;
+        url_field("endpoint_url", &self.endpoint_url)?;
+        if let Some(url) = &self.health_check_url {
+            url_field("health_check_url", url)?;
+        }
+        if self.available_tools.len() > MAX_TOOLS {
+            return Err(invalid(
+                "available_tools",
+                format!("{} tools; at most {MAX_TOOLS} are accepted", self.available_tools.len()),
+            ));
+        }
+        for (i, tool) in self.available_tools.iter().enumerate() {
+            if tool.name.trim().is_empty() || tool.name.len() > MAX_NAME_LEN {
+                return Err(invalid(format!("available_tools[{i}].name"), "expected 1 to 256 characters"));
+            }
+            if !tool.input_schema.is_object() {
+                return Err(invalid(format!("available_tools[{i}].inputSchema"), "expected a JSON object"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `{scheme}://{authority}/health` for an endpoint URL.
+fn default_health_url(endpoint: &str) -> Option<String> {
+    let uri: http::Uri = endpoint.parse().ok()?;
+    Some(format!("{}://{}/health", uri.scheme_str()?, uri.authority()?))
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> RegistryError {
+    RegistryError::Invalid { field: field.into(), reason: reason.into() }
+}
+
+fn name_field(field: &str, value: &str) -> Result<(), RegistryError> {
+    if value.trim().is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if value.len() > MAX_NAME_LEN {
+        return Err(invalid(field, format!("longer than {MAX_NAME_LEN} bytes")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(invalid(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+fn url_field(field: &str, value: &str) -> Result<(), RegistryError> {
+    if value.len() > MAX_URL_LEN {
+        return Err(invalid(field, format!("longer than {MAX_URL_LEN} bytes")));
+    }
+    let uri: http::Uri = value.parse().map_err(|_| invalid(field, format!("{value:?} is not a URL")))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(invalid(field, format!("{value:?} is not an http or https URL")));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid(field, format!("{value:?} has no host")));
+    }
+    Ok(())
+}
+
+/// The name in serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+/// serde_json appends " at line L column C"; the field name says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(body: &str) -> String {
+        match Registration::from_json(body.as_bytes()) {
+            Err(RegistryError::Invalid { field, .. }) => field,
+            other => panic!("expected Invalid for {body}, got {other:?}"),
+        }
+    }
+
+    const OK: &str = r#"{"server_id":"s","version":"1","server_name":"S","endpoint_url":"http://127.0.0.1:1/mcp"}"#;
+
+    #[test]
+    fn a_minimal_body_gets_defaults() {
+        let reg = Registration::from_json(OK.as_bytes()).expect("valid");
+        assert_eq!(reg.status, Status::Active);
+        assert_eq!(reg.protocol_type, ProtocolType::Jsonrpc);
+        assert!(reg.available_tools.is_empty());
+        let json = serde_json::to_value(&reg).expect("serialises");
+        assert_eq!(json["authentication_type"], "none");
+        assert_eq!(json["protocol_type"], "jsonrpc");
+    }
+
+    #[test]
+    fn bad_bodies_name_the_field() {
+        assert_eq!(field_of(r#"{"version":"1","server_name":"S","endpoint_url":"http://a/mcp"}"#), "server_id");
+        assert_eq!(field_of(&OK.replace(r#""version":"1""#, r#""version":1"#)), "version");
+        assert_eq!(field_of(&OK.replace("http://127.0.0.1:1/mcp", "ftp://x/mcp")), "endpoint_url");
+        assert_eq!(field_of(&OK.replace("http://127.0.0.1:1/mcp", "not a url")), "endpoint_url");
+        let tools = OK.replace('}', r#","available_tools":[{"name":"a","inputSchema":{}},{"name":5}]}"#);
+        assert_eq!(field_of(&tools), "available_tools[1].name");
+        let status = OK.replace('}', r#","status":"asleep"}"#);
+        assert_eq!(field_of(&status), "status");
+        assert_eq!(field_of("[1]"), "body");
+        assert_eq!(field_of("{"), "body");
+    }
+}

@@ -1,0 +1,262 @@
+//! The registry service: the server side of the HTTP API in
+//! [`registry::http`](super::http), backed by the DynamoDB table, as an
+//! axum [`Router`] (any HTTP server, or Lambda through [`run_lambda`]).
+//!
+//! Every route but `GET /health` needs `X-Registration-Token`; the token is
+//! compared in constant time, and a missing token and a wrong one get the
+//! same 401. Invalid bodies get 400 with the field named:
+//! `{"error":"invalid registration: endpoint_url: \"ftp://x\" is not an http or https URL"}`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcp_aws::registry::DynamoDbRegistry;
+//! use mcp_aws::registry::service::{RegistrationToken, router};
+//!
+//! let registry = DynamoDbRegistry::from_env("MCPServerRegistry-prod").await;
+//! let app = router(registry, RegistrationToken::new("s3cret"));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http::StatusCode;
+use http::request::Parts;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+use super::http::TOKEN_HEADER;
+use super::{DynamoDbRegistry, Registration, RegistryError, Status};
+
+/// The largest registration body accepted (a DynamoDB item holds 400 KB).
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The shared secret servers present in `X-Registration-Token`.
+#[derive(Clone)]
+pub struct RegistrationToken(Arc<[u8; 32]>);
+
+impl fmt::Debug for RegistrationToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RegistrationToken(..)")
+    }
+}
+
+impl RegistrationToken {
+    /// The token, kept only as its SHA-256 digest.
+    pub fn new(token: impl AsRef<[u8]>) -> Self {
+        Self(Arc::new(Sha256::digest(token.as_ref()).into()))
+    }
+
+    /// Whether `presented` is the token, in time independent of where they
+    /// differ (both sides are hashed first, so lengths leak nothing either).
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented).into();
+        bool::from(digest.ct_eq(&*self.0))
+    }
+
+    /// The token from AWS Secrets Manager: the secret's string value (a
+    /// plain string, or JSON with a `token` field).
+    ///
+    /// # Errors
+    /// The secret cannot be read or is empty.
+    #[cfg(feature = "secrets-manager")]
+    pub async fn from_secret(secret_id: &str) -> Result<Self, RegistryError> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let client = aws_sdk_secretsmanager::Client::new(&config);
+        let out = client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| RegistryError::Config {
+            variable: "MCP_REGISTRATION_TOKEN_SECRET",
+            reason: format!("{secret_id}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
+        })?;
+        let value = out.secret_string.unwrap_or_default();
+        let token = match serde_json::from_str::<serde_json::Value>(&value) {
+            Ok(serde_json::Value::Object(map)) => {
+                map.get("token").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
+            }
+            _ => value,
+        };
+        if token.is_empty() {
+            return Err(RegistryError::Config {
+                variable: "MCP_REGISTRATION_TOKEN_SECRET",
+                reason: format!("{secret_id}: the secret is empty (or its JSON has no `token`)"),
+            });
+        }
+        Ok(Self::new(token))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct AppState {
+    registry: DynamoDbRegistry,
+    token: RegistrationToken,
+}
+
+/// The registry service's routes on `registry`, accepting `token`:
+///
+/// | route | answer |
+/// |---|---|
+/// | `POST /mcp/register` | 201 `{"server_id","version","status","created_at","updated_at"}` |
+/// | `GET /mcp/servers[?status=active]` | 200 `{"servers":[...]}` |
+/// | `GET /mcp/servers/{server_id}/{version}` | 200 the entry, 404 |
+/// | `POST /mcp/servers/{server_id}/{version}/decommission` | 200 the entry, 404 |
+/// | `GET /health` | 200, or 503 when the table is unreachable (no token) |
+pub fn router(registry: DynamoDbRegistry, token: RegistrationToken) -> Router {
+    Router::new()
+        .route("/mcp/register", post(register))
+        .route("/mcp/servers", get(list))
+        .route("/mcp/servers/{server_id}/{version}", get(get_one))
+        .route("/mcp/servers/{server_id}/{version}/decommission", post(decommission))
+        .route("/health", get(health))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(AppState { registry, token })
+}
+
+/// Serves `router` as a Lambda function behind API Gateway, a Function URL
+/// or an ALB.
+///
+/// # Errors
+/// The Lambda runtime failed.
+pub async fn run_lambda(router: Router) -> Result<(), lambda_http::Error> {
+    lambda_http::run(router).await
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// A [`RegistryError`] as the service's answer. Storage failures are logged
+/// and reported without their details.
+fn failure(e: &RegistryError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_server_error() {
+        tracing::error!(error = %e, "registry service failure");
+        return error(status, "the registry is unavailable; try again");
+    }
+    error(status, e.to_string())
+}
+
+/// The request carried the right token.
+struct Authorized;
+
+impl FromRequestParts<AppState> for Authorized {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let presented = parts.headers.get(TOKEN_HEADER).map(http::HeaderValue::as_bytes).unwrap_or_default();
+        // A missing token is checked like a wrong one: same time, same answer.
+        if state.token.matches(presented) && !presented.is_empty() {
+            Ok(Authorized)
+        } else {
+            Err(error(StatusCode::UNAUTHORIZED, "missing or invalid registration token"))
+        }
+    }
+}
+
+async fn register(_: Authorized, State(state): State<AppState>, body: Bytes) -> Response {
+    let registration = match Registration::from_json(&body) {
+        Ok(r) => r,
+        Err(e) => return failure(&e),
+    };
+    match state.registry.upsert(&registration).await {
+        Ok(stored) => (
+            StatusCode::CREATED,
+            axum::Json(json!({
+                "server_id": stored.server_id,
+                "version": stored.version,
+                "status": stored.status,
+                "created_at": stored.created_at,
+                "updated_at": stored.updated_at,
+            })),
+        )
+            .into_response(),
+        Err(e) => failure(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+async fn list(
+    _: Authorized,
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let query = match query {
+        Ok(Query(q)) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("query: {}", e.body_text())),
+    };
+    let status = match query.status {
+        None => None,
+        Some(s) => match Status::from_wire(&s) {
+            Some(s) => Some(s),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("status: {s:?} is not active, unhealthy or decommissioned"),
+                );
+            }
+        },
+    };
+    match state.registry.list(status).await {
+        Ok(servers) => axum::Json(json!({ "servers": servers })).into_response(),
+        Err(e) => failure(&e),
+    }
+}
+
+async fn get_one(
+    _: Authorized,
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+) -> Response {
+    match state.registry.get(&id, &version).await {
+        Ok(Some(entry)) => axum::Json(entry).into_response(),
+        Ok(None) => failure(&RegistryError::NotFound { server_id: id, version }),
+        Err(e) => failure(&e),
+    }
+}
+
+async fn decommission(
+    _: Authorized,
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+) -> Response {
+    match state.registry.decommission(&id, &version).await {
+        Ok(entry) => axum::Json(entry).into_response(),
+        Err(e) => failure(&e),
+    }
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    let registry = state.registry.clone();
+    let health = crate::health::Health::new().check("registry", move || {
+        let registry = registry.clone();
+        async move { registry.check().await.map_err(|e| e.to_string()) }
+    });
+    health.respond(&http::Method::GET).await.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_match_only_themselves() {
+        let token = RegistrationToken::new("s3cret");
+        assert!(token.matches(b"s3cret"));
+        assert!(!token.matches(b"s3cres"));
+        assert!(!token.matches(b"s3cret "));
+        assert!(!token.matches(b""));
+        assert_eq!(format!("{token:?}"), "RegistrationToken(..)");
+    }
+}

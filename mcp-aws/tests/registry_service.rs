@@ -1,0 +1,148 @@
+//! The registry service on a loopback socket over moto: registration,
+//! listing, get and decommission through the HTTP client; invalid bodies
+//! answered 400 naming the field; missing and wrong tokens answered alike.
+#![cfg(feature = "registry-service")]
+
+mod moto;
+mod registry_common;
+
+use std::time::Duration;
+
+use mcp_aws::registry::{HttpRegistry, Registration, RegistryError, Status, available_tools};
+use serde_json::{Value, json};
+
+use moto::start_moto;
+use registry_common::{TOKEN, raw, server, service};
+
+fn body(overrides: Value) -> Vec<u8> {
+    let mut base = json!({
+        "server_id": "calc", "version": "1.0.0", "server_name": "Calculator",
+        "endpoint_url": "http://127.0.0.1:9/mcp",
+        "available_tools": [{ "name": "add", "inputSchema": { "type": "object" } }],
+    });
+    if let (Value::Object(base), Value::Object(over)) = (&mut base, overrides) {
+        for (k, v) in over {
+            if v.is_null() {
+                base.remove(&k);
+            } else {
+                base.insert(k, v);
+            }
+        }
+    }
+    serde_json::to_vec(&base).expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_register_list_get_and_decommission_over_http() {
+    let Some(moto) = start_moto() else { return };
+    let (registry, addr) = service(&moto.endpoint, "MCPServerRegistry-svc").await;
+    let client = HttpRegistry::new(format!("http://{addr}"), TOKEN).expect("client");
+
+    let server = server();
+    let reg = Registration::new("calc", "1.0.0", "Calculator", "http://127.0.0.1:9/mcp")
+        .with_metadata("team", "maths")
+        .with_tools(available_tools(&server).await.expect("tools"));
+    let first = client.register(&reg).await.expect("registered");
+    assert_eq!((first.server_id.as_str(), first.status), ("calc", Status::Active));
+    client.register(&reg).await.expect("registered again");
+    client.register(&Registration::new("other", "2", "Other", "https://other.example/mcp")).await.expect("other");
+
+    let active = client.list(Some(Status::Active)).await.expect("list");
+    assert_eq!(active.len(), 2, "re-registering does not duplicate: {active:?}");
+    let got = client.get("calc", "1.0.0").await.expect("get").expect("the entry");
+    assert_eq!(got.available_tools, reg.available_tools);
+    assert_eq!(got.metadata["team"], "maths");
+    assert!(got.created_at.is_some());
+    assert_eq!(client.get("calc", "9.9.9").await.expect("get"), None);
+
+    let retired = client.decommission("calc", "1.0.0").await.expect("decommission");
+    assert_eq!(retired.status, Status::Decommissioned);
+    assert_eq!(registry.get("calc", "1.0.0").await.expect("get").expect("kept").status, Status::Decommissioned);
+    let ids: Vec<String> =
+        client.list(Some(Status::Active)).await.expect("list").into_iter().map(|e| e.server_id).collect();
+    assert_eq!(ids, ["other"]);
+    assert_eq!(client.list(None).await.expect("list").len(), 2);
+    let missing = client.decommission("nope", "1").await;
+    assert!(matches!(missing, Err(RegistryError::NotFound { .. })), "{missing:?}");
+
+    // The health endpoint needs no token and checks the table.
+    let (status, health) = raw(addr, "GET", "/health", &[], b"").await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("healthy")), "{health}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_bodies_get_400_naming_the_field() {
+    let Some(moto) = start_moto() else { return };
+    let (registry, addr) = service(&moto.endpoint, "MCPServerRegistry-bad").await;
+    let auth = [("X-Registration-Token", TOKEN), ("Content-Type", "application/json")];
+    let many_tools: Vec<Value> = (0..501).map(|i| json!({ "name": format!("t{i}"), "inputSchema": {} })).collect();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("missing server_id", body(json!({ "server_id": null })), "server_id"),
+        ("missing endpoint_url", body(json!({ "endpoint_url": null })), "endpoint_url"),
+        ("version a number", body(json!({ "version": 1 })), "version"),
+        ("empty server_name", body(json!({ "server_name": " " })), "server_name"),
+        ("endpoint not a URL", body(json!({ "endpoint_url": "not a url" })), "endpoint_url"),
+        ("endpoint ftp", body(json!({ "endpoint_url": "ftp://x.example/mcp" })), "endpoint_url"),
+        ("health check javascript", body(json!({ "health_check_url": "javascript:alert(1)" })), "health_check_url"),
+        ("too many tools", body(json!({ "available_tools": many_tools })), "available_tools"),
+        ("tools not a list", body(json!({ "available_tools": "add" })), "available_tools"),
+        ("tool name a number", body(json!({ "available_tools": [{ "name": 7 }] })), "available_tools[0].name"),
+        (
+            "schema not an object",
+            body(json!({ "available_tools": [{ "name": "a", "inputSchema": [] }] })),
+            "available_tools[0].inputSchema",
+        ),
+        ("unknown status", body(json!({ "status": "sleeping" })), "status"),
+        ("unknown auth type", body(json!({ "authentication_type": "password" })), "authentication_type"),
+        ("metadata not a map", body(json!({ "metadata": [1] })), "metadata"),
+        ("not JSON", b"{\"server_id\":".to_vec(), "body"),
+        ("an array", b"[]".to_vec(), "body"),
+    ];
+    for (name, payload, field) in cases {
+        let (status, answer) = raw(addr, "POST", "/mcp/register", &auth, &payload).await;
+        assert_eq!(status, 400, "{name}: {answer}");
+        let message = answer["error"].as_str().unwrap_or_default();
+        assert!(message.contains(&format!("{field}:")), "{name}: the message names `{field}`: {message}");
+    }
+    // Larger than a DynamoDB item could hold.
+    let huge = body(json!({ "description": "x".repeat(300 * 1024) }));
+    let (status, _) = raw(addr, "POST", "/mcp/register", &auth, &huge).await;
+    assert_eq!(status, 413);
+    let (status, answer) = raw(addr, "GET", "/mcp/servers?status=sleeping", &auth, b"").await;
+    assert_eq!(status, 400);
+    assert!(answer["error"].as_str().is_some_and(|m| m.starts_with("status:")), "{answer}");
+    assert!(registry.list(None).await.expect("list").is_empty(), "nothing invalid was stored");
+    let (status, _) = raw(addr, "POST", "/mcp/register", &auth, &body(json!({}))).await;
+    assert_eq!(status, 201, "the base body is valid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_and_wrong_tokens_are_refused_alike() {
+    let Some(moto) = start_moto() else { return };
+    let (registry, addr) = service(&moto.endpoint, "MCPServerRegistry-auth").await;
+    let payload = body(json!({}));
+    let missing = raw(addr, "POST", "/mcp/register", &[], &payload).await;
+    let wrong = raw(addr, "POST", "/mcp/register", &[("X-Registration-Token", "guess")], &payload).await;
+    let near =
+        raw(addr, "POST", "/mcp/register", &[("X-Registration-Token", &TOKEN[..TOKEN.len() - 1])], &payload).await;
+    let empty = raw(addr, "POST", "/mcp/register", &[("X-Registration-Token", "")], &payload).await;
+    assert_eq!(missing.0, 401);
+    assert_eq!(missing, wrong, "the answers do not say which");
+    assert_eq!(missing, near);
+    assert_eq!(missing, empty);
+    for (method, path) in
+        [("GET", "/mcp/servers"), ("GET", "/mcp/servers/calc/1.0.0"), ("POST", "/mcp/servers/calc/1.0.0/decommission")]
+    {
+        let (status, _) = raw(addr, method, path, &[("X-Registration-Token", "guess")], b"").await;
+        assert_eq!(status, 401, "{method} {path}");
+    }
+    assert!(registry.list(None).await.expect("list").is_empty());
+
+    let client =
+        HttpRegistry::new(format!("http://{addr}"), "guess").expect("client").with_timeout(Duration::from_secs(5));
+    let refused = client.register(&Registration::new("calc", "1", "C", "http://127.0.0.1:9/mcp")).await;
+    match refused {
+        Err(RegistryError::Rejected { status: 401, message }) => assert!(message.contains("token"), "{message}"),
+        other => panic!("expected a 401 rejection, got {other:?}"),
+    }
+}

@@ -1,0 +1,184 @@
+//! `mcp-registry`: the operator CLI for the MCP server registry, and the
+//! registry service's own binary.
+//!
+//! ```text
+//! mcp-registry list [--status active|unhealthy|decommissioned]
+//! mcp-registry get SERVER_ID VERSION
+//! mcp-registry decommission SERVER_ID VERSION
+//! mcp-registry create-table
+//! mcp-registry check
+//! mcp-registry serve [--bind 127.0.0.1:9000] [--health-interval SECS]
+//! mcp-registry custom-resource
+//! ```
+//!
+//! The registry is the DynamoDB table `--table NAME` (or `MCP_REGISTRY_TABLE`,
+//! default `MCPServerRegistry-{ENVIRONMENT}`), or the registry service at
+//! `--url URL` (or `MCP_REGISTRY_URL`) with the token in
+//! `MCP_REGISTRATION_TOKEN`. `serve` runs the service on the table: on
+//! Lambda as a function, elsewhere on `--bind` with the health checker; its
+//! token comes from `MCP_REGISTRATION_TOKEN` or, by ARN or name, from
+//! Secrets Manager (`MCP_REGISTRATION_TOKEN_SECRET`). `check` runs one
+//! round of health checks (schedule it where `serve` runs on Lambda). `custom-resource`
+//! runs the CloudFormation custom resource handler as a Lambda function.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use mcp_aws::registry::custom_resource::CustomResource;
+use mcp_aws::registry::health_checker::HealthChecker;
+use mcp_aws::registry::service::{RegistrationToken, router, run_lambda};
+use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Registration, RegistryError, Status};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "usage: mcp-registry [--table NAME | --url URL] \
+(list [--status S] | get ID VERSION | decommission ID VERSION | create-table | check | serve [--bind ADDR] [--health-interval SECS] | custom-resource)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into()),
+        ))
+        .init();
+    match run(std::env::args().skip(1).collect()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mcp-registry: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Parsed command line: options anywhere, positionals in order.
+struct Args {
+    positional: Vec<String>,
+    options: Vec<(String, String)>,
+}
+
+impl Args {
+    fn parse(raw: Vec<String>) -> Result<Self, Error> {
+        let (mut positional, mut options) = (Vec::new(), Vec::new());
+        let mut it = raw.into_iter();
+        while let Some(arg) = it.next() {
+            if let Some(name) = arg.strip_prefix("--") {
+                let value = it.next().ok_or_else(|| format!("--{name} needs a value\n{USAGE}"))?;
+                options.push((name.to_owned(), value));
+            } else {
+                positional.push(arg);
+            }
+        }
+        Ok(Self { positional, options })
+    }
+
+    fn option(&self, name: &str) -> Option<String> {
+        self.options.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+async fn table(args: &Args) -> DynamoDbRegistry {
+    let name = args
+        .option("table")
+        .or_else(|| env("MCP_REGISTRY_TABLE"))
+        .unwrap_or_else(|| DynamoDbRegistry::table_for(&env("ENVIRONMENT").unwrap_or_else(|| "dev".to_owned())));
+    DynamoDbRegistry::from_env(name).await
+}
+
+fn print(value: &impl serde::Serialize) -> Result<(), Error> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+async fn run(raw: Vec<String>) -> Result<(), Error> {
+    let args = Args::parse(raw)?;
+    let command: Vec<&str> = args.positional.iter().map(String::as_str).collect();
+    let service = args.option("url").or_else(|| env("MCP_REGISTRY_URL"));
+    match command.as_slice() {
+        ["serve"] => return serve(&args).await,
+        ["custom-resource"] => return CustomResource::new(table(&args).await)?.run().await,
+        ["create-table"] => return Ok(table(&args).await.create_table().await?),
+        ["check"] => {
+            let report = HealthChecker::new(table(&args).await)?.check_once().await?;
+            println!(
+                "checked {}, unhealthy {:?}, recovered {:?}",
+                report.checked, report.marked_unhealthy, report.recovered
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
+    let status = match args.option("status") {
+        Some(s) => Some(
+            Status::from_wire(&s)
+                .ok_or_else(|| format!("--status {s:?}: expected active, unhealthy or decommissioned"))?,
+        ),
+        None => None,
+    };
+    match service {
+        Some(url) => {
+            let token = env("MCP_REGISTRATION_TOKEN").ok_or("MCP_REGISTRATION_TOKEN is required with --url")?;
+            let client = HttpRegistry::new(url, token)?;
+            match command.as_slice() {
+                ["list"] => print(&client.list(status).await?),
+                ["get", id, version] => print(&found(client.get(id, version).await?, id, version)?),
+                ["decommission", id, version] => print(&client.decommission(id, version).await?),
+                _ => Err(USAGE.into()),
+            }
+        }
+        None => {
+            let registry = table(&args).await;
+            match command.as_slice() {
+                ["list"] => print(&registry.list(status).await?),
+                ["get", id, version] => print(&found(registry.get(id, version).await?, id, version)?),
+                ["decommission", id, version] => print(&registry.decommission(id, version).await?),
+                _ => Err(USAGE.into()),
+            }
+        }
+    }
+}
+
+fn found(entry: Option<Registration>, id: &str, version: &str) -> Result<Registration, RegistryError> {
+    entry.ok_or_else(|| RegistryError::NotFound { server_id: id.to_owned(), version: version.to_owned() })
+}
+
+async fn token() -> Result<RegistrationToken, Error> {
+    if let Some(token) = env("MCP_REGISTRATION_TOKEN") {
+        return Ok(RegistrationToken::new(token));
+    }
+    if let Some(secret) = env("MCP_REGISTRATION_TOKEN_SECRET") {
+        return Ok(RegistrationToken::from_secret(&secret).await?);
+    }
+    Err("set MCP_REGISTRATION_TOKEN or MCP_REGISTRATION_TOKEN_SECRET".into())
+}
+
+async fn serve(args: &Args) -> Result<(), Error> {
+    let registry = table(args).await;
+    let app = router(registry.clone(), token().await?);
+    if env("AWS_LAMBDA_RUNTIME_API").is_some() {
+        // On Lambda the health checker does not run: schedule
+        // `mcp-registry check` (one round) instead.
+        return run_lambda(app).await;
+    }
+    let bind = args.option("bind").unwrap_or_else(|| "127.0.0.1:9000".to_owned());
+    let interval: f64 = args.option("health-interval").map_or(Ok(60.0), |s| s.parse())?;
+    if !(interval.is_finite() && interval > 0.0) {
+        return Err("--health-interval must be a positive number of seconds".into());
+    }
+    let listener = tokio::net::TcpListener::bind(&bind).await?;
+    eprintln!("mcp-registry: serving {} on http://{}", registry.table(), listener.local_addr()?);
+    let checker = HealthChecker::new(registry)?.interval(Duration::from_secs_f64(interval));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let checks = tokio::spawn(checker.run(async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+    }));
+    axum::serve(listener, app).with_graceful_shutdown(mcp_core::transport::http::shutdown_signal()).await?;
+    let _ = stop.send(true);
+    let _ = checks.await;
+    Ok(())
+}

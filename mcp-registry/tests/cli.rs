@@ -1,0 +1,111 @@
+//! The CLI against moto: create the table, serve the registry service,
+//! and list, get and decommission through both the table and the service.
+
+#[path = "../../mcp-aws/tests/moto/mod.rs"]
+mod moto;
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn cli(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcp-registry"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("MCP_REGISTRATION_TOKEN", "cli-token")
+        .env_remove("MCP_REGISTRY_URL")
+        .env_remove("MCP_REGISTRY_TABLE")
+        .output()
+        .expect("runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn register(port: u16, body: &str) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let head = format!(
+        "POST /mcp/register HTTP/1.1\r\nHost: x\r\nX-Registration-Token: cli-token\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes())).expect("write");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
+#[test]
+fn list_get_and_decommission_through_the_table_and_the_service() {
+    let Some(moto) = moto::start_moto() else { return };
+    let ep = moto.endpoint.as_str();
+    let table = ["--table", "MCPServerRegistry-cli"];
+    assert!(cli(ep, &[&table[..], &["create-table"]].concat()).status.success());
+
+    let port = moto::free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_mcp-registry"));
+    serve.args([&table[..], &["serve", "--bind", &bind, "--health-interval", "0.2"]].concat());
+    serve.env("AWS_ENDPOINT_URL", ep).env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing");
+    serve
+        .env("AWS_REGION", "us-east-1")
+        .env("MCP_REGISTRATION_TOKEN", "cli-token")
+        .env_remove("AWS_LAMBDA_RUNTIME_API");
+    let _service = Killed(serve.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("serve"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the service did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // No health_check_url answers here, so the checker will mark `dead` unhealthy.
+    register(
+        port,
+        r#"{"server_id":"dead","version":"1","server_name":"D","endpoint_url":"http://127.0.0.1:9/mcp","health_check_url":"http://127.0.0.1:9/health"}"#,
+    );
+
+    let url = format!("http://{bind}");
+    let via_service = ["--url", url.as_str()];
+    let listed = json(&cli(ep, &[&via_service[..], &["list"]].concat()));
+    assert_eq!(listed[0]["server_id"], "dead");
+    let got = json(&cli(ep, &[&table[..], &["get", "dead", "1"]].concat()));
+    assert_eq!(got["endpoint_url"], "http://127.0.0.1:9/mcp");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let unhealthy = json(&cli(ep, &[&table[..], &["list", "--status", "unhealthy"]].concat()));
+        if unhealthy.as_array().is_some_and(|a| a.len() == 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the health checker did not mark the server unhealthy");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let retired = json(&cli(ep, &[&via_service[..], &["decommission", "dead", "1"]].concat()));
+    assert_eq!(retired["status"], "decommissioned");
+    let active = json(&cli(ep, &[&table[..], &["list", "--status", "active"]].concat()));
+    assert_eq!(active, serde_json::json!([]));
+
+    let missing = cli(ep, &[&table[..], &["decommission", "nope", "1"]].concat());
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no registry entry for server nope"));
+    let bad = cli(ep, &[&table[..], &["list", "--status", "sleepy"]].concat());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--status"));
+    let usage = cli(ep, &["frobnicate"]);
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("usage:"));
+}
