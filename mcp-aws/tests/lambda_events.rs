@@ -220,9 +220,11 @@ async fn agentcore_gateway_target_explains_bad_invocations() {
 }
 
 /// A writer the test can read back.
+#[cfg(feature = "emf")]
 #[derive(Clone, Default)]
 struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
+#[cfg(feature = "emf")]
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
