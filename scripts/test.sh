@@ -58,7 +58,7 @@ step "cfn-lint: the Lambda example's SAM template"
 cfn-lint examples/lambda/template.yaml
 
 step "interop: the official Python SDK client against the example servers (stdio, HTTP, Lambda under cargo lambda watch)"
-cargo build -p calculator -p everything -p calculator-lambda --quiet
+cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry --quiet
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 CALCULATOR_BIN="$TARGET/debug/calculator" EVERYTHING_BIN="$TARGET/debug/everything" \
   "$VENV/bin/python" -m pytest -q tests/interop
