@@ -70,6 +70,11 @@ struct ParamsPeek<'a> {
 /// Deserialises params (or `{}` when absent), naming the offending field.
 fn parse_params<'a, T: Deserialize<'a>>(method: &str, params: Option<&'a RawValue>) -> Result<T, Error> {
     let json = params.map_or("{}", RawValue::get);
+    // Valid params, the common case, parse without tracking the path; only
+    // a failure parses again to name the offending field.
+    if let Ok(v) = serde_json::from_str(json) {
+        return Ok(v);
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -85,8 +90,20 @@ fn parse_params<'a, T: Deserialize<'a>>(method: &str, params: Option<&'a RawValu
     })
 }
 
+/// Params with only `_meta` read, in one pass.
+#[derive(Deserialize)]
+struct MetaPeek {
+    #[serde(rename = "_meta", default)]
+    meta: Option<RequestMeta>,
+}
+
 fn peek_meta(method: &str, params: Option<&RawValue>) -> Result<(RequestMeta, bool), Error> {
     let Some(params) = params else { return Ok((RequestMeta::default(), false)) };
+    if let Ok(MetaPeek { meta }) = serde_json::from_str(params.get()) {
+        let present = meta.is_some();
+        return Ok((meta.unwrap_or_default(), present));
+    }
+    // Something does not fit: parse in two steps to name it.
     let peek: ParamsPeek<'_> = parse_params(method, Some(params))?;
     match peek.meta {
         None => Ok((RequestMeta::default(), false)),
@@ -567,7 +584,7 @@ impl Server {
 
     fn open_input(
         &self,
-        binding: &Binding,
+        binding: &Binding<'_>,
         request_state: Option<&str>,
         responses: Option<Value>,
     ) -> Result<InputState, Error> {
@@ -593,7 +610,7 @@ impl Server {
         Ok(st)
     }
 
-    fn input_required(&self, ctx: &Context, binding: &Binding) -> Result<Reply, Error> {
+    fn input_required(&self, ctx: &Context, binding: &Binding<'_>) -> Result<Reply, Error> {
         let (requests, carried, round) = ctx.with_input(|st| {
             let carried: std::collections::BTreeMap<String, Value> =
                 st.answers.iter().filter(|(k, _)| st.used.contains(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -609,7 +626,13 @@ impl Server {
         raw(&result).map(Reply::Result)
     }
 
-    fn binding(&self, parts: &ContextParts, method: &str, target: &str, args: Option<&RawValue>) -> Binding {
+    fn binding<'a>(
+        &self,
+        parts: &ContextParts,
+        method: &'a str,
+        target: &'a str,
+        args: Option<&'a RawValue>,
+    ) -> Binding<'a> {
         let principal = parts.extensions.get::<Principal>().map(|p| p.subject.as_str());
         Binding::new(method, target, args, principal)
     }
