@@ -291,6 +291,7 @@ impl ServerBuilder {
         }
         let (events, _) = broadcast::channel(64);
         let server_info_meta = json!({ keys::SERVER_INFO: &self.info });
+        let server_info_meta_json = server_info_meta.to_string();
         Ok(Server {
             shared: Arc::new(ServerShared {
                 info: self.info,
@@ -305,6 +306,7 @@ impl ServerBuilder {
                 read_cache: self.read_cache,
                 expose_internal_errors: self.expose_internal_errors,
                 server_info_meta,
+                server_info_meta_json,
             }),
         })
     }

@@ -694,8 +694,30 @@ impl Server {
         if !version.has_structured_content() {
             result.structured_content = None;
         }
+        if version.has_result_type() && result.meta.is_none() {
+            result.result_type = Some(ResultType::Complete);
+            return self.with_server_info(&result).map(Reply::Result);
+        }
         self.stamp(version, &mut result.result_type, &mut result.meta);
         raw(&result).map(Reply::Result)
+    }
+
+    /// Serialises a result that has no `_meta` and appends the server's
+    /// pre-rendered `_meta` (its `serverInfo`) as the last member: what
+    /// [`Self::stamp`] produces, without building the map for every call.
+    fn with_server_info<T: Serialize>(&self, result: &T) -> Result<Box<RawValue>, Error> {
+        let mut json = serde_json::to_string(result)
+            .map_err(|e| Error::internal(format!("failed to encode the result: {e}")))?;
+        if json.pop() != Some('}') {
+            return Err(Error::internal("failed to encode the result: not an object"));
+        }
+        if !json.ends_with('{') {
+            json.push(',');
+        }
+        json.push_str("\"_meta\":");
+        json.push_str(&self.shared.server_info_meta_json);
+        json.push('}');
+        RawValue::from_string(json).map_err(|e| Error::internal(format!("failed to encode the result: {e}")))
     }
 
     async fn read_resource(&self, params: Option<&RawValue>, mut parts: ContextParts) -> Result<Reply, Error> {
