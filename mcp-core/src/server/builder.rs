@@ -291,7 +291,8 @@ impl ServerBuilder {
         }
         let (events, _) = broadcast::channel(64);
         let server_info_meta = json!({ keys::SERVER_INFO: &self.info });
-        let server_info_meta_json = server_info_meta.to_string();
+        let server_info_meta_json = serde_json::value::to_raw_value(&server_info_meta)
+            .unwrap_or_else(|_| unreachable!("a JSON value serialises"));
         Ok(Server {
             shared: Arc::new(ServerShared {
                 info: self.info,

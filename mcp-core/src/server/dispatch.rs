@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{ContextParts, InputState};
-use super::headers::McpHeaders;
+use super::headers::{McpHeaders, NamePeek};
 use super::input::Binding;
 use super::registry::ResolvedResource;
 use super::session::{Session, Sink};
@@ -90,23 +90,32 @@ fn parse_params<'a, T: Deserialize<'a>>(method: &str, params: Option<&'a RawValu
     })
 }
 
-/// Params with only `_meta` read, in one pass.
+/// Params with `_meta` and the members the MCP headers name, read in one
+/// pass.
 #[derive(Deserialize)]
-struct MetaPeek {
+struct MetaPeek<'a> {
     #[serde(rename = "_meta", default)]
     meta: Option<RequestMeta>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    uri: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
 }
 
-fn peek_meta(method: &str, params: Option<&RawValue>) -> Result<(RequestMeta, bool), Error> {
-    let Some(params) = params else { return Ok((RequestMeta::default(), false)) };
-    if let Ok(MetaPeek { meta }) = serde_json::from_str(params.get()) {
-        let present = meta.is_some();
-        return Ok((meta.unwrap_or_default(), present));
+/// The request's `_meta` (defaults when absent) and the members that
+/// `Mcp-Name` and `Mcp-Param-*` are checked against.
+fn peek_meta<'a>(method: &str, params: Option<&'a RawValue>) -> Result<(RequestMeta, NamePeek<'a>), Error> {
+    let Some(params) = params else { return Ok((RequestMeta::default(), NamePeek::default())) };
+    if let Ok(MetaPeek { meta, name, uri, arguments }) = serde_json::from_str(params.get()) {
+        return Ok((meta.unwrap_or_default(), NamePeek { name, uri, arguments }));
     }
     // Something does not fit: parse in two steps to name it.
+    let names = NamePeek::lenient(params);
     let peek: ParamsPeek<'_> = parse_params(method, Some(params))?;
     match peek.meta {
-        None => Ok((RequestMeta::default(), false)),
+        None => Ok((RequestMeta::default(), names)),
         Some(raw) => {
             let mut de = serde_json::Deserializer::from_str(raw.get());
             let meta: RequestMeta = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -117,13 +126,22 @@ fn peek_meta(method: &str, params: Option<&RawValue>) -> Result<(RequestMeta, bo
                 }
                 Error::invalid_params(format!("`{method}`: `_meta.{path}`: {msg}"))
             })?;
-            Ok((meta, true))
+            Ok((meta, names))
         }
     }
 }
 
 fn raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, Error> {
     serde_json::value::to_raw_value(value).map_err(|e| Error::internal(format!("failed to encode the result: {e}")))
+}
+
+/// A result serialised with a `_meta` member after its own.
+#[derive(serde::Serialize)]
+struct WithMeta<'a, T> {
+    #[serde(flatten)]
+    result: &'a T,
+    #[serde(rename = "_meta")]
+    meta: &'a RawValue,
 }
 
 /// The protocol facts of one request.
@@ -387,7 +405,7 @@ impl Server {
         session: Option<&Session>,
         headers: Option<&McpHeaders>,
     ) -> Result<(Era, Option<ProgressToken>), (Error, Option<ProtocolVersion>)> {
-        let (meta, _) = peek_meta(method, params).map_err(|e| (e, None))?;
+        let (meta, names) = peek_meta(method, params).map_err(|e| (e, None))?;
         let progress_token = meta.progress_token.clone();
         let stateless = meta.protocol_version.is_some() || session.is_none();
         if stateless {
@@ -422,7 +440,7 @@ impl Server {
                 return Err((Error::invalid_params(format!("missing `_meta.{}`", keys::CLIENT_CAPABILITIES)), modern));
             };
             if let Some(headers) = headers {
-                headers.check(&requested, method, params, &self.registry()).map_err(|e| (e, modern))?;
+                headers.check(&requested, method, &names, &self.registry()).map_err(|e| (e, modern))?;
             }
             let version = match ProtocolVersion::from_wire(&requested) {
                 Ok(v) if v.is_stateless() => v,
@@ -702,22 +720,11 @@ impl Server {
         raw(&result).map(Reply::Result)
     }
 
-    /// Serialises a result that has no `_meta` and appends the server's
+    /// Serialises a result that has no `_meta` with the server's
     /// pre-rendered `_meta` (its `serverInfo`) as the last member: what
     /// [`Self::stamp`] produces, without building the map for every call.
     fn with_server_info<T: Serialize>(&self, result: &T) -> Result<Box<RawValue>, Error> {
-        let mut json = serde_json::to_string(result)
-            .map_err(|e| Error::internal(format!("failed to encode the result: {e}")))?;
-        if json.pop() != Some('}') {
-            return Err(Error::internal("failed to encode the result: not an object"));
-        }
-        if !json.ends_with('{') {
-            json.push(',');
-        }
-        json.push_str("\"_meta\":");
-        json.push_str(&self.shared.server_info_meta_json);
-        json.push('}');
-        RawValue::from_string(json).map_err(|e| Error::internal(format!("failed to encode the result: {e}")))
+        raw(&WithMeta { result, meta: &self.shared.server_info_meta_json })
     }
 
     async fn read_resource(&self, params: Option<&RawValue>, mut parts: ContextParts) -> Result<Reply, Error> {

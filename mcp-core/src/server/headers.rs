@@ -80,7 +80,7 @@ impl McpHeaders {
         &self,
         meta_version: &str,
         method: &str,
-        params: Option<&RawValue>,
+        peek: &NamePeek<'_>,
         registry: &Registry,
     ) -> Result<(), Error> {
         match &self.protocol_version {
@@ -105,9 +105,8 @@ impl McpHeaders {
         if !named {
             return Ok(());
         }
-        let peek: NamePeek<'_> = params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
         let (field, body_name) =
-            if method == methods::RESOURCES_READ { ("uri", peek.uri) } else { ("name", peek.name) };
+            if method == methods::RESOURCES_READ { ("uri", &peek.uri) } else { ("name", &peek.name) };
         let Some(body_name) = body_name else {
             // The dispatcher reports the missing field itself.
             return Ok(());
@@ -118,7 +117,7 @@ impl McpHeaders {
                     "missing `Mcp-Name` header (expected {body_name:?}, the `{field}` of the body)"
                 )));
             }
-            Some(n) if *n != body_name => {
+            Some(n) if **n != **body_name => {
                 return Err(Error::HeaderMismatch(format!(
                     "`Mcp-Name` header is {n:?} but the body's `{field}` is {body_name:?}"
                 )));
@@ -126,7 +125,7 @@ impl McpHeaders {
             Some(_) => {}
         }
         if method == methods::TOOLS_CALL
-            && let Some(route) = registry.tool(&body_name)
+            && let Some(route) = registry.tool(body_name)
         {
             self.check_params(&route.tool, peek.arguments)?;
         }
@@ -176,14 +175,24 @@ impl McpHeaders {
     }
 }
 
+/// The params members the headers are checked against: `name`, `uri` and
+/// `arguments`, each `None` when absent or not as expected.
 #[derive(Deserialize, Default)]
-struct NamePeek<'a> {
+pub(crate) struct NamePeek<'a> {
     #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    uri: Option<Cow<'a, str>>,
+    pub(crate) uri: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
+    pub(crate) arguments: Option<&'a RawValue>,
+}
+
+impl<'a> NamePeek<'a> {
+    /// Reads the members from `params`; all `None` when they do not fit
+    /// (the dispatcher reports malformed params itself).
+    pub(crate) fn lenient(params: &'a RawValue) -> Self {
+        serde_json::from_str(params.get()).unwrap_or_default()
+    }
 }
 
 /// Decodes an `Mcp-Param-*` value: `=?base64?<padded base64>?=` carries
