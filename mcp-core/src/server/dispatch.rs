@@ -90,8 +90,8 @@ fn parse_params<'a, T: Deserialize<'a>>(method: &str, params: Option<&'a RawValu
     })
 }
 
-/// Params with `_meta` and the members the MCP headers name, read in one
-/// pass.
+/// Params with `_meta`, the members the MCP headers name and those of
+/// `tools/call`, read in one pass.
 #[derive(Deserialize)]
 struct MetaPeek<'a> {
     #[serde(rename = "_meta", default)]
@@ -102,20 +102,44 @@ struct MetaPeek<'a> {
     uri: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Option<Value>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
 }
 
-/// The request's `_meta` (defaults when absent) and the members that
-/// `Mcp-Name` and `Mcp-Param-*` are checked against.
-fn peek_meta<'a>(method: &str, params: Option<&'a RawValue>) -> Result<(RequestMeta, NamePeek<'a>), Error> {
-    let Some(params) = params else { return Ok((RequestMeta::default(), NamePeek::default())) };
-    if let Ok(MetaPeek { meta, name, uri, arguments }) = serde_json::from_str(params.get()) {
-        return Ok((meta.unwrap_or_default(), NamePeek { name, uri, arguments }));
+/// What one pass over a request's params yields.
+#[derive(Default)]
+struct Peeked<'a> {
+    /// `_meta`, defaults when absent.
+    meta: RequestMeta,
+    /// The members `Mcp-Name` and `Mcp-Param-*` are checked against.
+    names: NamePeek<'a>,
+    /// A `tools/call`'s params, when they parsed; `None` sends the call
+    /// through [`parse_params`] to word the error.
+    call: Option<CallParams<'a>>,
+}
+
+fn peek_meta<'a>(method: &str, params: Option<&'a RawValue>) -> Result<Peeked<'a>, Error> {
+    let Some(params) = params else { return Ok(Peeked::default()) };
+    if let Ok(p) = serde_json::from_str::<MetaPeek<'a>>(params.get()) {
+        let call = match (&p.name, method) {
+            (Some(name), methods::TOOLS_CALL) => Some(CallParams {
+                name: name.clone(),
+                arguments: p.arguments,
+                input_responses: p.input_responses,
+                request_state: p.request_state,
+            }),
+            _ => None,
+        };
+        let names = NamePeek { name: p.name, uri: p.uri, arguments: p.arguments };
+        return Ok(Peeked { meta: p.meta.unwrap_or_default(), names, call });
     }
     // Something does not fit: parse in two steps to name it.
     let names = NamePeek::lenient(params);
     let peek: ParamsPeek<'_> = parse_params(method, Some(params))?;
     match peek.meta {
-        None => Ok((RequestMeta::default(), names)),
+        None => Ok(Peeked { names, ..Peeked::default() }),
         Some(raw) => {
             let mut de = serde_json::Deserializer::from_str(raw.get());
             let meta: RequestMeta = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -126,7 +150,7 @@ fn peek_meta<'a>(method: &str, params: Option<&'a RawValue>) -> Result<(RequestM
                 }
                 Error::invalid_params(format!("`{method}`: `_meta.{path}`: {msg}"))
             })?;
-            Ok((meta, names))
+            Ok(Peeked { meta, names, call: None })
         }
     }
 }
@@ -336,8 +360,13 @@ impl Server {
         cancel: CancellationToken,
     ) -> Option<Response> {
         let Request { id, method, params } = req;
+        let peeked = match peek_meta(&method, params.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return Some(Response::error(Some(id), e.to_error_object(None))),
+        };
+        let call = peeked.call;
         let (era, progress_token) =
-            match self.era(&method, params.as_deref(), session.as_deref(), extensions.get::<McpHeaders>()) {
+            match self.era(&method, peeked.meta, &peeked.names, session.as_deref(), extensions.get::<McpHeaders>()) {
                 Ok(e) => e,
                 Err((e, v)) => return Some(Response::error(Some(id), e.to_error_object(v))),
             };
@@ -373,7 +402,7 @@ impl Server {
             methods::RESOURCES_LIST => self.list(&method, params, version, ListKind::Resources),
             methods::RESOURCES_TEMPLATES_LIST => self.list(&method, params, version, ListKind::Templates),
             methods::PROMPTS_LIST => self.list(&method, params, version, ListKind::Prompts),
-            methods::TOOLS_CALL => self.call_tool(params, parts).await,
+            methods::TOOLS_CALL => self.call_tool(params, call, parts).await,
             methods::RESOURCES_READ => self.read_resource(params, parts).await,
             methods::PROMPTS_GET => self.get_prompt(params, parts).await,
             methods::COMPLETION_COMPLETE => self.complete(params, parts).await,
@@ -401,11 +430,11 @@ impl Server {
     fn era(
         &self,
         method: &str,
-        params: Option<&RawValue>,
+        meta: RequestMeta,
+        names: &NamePeek<'_>,
         session: Option<&Session>,
         headers: Option<&McpHeaders>,
     ) -> Result<(Era, Option<ProgressToken>), (Error, Option<ProtocolVersion>)> {
-        let (meta, names) = peek_meta(method, params).map_err(|e| (e, None))?;
         let progress_token = meta.progress_token.clone();
         let stateless = meta.protocol_version.is_some() || session.is_none();
         if stateless {
@@ -440,7 +469,7 @@ impl Server {
                 return Err((Error::invalid_params(format!("missing `_meta.{}`", keys::CLIENT_CAPABILITIES)), modern));
             };
             if let Some(headers) = headers {
-                headers.check(&requested, method, &names, &self.registry()).map_err(|e| (e, modern))?;
+                headers.check(&requested, method, names, &self.registry()).map_err(|e| (e, modern))?;
             }
             let version = match ProtocolVersion::from_wire(&requested) {
                 Ok(v) if v.is_stateless() => v,
@@ -655,8 +684,18 @@ impl Server {
         Binding::new(method, target, args, principal)
     }
 
-    async fn call_tool(&self, params: Option<&RawValue>, mut parts: ContextParts) -> Result<Reply, Error> {
-        let p: CallParams<'_> = parse_params(methods::TOOLS_CALL, params)?;
+    /// Runs a tool; `peeked` is the params as [`peek_meta`] read them, when
+    /// they fit.
+    async fn call_tool(
+        &self,
+        params: Option<&RawValue>,
+        peeked: Option<CallParams<'_>>,
+        mut parts: ContextParts,
+    ) -> Result<Reply, Error> {
+        let p = match peeked {
+            Some(p) => p,
+            None => parse_params::<CallParams<'_>>(methods::TOOLS_CALL, params)?,
+        };
         if let Some(args) = p.arguments
             && !args.get().starts_with('{')
         {

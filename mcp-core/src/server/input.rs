@@ -143,7 +143,12 @@ pub(crate) struct Binding<'a> {
 }
 
 impl<'a> Binding<'a> {
-    pub(crate) fn new(method: &'a str, target: &'a str, arguments: Option<&'a RawValue>, principal: Option<&str>) -> Self {
+    pub(crate) fn new(
+        method: &'a str,
+        target: &'a str,
+        arguments: Option<&'a RawValue>,
+        principal: Option<&str>,
+    ) -> Self {
         Self { method, target, arguments, principal: principal.map(str::to_owned) }
     }
 
