@@ -51,6 +51,17 @@ pub mod names {
     pub const LAST_EVENT_ID: &str = "last-event-id";
 }
 
+/// The names [`McpHeaders`] and the HTTP transport look up, as
+/// `HeaderName`s: a lookup by `&str` parses the name every time.
+pub(crate) mod typed {
+    use http::HeaderName;
+
+    pub(crate) const PROTOCOL_VERSION: HeaderName = HeaderName::from_static(super::names::PROTOCOL_VERSION);
+    pub(crate) const METHOD: HeaderName = HeaderName::from_static(super::names::METHOD);
+    pub(crate) const NAME: HeaderName = HeaderName::from_static(super::names::NAME);
+    pub(crate) const SESSION_ID: HeaderName = HeaderName::from_static(super::names::SESSION_ID);
+}
+
 impl McpHeaders {
     /// Reads the MCP headers from an HTTP header map. A value that is not
     /// visible ASCII is kept lossily, so that it fails the comparison with
@@ -58,9 +69,9 @@ impl McpHeaders {
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
         let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).trim().to_owned();
         let mut out = Self {
-            protocol_version: headers.get(names::PROTOCOL_VERSION).map(text),
-            method: headers.get(names::METHOD).map(text),
-            name: headers.get(names::NAME).map(text),
+            protocol_version: headers.get(typed::PROTOCOL_VERSION).map(text),
+            method: headers.get(typed::METHOD).map(text),
+            name: headers.get(typed::NAME).map(text),
             params: Vec::new(),
         };
         for (k, v) in headers {
