@@ -4,15 +4,16 @@
 # MCPServer from mcp 2.x), each serving the same `add` tool statelessly with
 # JSON responses.
 #
-#   scripts/compare.sh [duration per run, default 10s] [rounds, default 2]
+#   scripts/compare.sh [duration per run, default 10s] [rounds, default 3]
 #
 # Builds the release binaries, installs the Python SDKs into their own
 # virtual environments under .cache/, then starts each server alone on
 # 127.0.0.1, pinned to core 0, and drives it with wrk pinned to core 1:
 # 64 connections, then 1, for a fixed duration, with the same tools/call
-# body and headers. Rounds alternate the servers' order to cancel drift.
-# Idle RSS is read from /proc after start-up, peak RSS (VmHWM) after the
-# runs. Prints a table, and each peer's figures relative to this SDK.
+# body and headers. Rounds alternate the servers' order to cancel drift;
+# the table shows each figure's median over the rounds. Idle RSS is read
+# from /proc after start-up, peak RSS (VmHWM) after the runs (the highest
+# round). Prints a table, and each peer's figures relative to this SDK.
 #
 # SERVERS="ours rmcp" limits the servers; PORT (default 3990) moves them.
 # Needs wrk (apt-get install -y wrk), taskset (util-linux), curl, python3.
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION=${1:-10s}
-ROUNDS=${2:-2}
+ROUNDS=${2:-3}
 SERVERS=${SERVERS:-ours rmcp fastmcp mcpserver}
 PORT=${PORT:-3990}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -151,9 +152,9 @@ def fig(n):
     f = {}
     for c in ("64", "1"):
         rs = runs(n, c)
-        f[c] = tuple(st.mean(float(r[i]) for r in rs) for i in (3, 4, 5)) + (sum(int(r[6]) + int(r[7]) for r in rs),)
+        f[c] = tuple(st.median(float(r[i]) for r in rs) for i in (3, 4, 5)) + (sum(int(r[6]) + int(r[7]) for r in rs),)
     rss = [r for r in rows if r[0] == n and r[2] == "rss"]
-    f["idle"] = st.mean(int(r[3]) for r in rss) / 1024
+    f["idle"] = st.median(int(r[3]) for r in rss) / 1024
     f["peak"] = max(int(r[4]) for r in rss) / 1024
     return f
 figs = {n: fig(n) for n in names}
