@@ -59,6 +59,7 @@ pub(crate) mod typed {
     pub(crate) const PROTOCOL_VERSION: HeaderName = HeaderName::from_static(super::names::PROTOCOL_VERSION);
     pub(crate) const METHOD: HeaderName = HeaderName::from_static(super::names::METHOD);
     pub(crate) const NAME: HeaderName = HeaderName::from_static(super::names::NAME);
+    #[cfg(feature = "http")]
     pub(crate) const SESSION_ID: HeaderName = HeaderName::from_static(super::names::SESSION_ID);
 }
 
