@@ -1,7 +1,6 @@
 //! The dispatcher: era detection, validation, routing, and every
 //! per-version rule about what a response looks like.
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -31,6 +30,13 @@ use crate::protocol::progress::ProgressToken;
 use crate::protocol::tools::CallToolResult;
 use crate::protocol::{CacheScope, Meta, ProtocolVersion, ResultType, methods};
 
+mod params;
+
+use params::{
+    CallParams, CancelParams, ListenFilter, ListenParams, PageParams, ReadParams, RequestMeta, UriParams, parse_params,
+    peek_meta,
+};
+
 impl tower_service::Service<ServerRequest> for Server {
     type Response = Option<Response>;
     type Error = Infallible;
@@ -43,115 +49,6 @@ impl tower_service::Service<ServerRequest> for Server {
     fn call(&mut self, req: ServerRequest) -> Self::Future {
         let server = self.clone();
         Box::pin(async move { Ok(server.handle(req).await) })
-    }
-}
-
-/// The `_meta` fields the dispatcher reads from every request.
-#[derive(Deserialize, Default)]
-struct RequestMeta {
-    #[serde(rename = "io.modelcontextprotocol/protocolVersion", default)]
-    protocol_version: Option<Value>,
-    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", default)]
-    client_capabilities: Option<ClientCapabilities>,
-    #[serde(rename = "io.modelcontextprotocol/clientInfo", default)]
-    client_info: Option<Implementation>,
-    #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
-    log_level: Option<LoggingLevel>,
-    #[serde(rename = "progressToken", default)]
-    progress_token: Option<ProgressToken>,
-}
-
-#[derive(Deserialize)]
-struct ParamsPeek<'a> {
-    #[serde(rename = "_meta", borrow, default)]
-    meta: Option<&'a RawValue>,
-}
-
-/// Deserialises params (or `{}` when absent), naming the offending field.
-fn parse_params<'a, T: Deserialize<'a>>(method: &str, params: Option<&'a RawValue>) -> Result<T, Error> {
-    let json = params.map_or("{}", RawValue::get);
-    // Valid params, the common case, parse without tracking the path; only
-    // a failure parses again to name the offending field.
-    if let Ok(v) = serde_json::from_str(json) {
-        return Ok(v);
-    }
-    let mut de = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let mut msg = e.into_inner().to_string();
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
-        if path == "." {
-            Error::invalid_params(format!("`{method}`: {msg}"))
-        } else {
-            Error::invalid_params(format!("`{method}`: `{path}`: {msg}"))
-        }
-    })
-}
-
-/// Params with `_meta`, the members the MCP headers name and those of
-/// `tools/call`, read in one pass.
-#[derive(Deserialize)]
-struct MetaPeek<'a> {
-    #[serde(rename = "_meta", default)]
-    meta: Option<RequestMeta>,
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    uri: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
-    #[serde(rename = "inputResponses", default)]
-    input_responses: Option<Value>,
-    #[serde(rename = "requestState", default)]
-    request_state: Option<String>,
-}
-
-/// What one pass over a request's params yields.
-#[derive(Default)]
-struct Peeked<'a> {
-    /// `_meta`, defaults when absent.
-    meta: RequestMeta,
-    /// The members `Mcp-Name` and `Mcp-Param-*` are checked against.
-    names: NamePeek<'a>,
-    /// A `tools/call`'s params, when they parsed; `None` sends the call
-    /// through [`parse_params`] to word the error.
-    call: Option<CallParams<'a>>,
-}
-
-fn peek_meta<'a>(method: &str, params: Option<&'a RawValue>) -> Result<Peeked<'a>, Error> {
-    let Some(params) = params else { return Ok(Peeked::default()) };
-    if let Ok(p) = serde_json::from_str::<MetaPeek<'a>>(params.get()) {
-        let call = match (&p.name, method) {
-            (Some(name), methods::TOOLS_CALL) => Some(CallParams {
-                name: name.clone(),
-                arguments: p.arguments,
-                input_responses: p.input_responses,
-                request_state: p.request_state,
-            }),
-            _ => None,
-        };
-        let names = NamePeek { name: p.name, uri: p.uri, arguments: p.arguments };
-        return Ok(Peeked { meta: p.meta.unwrap_or_default(), names, call });
-    }
-    // Something does not fit: parse in two steps to name it.
-    let names = NamePeek::lenient(params);
-    let peek: ParamsPeek<'_> = parse_params(method, Some(params))?;
-    match peek.meta {
-        None => Ok(Peeked { names, ..Peeked::default() }),
-        Some(raw) => {
-            let mut de = serde_json::Deserializer::from_str(raw.get());
-            let meta: RequestMeta = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = e.path().to_string();
-                let mut msg = e.into_inner().to_string();
-                if let Some(i) = msg.find(" at line ") {
-                    msg.truncate(i);
-                }
-                Error::invalid_params(format!("`{method}`: `_meta.{path}`: {msg}"))
-            })?;
-            Ok(Peeked { meta, names, call: None })
-        }
     }
 }
 
@@ -249,62 +146,6 @@ impl<T: Serialize> Serialize for Page<'_, T> {
         }
         map.end()
     }
-}
-
-#[derive(Deserialize)]
-struct CallParams<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
-    #[serde(rename = "inputResponses", default)]
-    input_responses: Option<Value>,
-    #[serde(rename = "requestState", default)]
-    request_state: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ReadParams {
-    uri: String,
-    #[serde(rename = "inputResponses", default)]
-    input_responses: Option<Value>,
-    #[serde(rename = "requestState", default)]
-    request_state: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct PageParams {
-    #[serde(default)]
-    cursor: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct UriParams {
-    uri: String,
-}
-
-#[derive(Deserialize)]
-struct CancelParams {
-    #[serde(rename = "requestId", default)]
-    request_id: Option<RequestId>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct ListenFilter {
-    #[serde(default)]
-    tools_list_changed: bool,
-    #[serde(default)]
-    prompts_list_changed: bool,
-    #[serde(default)]
-    resources_list_changed: bool,
-    #[serde(default)]
-    resource_subscriptions: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct ListenParams {
-    notifications: ListenFilter,
 }
 
 impl Server {
