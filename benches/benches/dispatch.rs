@@ -1,6 +1,7 @@
 //! The dispatcher's hot path: bytes in, bytes out, in process.
 //!
-//! `cargo bench -p mcp-benches --bench dispatch`
+//! `cargo bench -p mcp-benches --bench dispatch`; the comparison with rmcp
+//! is in `peers/benches/vs_rmcp.rs`, outside the workspace.
 
 #![allow(missing_docs)]
 
@@ -75,12 +76,9 @@ fn benches(c: &mut Criterion) {
         b.iter(|| run(&big, Some(&big_session), black_box(list), &rt));
     });
 
-    c.bench_function("jsonrpc/decode_encode", |b| {
-        b.iter(|| {
-            let msg = Message::parse(black_box(call)).expect("valid");
-            msg.to_json()
-        });
-    });
+    c.bench_function("jsonrpc/decode", |b| b.iter(|| Message::parse(black_box(stateless)).expect("valid")));
+    let msg = Message::parse(stateless).expect("valid");
+    c.bench_function("jsonrpc/encode", |b| b.iter(|| black_box(&msg).to_json()));
 }
 
 criterion_group!(dispatch, benches);

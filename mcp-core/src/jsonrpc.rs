@@ -412,15 +412,18 @@ impl Incoming {
     /// is not a valid message, -32602 for a `params` member that is not an
     /// object. The error carries the message's id when it could be read.
     pub fn parse(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if let Err(e) = std::str::from_utf8(bytes) {
-            return Err(DecodeError {
-                id: None,
-                error: ErrorObject::new(
-                    ErrorCode::PARSE_ERROR,
-                    format!("parse error: invalid UTF-8 at byte {}", e.valid_up_to()),
-                ),
-            });
-        }
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                return Err(DecodeError {
+                    id: None,
+                    error: ErrorObject::new(
+                        ErrorCode::PARSE_ERROR,
+                        format!("parse error: invalid UTF-8 at byte {}", e.valid_up_to()),
+                    ),
+                });
+            }
+        };
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'[') {
             let items: Vec<&RawValue> = serde_json::from_slice(bytes).map_err(|e| syntax_error(&e))?;
@@ -429,9 +432,14 @@ impl Incoming {
             }
             return Ok(Self::Batch(items.into_iter().map(|raw| decode_raw(raw.get())).collect()));
         }
-        // Check the syntax first so that a truncated object is -32700, not -32600.
-        let raw: &RawValue = serde_json::from_slice(bytes).map_err(|e| syntax_error(&e))?;
-        decode_raw(raw.get()).map(Self::Single)
+        // Decode in one pass; only a failure checks the syntax, so that a
+        // truncated object is -32700, not -32600.
+        decode_raw(text.trim_matches(is_json_whitespace)).map(Self::Single).map_err(|e| {
+            match serde_json::from_slice::<&RawValue>(bytes) {
+                Err(syntax) => syntax_error(&syntax),
+                Ok(_) => e,
+            }
+        })
     }
 }
 
@@ -446,6 +454,10 @@ impl Message {
             Incoming::Batch(_) => Err(DecodeError::invalid(None, "invalid request: batches are not accepted here")),
         }
     }
+}
+
+fn is_json_whitespace(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
 fn decode_raw(json: &str) -> Result<Message, DecodeError> {

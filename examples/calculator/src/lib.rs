@@ -3,8 +3,8 @@
 //! with cancellation, elicitation), a resource, a resource template, a
 //! prompt, and completion.
 //!
-//! `main.rs` serves [`server`] over stdio; the tests compare its listings
-//! with the golden files in `tests/golden/`.
+//! `main.rs` serves [`server`] over stdio or Streamable HTTP; the tests
+//! compare its listings with the golden files in `tests/golden/`.
 
 use mcp_core::protocol::completion::CompleteResult;
 use mcp_core::server::{BuildError, Server, ServerBuilder};

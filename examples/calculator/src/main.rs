@@ -1,7 +1,10 @@
-//! A calculator MCP server over stdio.
+//! A calculator MCP server over stdio, or over Streamable HTTP.
 //!
 //! Run it with `cargo run -p calculator`, then speak MCP on stdin/stdout (or
-//! point an MCP client at the binary). The handlers are in `lib.rs`.
+//! point an MCP client at the binary). `cargo run -p calculator -- --http
+//! 3000` serves it at `http://127.0.0.1:3000/mcp` instead, in both protocol
+//! eras (stateless 2026-07-28 requests and legacy sessions); this is the
+//! server `scripts/compare.sh` measures. The handlers are in `lib.rs`.
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -10,6 +13,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    mcp_core::transport::stdio::serve_stdio(calculator::server()?).await?;
+    let server = calculator::server()?;
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        None => mcp_core::transport::stdio::serve_stdio(server).await?,
+        Some("--http") => {
+            let port = args.next().unwrap_or_else(|| "3000".to_owned());
+            let port: u16 = port.parse().map_err(|e| format!("--http {port:?} is not a port number: {e}"))?;
+            eprintln!("calculator: serving MCP at http://127.0.0.1:{port}/mcp");
+            mcp_core::transport::http::serve(server, ("127.0.0.1", port)).await?;
+        }
+        Some(other) => return Err(format!("unknown argument {other:?}; usage: calculator [--http PORT]").into()),
+    }
     Ok(())
 }

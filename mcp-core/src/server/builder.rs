@@ -291,6 +291,8 @@ impl ServerBuilder {
         }
         let (events, _) = broadcast::channel(64);
         let server_info_meta = json!({ keys::SERVER_INFO: &self.info });
+        let server_info_meta_json = serde_json::value::to_raw_value(&server_info_meta)
+            .unwrap_or_else(|_| unreachable!("a JSON value serialises"));
         Ok(Server {
             shared: Arc::new(ServerShared {
                 info: self.info,
@@ -305,6 +307,7 @@ impl ServerBuilder {
                 read_cache: self.read_cache,
                 expose_internal_errors: self.expose_internal_errors,
                 server_info_meta,
+                server_info_meta_json,
             }),
         })
     }

@@ -51,6 +51,18 @@ pub mod names {
     pub const LAST_EVENT_ID: &str = "last-event-id";
 }
 
+/// The names [`McpHeaders`] and the HTTP transport look up, as
+/// `HeaderName`s: a lookup by `&str` parses the name every time.
+pub(crate) mod typed {
+    use http::HeaderName;
+
+    pub(crate) const PROTOCOL_VERSION: HeaderName = HeaderName::from_static(super::names::PROTOCOL_VERSION);
+    pub(crate) const METHOD: HeaderName = HeaderName::from_static(super::names::METHOD);
+    pub(crate) const NAME: HeaderName = HeaderName::from_static(super::names::NAME);
+    #[cfg(feature = "http")]
+    pub(crate) const SESSION_ID: HeaderName = HeaderName::from_static(super::names::SESSION_ID);
+}
+
 impl McpHeaders {
     /// Reads the MCP headers from an HTTP header map. A value that is not
     /// visible ASCII is kept lossily, so that it fails the comparison with
@@ -58,9 +70,9 @@ impl McpHeaders {
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
         let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).trim().to_owned();
         let mut out = Self {
-            protocol_version: headers.get(names::PROTOCOL_VERSION).map(text),
-            method: headers.get(names::METHOD).map(text),
-            name: headers.get(names::NAME).map(text),
+            protocol_version: headers.get(typed::PROTOCOL_VERSION).map(text),
+            method: headers.get(typed::METHOD).map(text),
+            name: headers.get(typed::NAME).map(text),
             params: Vec::new(),
         };
         for (k, v) in headers {
@@ -80,7 +92,7 @@ impl McpHeaders {
         &self,
         meta_version: &str,
         method: &str,
-        params: Option<&RawValue>,
+        peek: &NamePeek<'_>,
         registry: &Registry,
     ) -> Result<(), Error> {
         match &self.protocol_version {
@@ -105,9 +117,8 @@ impl McpHeaders {
         if !named {
             return Ok(());
         }
-        let peek: NamePeek<'_> = params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
         let (field, body_name) =
-            if method == methods::RESOURCES_READ { ("uri", peek.uri) } else { ("name", peek.name) };
+            if method == methods::RESOURCES_READ { ("uri", &peek.uri) } else { ("name", &peek.name) };
         let Some(body_name) = body_name else {
             // The dispatcher reports the missing field itself.
             return Ok(());
@@ -118,7 +129,7 @@ impl McpHeaders {
                     "missing `Mcp-Name` header (expected {body_name:?}, the `{field}` of the body)"
                 )));
             }
-            Some(n) if *n != body_name => {
+            Some(n) if **n != **body_name => {
                 return Err(Error::HeaderMismatch(format!(
                     "`Mcp-Name` header is {n:?} but the body's `{field}` is {body_name:?}"
                 )));
@@ -126,7 +137,7 @@ impl McpHeaders {
             Some(_) => {}
         }
         if method == methods::TOOLS_CALL
-            && let Some(route) = registry.tool(&body_name)
+            && let Some(route) = registry.tool(body_name)
         {
             self.check_params(&route.tool, peek.arguments)?;
         }
@@ -176,14 +187,24 @@ impl McpHeaders {
     }
 }
 
+/// The params members the headers are checked against: `name`, `uri` and
+/// `arguments`, each `None` when absent or not as expected.
 #[derive(Deserialize, Default)]
-struct NamePeek<'a> {
+pub(crate) struct NamePeek<'a> {
     #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    uri: Option<Cow<'a, str>>,
+    pub(crate) uri: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
+    pub(crate) arguments: Option<&'a RawValue>,
+}
+
+impl<'a> NamePeek<'a> {
+    /// Reads the members from `params`; all `None` when they do not fit
+    /// (the dispatcher reports malformed params itself).
+    pub(crate) fn lenient(params: &'a RawValue) -> Self {
+        serde_json::from_str(params.get()).unwrap_or_default()
+    }
 }
 
 /// Decodes an `Mcp-Param-*` value: `=?base64?<padded base64>?=` carries

@@ -95,10 +95,10 @@ impl StateSealer {
         <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("hmac takes any key length"))
     }
 
-    pub(crate) fn seal(&self, binding: &Binding, round: u32, answers: &BTreeMap<String, Value>) -> String {
+    pub(crate) fn seal(&self, binding: &Binding<'_>, round: u32, answers: &BTreeMap<String, Value>) -> String {
         let payload = Payload {
             v: 1,
-            b: binding.0.clone(),
+            b: binding.digest(),
             e: now_secs().saturating_add(self.ttl.as_secs()),
             r: round,
             a: answers.clone(),
@@ -110,7 +110,7 @@ impl StateSealer {
         format!("{body}.{tag}")
     }
 
-    pub(crate) fn open(&self, state: &str, binding: &Binding) -> Result<OpenedState, Error> {
+    pub(crate) fn open(&self, state: &str, binding: &Binding<'_>) -> Result<OpenedState, Error> {
         let (body, tag) = state.split_once('.').ok_or_else(|| invalid("malformed"))?;
         let tag = B64.decode(tag).map_err(|_| invalid("malformed signature"))?;
         let mut mac = self.mac();
@@ -121,7 +121,7 @@ impl StateSealer {
         if payload.v != 1 {
             return Err(invalid("unknown format version"));
         }
-        if payload.b != binding.0 {
+        if payload.b != binding.digest() {
             return Err(invalid("issued for a different request"));
         }
         if payload.e < now_secs() {
@@ -131,41 +131,61 @@ impl StateSealer {
     }
 }
 
-/// What a state is bound to: a digest of the method, the target, the
-/// canonical arguments and the principal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Binding(String);
+/// What a state is bound to: the method, the target, the arguments and
+/// the principal. The digest is computed only when a state is sealed or
+/// opened, so that requests which never need input pay nothing for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Binding<'a> {
+    method: &'a str,
+    target: &'a str,
+    arguments: Option<&'a RawValue>,
+    principal: Option<String>,
+}
 
-impl Binding {
-    pub(crate) fn new(method: &str, target: &str, arguments: Option<&RawValue>, principal: Option<&str>) -> Self {
+impl<'a> Binding<'a> {
+    pub(crate) fn new(
+        method: &'a str,
+        target: &'a str,
+        arguments: Option<&'a RawValue>,
+        principal: Option<&str>,
+    ) -> Self {
+        Self { method, target, arguments, principal: principal.map(str::to_owned) }
+    }
+
+    /// SHA-256 of the method, the target, the principal and the canonical
+    /// arguments, hex.
+    fn digest(&self) -> String {
         let mut h = Sha256::new();
-        for part in [method, target, principal.unwrap_or("")] {
+        for part in [self.method, self.target, self.principal.as_deref().unwrap_or("")] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part.as_bytes());
         }
         // Canonical form: serde_json's map is sorted, so the same arguments
         // in another key order or spacing bind the same.
-        let canonical = arguments
+        let canonical = self
+            .arguments
             .and_then(|a| serde_json::from_str::<Value>(a.get()).ok())
             .map(|v| v.to_string())
             .unwrap_or_default();
         h.update(canonical.as_bytes());
-        let digest = h.finalize();
         let mut hex = String::with_capacity(64);
-        for b in digest {
-            hex.push_str(&format!("{b:02x}"));
+        for b in h.finalize() {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0xf)]));
         }
-        Self(hex)
+        hex
     }
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn binding() -> Binding {
+    fn binding() -> Binding<'static> {
         let args = serde_json::value::to_raw_value(&serde_json::json!({"b": 1, "a": 2})).unwrap();
-        Binding::new("tools/call", "t", Some(&args), None)
+        Binding::new("tools/call", "t", Some(Box::leak(args)), None)
     }
 
     #[test]
@@ -204,6 +224,6 @@ mod tests {
     #[test]
     fn key_order_does_not_matter() {
         let a = serde_json::value::to_raw_value(&serde_json::json!({"a": 2, "b": 1})).unwrap();
-        assert_eq!(binding(), Binding::new("tools/call", "t", Some(&a), None));
+        assert_eq!(binding().digest(), Binding::new("tools/call", "t", Some(&a), None).digest());
     }
 }

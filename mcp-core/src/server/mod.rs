@@ -142,6 +142,8 @@ pub(crate) struct ServerShared {
     pub(crate) read_cache: (u64, CacheScope),
     pub(crate) expose_internal_errors: bool,
     pub(crate) server_info_meta: serde_json::Value,
+    /// `server_info_meta` rendered once, for splicing into results.
+    pub(crate) server_info_meta_json: Box<serde_json::value::RawValue>,
 }
 
 /// The dispatcher: routes each message to its handler, holds every

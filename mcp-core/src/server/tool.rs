@@ -61,6 +61,11 @@ pub(crate) fn parse_named_arguments<A: DeserializeOwned>(
     arguments: Option<&RawValue>,
 ) -> Result<A, Error> {
     let json = arguments.map_or("{}", RawValue::get);
+    // Valid arguments, the common case, parse without tracking the path;
+    // only a failure parses again to name the offending field.
+    if let Ok(args) = serde_json::from_str(json) {
+        return Ok(args);
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
-use crate::server::headers::names;
+use crate::server::headers::{names, typed};
 use crate::server::{BoxFuture, McpHeaders, ServerRequest, Sink, handle_frame};
 
 /// The era a POST is served in.
@@ -57,7 +57,7 @@ fn changes_session(method: &str) -> bool {
     matches!(method, methods::LOGGING_SET_LEVEL | methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE)
 }
 
-fn header_str<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+fn header_str<'a>(headers: &'a http::HeaderMap, name: &http::HeaderName) -> Option<&'a str> {
     headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}").trim())
 }
 
@@ -101,9 +101,9 @@ where
                 return json_response(StatusCode::BAD_REQUEST, buf);
             }
         };
-        let header_version = header_str(&parts.headers, names::PROTOCOL_VERSION);
+        let header_version = header_str(&parts.headers, &typed::PROTOCOL_VERSION);
         let legacy_header = header_version.map(|v| ProtocolVersion::from_wire(v).is_ok_and(|v| !v.is_stateless()));
-        let route = match (legacy_header, header_str(&parts.headers, names::SESSION_ID)) {
+        let route = match (legacy_header, header_str(&parts.headers, &typed::SESSION_ID)) {
             (Some(false), _) => Route::Stateless,
             (_, Some(id)) => Route::Session(id.to_owned()),
             _ if is_initialize(&incoming) => Route::NewSession,

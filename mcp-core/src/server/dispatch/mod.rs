@@ -1,7 +1,6 @@
 //! The dispatcher: era detection, validation, routing, and every
 //! per-version rule about what a response looks like.
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -15,7 +14,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::context::{ContextParts, InputState};
-use super::headers::McpHeaders;
+use super::headers::{McpHeaders, NamePeek};
 use super::input::Binding;
 use super::registry::ResolvedResource;
 use super::session::{Session, Sink};
@@ -30,6 +29,13 @@ use crate::protocol::meta::keys;
 use crate::protocol::progress::ProgressToken;
 use crate::protocol::tools::CallToolResult;
 use crate::protocol::{CacheScope, Meta, ProtocolVersion, ResultType, methods};
+
+mod params;
+
+use params::{
+    CallParams, CancelParams, ListenFilter, ListenParams, PageParams, ReadParams, RequestMeta, UriParams, parse_params,
+    peek_meta,
+};
 
 impl tower_service::Service<ServerRequest> for Server {
     type Response = Option<Response>;
@@ -46,67 +52,17 @@ impl tower_service::Service<ServerRequest> for Server {
     }
 }
 
-/// The `_meta` fields the dispatcher reads from every request.
-#[derive(Deserialize, Default)]
-struct RequestMeta {
-    #[serde(rename = "io.modelcontextprotocol/protocolVersion", default)]
-    protocol_version: Option<Value>,
-    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", default)]
-    client_capabilities: Option<ClientCapabilities>,
-    #[serde(rename = "io.modelcontextprotocol/clientInfo", default)]
-    client_info: Option<Implementation>,
-    #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
-    log_level: Option<LoggingLevel>,
-    #[serde(rename = "progressToken", default)]
-    progress_token: Option<ProgressToken>,
-}
-
-#[derive(Deserialize)]
-struct ParamsPeek<'a> {
-    #[serde(rename = "_meta", borrow, default)]
-    meta: Option<&'a RawValue>,
-}
-
-/// Deserialises params (or `{}` when absent), naming the offending field.
-fn parse_params<'a, T: Deserialize<'a>>(method: &str, params: Option<&'a RawValue>) -> Result<T, Error> {
-    let json = params.map_or("{}", RawValue::get);
-    let mut de = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let mut msg = e.into_inner().to_string();
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
-        if path == "." {
-            Error::invalid_params(format!("`{method}`: {msg}"))
-        } else {
-            Error::invalid_params(format!("`{method}`: `{path}`: {msg}"))
-        }
-    })
-}
-
-fn peek_meta(method: &str, params: Option<&RawValue>) -> Result<(RequestMeta, bool), Error> {
-    let Some(params) = params else { return Ok((RequestMeta::default(), false)) };
-    let peek: ParamsPeek<'_> = parse_params(method, Some(params))?;
-    match peek.meta {
-        None => Ok((RequestMeta::default(), false)),
-        Some(raw) => {
-            let mut de = serde_json::Deserializer::from_str(raw.get());
-            let meta: RequestMeta = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = e.path().to_string();
-                let mut msg = e.into_inner().to_string();
-                if let Some(i) = msg.find(" at line ") {
-                    msg.truncate(i);
-                }
-                Error::invalid_params(format!("`{method}`: `_meta.{path}`: {msg}"))
-            })?;
-            Ok((meta, true))
-        }
-    }
-}
-
 fn raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, Error> {
     serde_json::value::to_raw_value(value).map_err(|e| Error::internal(format!("failed to encode the result: {e}")))
+}
+
+/// A result serialised with a `_meta` member after its own.
+#[derive(serde::Serialize)]
+struct WithMeta<'a, T> {
+    #[serde(flatten)]
+    result: &'a T,
+    #[serde(rename = "_meta")]
+    meta: &'a RawValue,
 }
 
 /// The protocol facts of one request.
@@ -192,62 +148,6 @@ impl<T: Serialize> Serialize for Page<'_, T> {
     }
 }
 
-#[derive(Deserialize)]
-struct CallParams<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
-    #[serde(rename = "inputResponses", default)]
-    input_responses: Option<Value>,
-    #[serde(rename = "requestState", default)]
-    request_state: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ReadParams {
-    uri: String,
-    #[serde(rename = "inputResponses", default)]
-    input_responses: Option<Value>,
-    #[serde(rename = "requestState", default)]
-    request_state: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct PageParams {
-    #[serde(default)]
-    cursor: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct UriParams {
-    uri: String,
-}
-
-#[derive(Deserialize)]
-struct CancelParams {
-    #[serde(rename = "requestId", default)]
-    request_id: Option<RequestId>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct ListenFilter {
-    #[serde(default)]
-    tools_list_changed: bool,
-    #[serde(default)]
-    prompts_list_changed: bool,
-    #[serde(default)]
-    resources_list_changed: bool,
-    #[serde(default)]
-    resource_subscriptions: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct ListenParams {
-    notifications: ListenFilter,
-}
-
 impl Server {
     /// Handles one message: a request gets `Some(response)` (or `None` when
     /// it was cancelled); notifications and the client's responses get
@@ -301,8 +201,13 @@ impl Server {
         cancel: CancellationToken,
     ) -> Option<Response> {
         let Request { id, method, params } = req;
+        let peeked = match peek_meta(&method, params.as_deref()) {
+            Ok(p) => p,
+            Err(e) => return Some(Response::error(Some(id), e.to_error_object(None))),
+        };
+        let call = peeked.call;
         let (era, progress_token) =
-            match self.era(&method, params.as_deref(), session.as_deref(), extensions.get::<McpHeaders>()) {
+            match self.era(&method, peeked.meta, &peeked.names, session.as_deref(), extensions.get::<McpHeaders>()) {
                 Ok(e) => e,
                 Err((e, v)) => return Some(Response::error(Some(id), e.to_error_object(v))),
             };
@@ -338,7 +243,7 @@ impl Server {
             methods::RESOURCES_LIST => self.list(&method, params, version, ListKind::Resources),
             methods::RESOURCES_TEMPLATES_LIST => self.list(&method, params, version, ListKind::Templates),
             methods::PROMPTS_LIST => self.list(&method, params, version, ListKind::Prompts),
-            methods::TOOLS_CALL => self.call_tool(params, parts).await,
+            methods::TOOLS_CALL => self.call_tool(params, call, parts).await,
             methods::RESOURCES_READ => self.read_resource(params, parts).await,
             methods::PROMPTS_GET => self.get_prompt(params, parts).await,
             methods::COMPLETION_COMPLETE => self.complete(params, parts).await,
@@ -366,11 +271,11 @@ impl Server {
     fn era(
         &self,
         method: &str,
-        params: Option<&RawValue>,
+        meta: RequestMeta,
+        names: &NamePeek<'_>,
         session: Option<&Session>,
         headers: Option<&McpHeaders>,
     ) -> Result<(Era, Option<ProgressToken>), (Error, Option<ProtocolVersion>)> {
-        let (meta, _) = peek_meta(method, params).map_err(|e| (e, None))?;
         let progress_token = meta.progress_token.clone();
         let stateless = meta.protocol_version.is_some() || session.is_none();
         if stateless {
@@ -405,7 +310,7 @@ impl Server {
                 return Err((Error::invalid_params(format!("missing `_meta.{}`", keys::CLIENT_CAPABILITIES)), modern));
             };
             if let Some(headers) = headers {
-                headers.check(&requested, method, params, &self.registry()).map_err(|e| (e, modern))?;
+                headers.check(&requested, method, names, &self.registry()).map_err(|e| (e, modern))?;
             }
             let version = match ProtocolVersion::from_wire(&requested) {
                 Ok(v) if v.is_stateless() => v,
@@ -567,7 +472,7 @@ impl Server {
 
     fn open_input(
         &self,
-        binding: &Binding,
+        binding: &Binding<'_>,
         request_state: Option<&str>,
         responses: Option<Value>,
     ) -> Result<InputState, Error> {
@@ -593,7 +498,7 @@ impl Server {
         Ok(st)
     }
 
-    fn input_required(&self, ctx: &Context, binding: &Binding) -> Result<Reply, Error> {
+    fn input_required(&self, ctx: &Context, binding: &Binding<'_>) -> Result<Reply, Error> {
         let (requests, carried, round) = ctx.with_input(|st| {
             let carried: std::collections::BTreeMap<String, Value> =
                 st.answers.iter().filter(|(k, _)| st.used.contains(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -609,13 +514,29 @@ impl Server {
         raw(&result).map(Reply::Result)
     }
 
-    fn binding(&self, parts: &ContextParts, method: &str, target: &str, args: Option<&RawValue>) -> Binding {
+    fn binding<'a>(
+        &self,
+        parts: &ContextParts,
+        method: &'a str,
+        target: &'a str,
+        args: Option<&'a RawValue>,
+    ) -> Binding<'a> {
         let principal = parts.extensions.get::<Principal>().map(|p| p.subject.as_str());
         Binding::new(method, target, args, principal)
     }
 
-    async fn call_tool(&self, params: Option<&RawValue>, mut parts: ContextParts) -> Result<Reply, Error> {
-        let p: CallParams<'_> = parse_params(methods::TOOLS_CALL, params)?;
+    /// Runs a tool; `peeked` is the params as [`peek_meta`] read them, when
+    /// they fit.
+    async fn call_tool(
+        &self,
+        params: Option<&RawValue>,
+        peeked: Option<CallParams<'_>>,
+        mut parts: ContextParts,
+    ) -> Result<Reply, Error> {
+        let p = match peeked {
+            Some(p) => p,
+            None => parse_params::<CallParams<'_>>(methods::TOOLS_CALL, params)?,
+        };
         if let Some(args) = p.arguments
             && !args.get().starts_with('{')
         {
@@ -671,8 +592,19 @@ impl Server {
         if !version.has_structured_content() {
             result.structured_content = None;
         }
+        if version.has_result_type() && result.meta.is_none() {
+            result.result_type = Some(ResultType::Complete);
+            return self.with_server_info(&result).map(Reply::Result);
+        }
         self.stamp(version, &mut result.result_type, &mut result.meta);
         raw(&result).map(Reply::Result)
+    }
+
+    /// Serialises a result that has no `_meta` with the server's
+    /// pre-rendered `_meta` (its `serverInfo`) as the last member: what
+    /// [`Self::stamp`] produces, without building the map for every call.
+    fn with_server_info<T: Serialize>(&self, result: &T) -> Result<Box<RawValue>, Error> {
+        raw(&WithMeta { result, meta: &self.shared.server_info_meta_json })
     }
 
     async fn read_resource(&self, params: Option<&RawValue>, mut parts: ContextParts) -> Result<Reply, Error> {

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Side-by-side HTTP load comparison: this SDK's calculator example against
+# rmcp (peers/rmcp-add) and the official Python SDK (FastMCP from mcp 1.x,
+# MCPServer from mcp 2.x), each serving the same `add` tool statelessly with
+# JSON responses.
+#
+#   scripts/compare.sh [duration per run, default 10s] [rounds, default 3]
+#
+# Builds the release binaries, installs the Python SDKs into their own
+# virtual environments under .cache/, then starts each server alone on
+# 127.0.0.1, pinned to core 0, and drives it with wrk pinned to core 1:
+# 64 connections, then 1, for a fixed duration, with the same tools/call
+# body and headers. Rounds alternate the servers' order to cancel drift;
+# the table shows each figure's median over the rounds. Idle RSS is read
+# from /proc after start-up, peak RSS (VmHWM) after the runs (the highest
+# round). Prints a table, and each peer's figures relative to this SDK.
+#
+# SERVERS="ours rmcp" limits the servers; PORT (default 3990) moves them.
+# Needs wrk (apt-get install -y wrk), taskset (util-linux), curl, python3.
+# Not part of scripts/test.sh: its figures depend on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DURATION=${1:-10s}
+ROUNDS=${2:-3}
+SERVERS=${SERVERS:-ours rmcp fastmcp mcpserver}
+PORT=${PORT:-3990}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+for tool in wrk taskset curl python3; do
+  command -v "$tool" >/dev/null || { echo "$tool not found (wrk: apt-get install -y wrk)" >&2; exit 1; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores: the server and wrk are pinned to different ones" >&2; exit 1; }
+
+venv() { # dir, pip requirement
+  if ! "$1/bin/python" -c 'import mcp' 2>/dev/null; then
+    echo "installing $2 into $1"
+    python3 -m venv "$1" && "$1/bin/pip" install -q "$2"
+  fi
+}
+for s in $SERVERS; do
+  case $s in
+    fastmcp) venv .cache/peers-mcp1 'mcp<2' ;;
+    mcpserver) venv .cache/peers-mcp2 'mcp>=2,<3' ;;
+  esac
+done
+
+echo "building release binaries"
+cargo build --release --quiet -p calculator
+cargo build --release --quiet --manifest-path peers/Cargo.toml -p rmcp-add
+REL=$CARGO_TARGET_DIR/release
+
+BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
+# The stateless era's headers; FastMCP (mcp 1.x) predates 2026-07-28 and
+# refuses that header value, so it alone gets 2025-11-25 (and serves the
+# same body statelessly).
+header_version() { if [ "$1" = fastmcp ]; then echo 2025-11-25; else echo 2026-07-28; fi; }
+
+command_for() {
+  case $1 in
+    ours) echo "$REL/calculator --http $PORT" ;;
+    rmcp) echo "$REL/rmcp-add" ;;
+    fastmcp) echo "$ROOT/.cache/peers-mcp1/bin/python $ROOT/peers/python/add_server.py" ;;
+    mcpserver) echo "$ROOT/.cache/peers-mcp2/bin/python $ROOT/peers/python/add_server.py" ;;
+    *) echo "unknown server $1 (ours, rmcp, fastmcp, mcpserver)" >&2; exit 1 ;;
+  esac
+}
+
+WORK=$(mktemp -d)
+SERVER=
+cleanup() {
+  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+lua() { # server name -> wrk script path
+  local f="$WORK/$1.lua"
+  cat >"$f" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["MCP-Protocol-Version"] = "$(header_version "$1")"
+wrk.headers["Mcp-Method"] = "tools/call"
+wrk.headers["Mcp-Name"] = "add"
+wrk.body = '$BODY'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %.4f %.4f %d %d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+LUA
+  echo "$f"
+}
+
+rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+RESULTS=$WORK/results.tsv
+URL="http://127.0.0.1:$PORT/mcp"
+run_server() { # name round
+  local name=$1 round=$2 script
+  script=$(lua "$name")
+  # env and taskset exec the server, so $! is the server's own pid.
+  # shellcheck disable=SC2046
+  env PORT="$PORT" taskset -c 0 $(command_for "$name") >/dev/null 2>"$WORK/$name.log" &
+  SERVER=$!
+  local up=
+  for _ in $(seq 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then up=1; break; fi
+    sleep 0.05
+  done
+  [ -n "$up" ] || { echo "$name did not start:" >&2; cat "$WORK/$name.log" >&2; exit 1; }
+  sleep 0.5
+  local idle
+  idle=$(rss_kb "$SERVER" VmRSS)
+  local reply
+  reply=$(curl -s "$URL" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+    -H "MCP-Protocol-Version: $(header_version "$name")" -H 'Mcp-Method: tools/call' -H 'Mcp-Name: add' -d "$BODY")
+  case $reply in
+    *'"text":"5'*) ;;
+    *) echo "$name answered unexpectedly: $reply" >&2; exit 1 ;;
+  esac
+  taskset -c 1 wrk -t1 -c8 -d2s -s "$script" "$URL" >/dev/null
+  for c in 64 1; do
+    local line
+    line=$(taskset -c 1 wrk -t1 -c"$c" -d"$DURATION" --timeout 10s -s "$script" "$URL" | grep '^RESULT')
+    printf '%s\t%s\t%s\t%s\n' "$name" "$round" "$c" "${line#RESULT }" | tr ' ' '\t' >>"$RESULTS"
+    printf '  %-10s round %s, %2s connections: %s\n' "$name" "$round" "$c" "${line#RESULT }"
+  done
+  printf '%s\t%s\trss\t%s\t%s\n' "$name" "$round" "$idle" "$(rss_kb "$SERVER" VmHWM)" >>"$RESULTS"
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
+  sleep 0.5
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "runs: $DURATION each, $ROUNDS round(s), server on core 0, wrk on core 1"
+order=($SERVERS)
+for round in $(seq "$ROUNDS"); do
+  for name in "${order[@]}"; do run_server "$name" "$round"; done
+  # Reverse the order for the next round.
+  rev=(); for ((i = ${#order[@]} - 1; i >= 0; i--)); do rev+=("${order[i]}"); done; order=("${rev[@]}")
+done
+
+python3 - "$RESULTS" "$SERVERS" <<'PY'
+import sys, statistics as st
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+names = sys.argv[2].split()
+label = {"ours": "this SDK (calculator)", "rmcp": "rmcp 3.x", "fastmcp": "FastMCP (mcp 1.x)", "mcpserver": "MCPServer (mcp 2.x)"}
+def runs(n, c):
+    return [r for r in rows if r[0] == n and r[2] == c]
+def fig(n):
+    f = {}
+    for c in ("64", "1"):
+        rs = runs(n, c)
+        f[c] = tuple(st.median(float(r[i]) for r in rs) for i in (3, 4, 5)) + (sum(int(r[6]) + int(r[7]) for r in rs),)
+    rss = [r for r in rows if r[0] == n and r[2] == "rss"]
+    f["idle"] = st.median(int(r[3]) for r in rss) / 1024
+    f["peak"] = max(int(r[4]) for r in rss) / 1024
+    return f
+figs = {n: fig(n) for n in names}
+print()
+print("| server | 64 conns req/s | p50 ms | p99 ms | 1 conn req/s | p50 ms | p99 ms | idle RSS MB | peak RSS MB |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for n in names:
+    f = figs[n]
+    a, b = f["64"], f["1"]
+    print(f"| {label.get(n, n)} | {a[0]:,.0f} | {a[1]:.3f} | {a[2]:.3f} | {b[0]:,.0f} | {b[1]:.3f} | {b[2]:.3f} | {f['idle']:.1f} | {f['peak']:.1f} |")
+errors = {n: figs[n]["64"][3] + figs[n]["1"][3] for n in names if figs[n]["64"][3] + figs[n]["1"][3]}
+if errors:
+    print("\nerrors or non-2xx responses:", errors)
+if "ours" in figs and len(names) > 1:
+    o = figs["ours"]
+    print()
+    print("This SDK relative to each peer (req/s: ours ÷ peer, higher is better; latency and RSS: ours ÷ peer, lower is better):")
+    print()
+    print("| peer | 64c req/s | 64c p50 | 64c p99 | 1c req/s | 1c p50 | idle RSS | peak RSS |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for n in names:
+        if n == "ours":
+            continue
+        p = figs[n]
+        cells = [o["64"][0] / p["64"][0], o["64"][1] / p["64"][1], o["64"][2] / p["64"][2], o["1"][0] / p["1"][0],
+                 o["1"][1] / p["1"][1], o["idle"] / p["idle"], o["peak"] / p["peak"]]
+        print(f"| {label.get(n, n)} | " + " | ".join(f"{c:.2f}×" for c in cells) + " |")
+PY
