@@ -7,9 +7,7 @@ The server binary comes from $EVERYTHING_BIN (default: target/debug/everything).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 from mcp import Client, ClientSession, types
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from peers import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 EVERYTHING_BIN = os.environ.get("EVERYTHING_BIN", str(REPO / "target" / "debug" / "everything"))
@@ -28,33 +27,13 @@ WAIT = 15
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     if not Path(EVERYTHING_BIN).is_file():
         pytest.fail(f"everything binary not found at {EVERYTHING_BIN}; run `cargo build -p everything`")
     port = free_port()
     proc = subprocess.Popen([EVERYTHING_BIN], env={**os.environ, "PORT": str(port)}, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("the everything server did not start")
-            time.sleep(0.05)
+    wait_for_port(port, proc, "the everything server", 10)
     try:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -23,45 +21,14 @@ import anyio
 import boto3
 import pytest
 from mcp import Client, types
+from peers import AWS_ENV, free_port, require, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "calculator-lambda"
 TABLE = "mcp-sessions-interop"
 WAIT = 20
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, what: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail(f"{what} did not start on port {port}")
-            time.sleep(0.05)
-
-
-def require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.fail(f"{tool} not found on PATH; run ./scripts/test.sh (it installs it into .cache/venv)")
-    return path
 
 
 @pytest.fixture(scope="module")

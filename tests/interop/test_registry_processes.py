@@ -20,7 +20,7 @@ import boto3
 import pytest
 from mcp import Client, types
 
-from test_lambda_python import AWS_ENV, free_port, require, wait_for_port
+from peers import AWS_ENV, free_port, require, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "debug"
@@ -28,11 +28,6 @@ TABLE = "MCPServerRegistry-interop"
 TOKEN = "interop-registration-token"
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(scope="module")

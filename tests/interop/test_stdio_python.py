@@ -30,11 +30,6 @@ WAIT = 15  # seconds: upper bound for any single session / request
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _binary_exists() -> None:
     if not Path(CALCULATOR_BIN).is_file():
