@@ -305,7 +305,8 @@ where
         let body = if bytes.is_empty() {
             Body::Empty
         } else {
-            match String::from_utf8(bytes.to_vec()) {
+            // A uniquely owned `Bytes` becomes a `Vec` without a copy.
+            match String::from_utf8(Vec::from(bytes)) {
                 Ok(text) => Body::Text(text),
                 Err(e) => Body::Binary(e.into_bytes()),
             }
