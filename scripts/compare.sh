@@ -46,7 +46,7 @@ done
 
 echo "building release binaries"
 cargo build --release --quiet -p calculator
-cargo build --release --quiet --manifest-path peers/Cargo.toml -p rmcp-add
+case " $SERVERS " in *" rmcp "*) cargo build --release --quiet --manifest-path peers/Cargo.toml -p rmcp-add ;; esac
 REL=$CARGO_TARGET_DIR/release
 
 BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
