@@ -1,6 +1,6 @@
 //! The per-request [`Context`] handlers receive.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -43,7 +43,7 @@ struct Inner {
     log_level: Option<LoggingLevel>,
     cancel: CancellationToken,
     client_capabilities: Arc<ClientCapabilities>,
-    client_info: Option<Implementation>,
+    client_info: Option<Box<Implementation>>,
     extensions: http::Extensions,
     shared: Arc<ServerShared>,
     input: Mutex<InputState>,
@@ -57,7 +57,8 @@ pub(crate) struct InputState {
     pub(crate) answers: BTreeMap<String, Value>,
     pub(crate) used: BTreeSet<String>,
     pub(crate) requested: BTreeMap<String, Value>,
-    counters: HashMap<&'static str, u32>,
+    /// Keys handed out so far, by [`InputKind`].
+    counters: [u32; 3],
     pub(crate) protocol_error: Option<Error>,
 }
 
@@ -80,10 +81,9 @@ pub(crate) struct ContextParts {
     pub(crate) log_level: Option<LoggingLevel>,
     pub(crate) cancel: CancellationToken,
     pub(crate) client_capabilities: Arc<ClientCapabilities>,
-    pub(crate) client_info: Option<Implementation>,
+    pub(crate) client_info: Option<Box<Implementation>>,
     pub(crate) extensions: http::Extensions,
     pub(crate) shared: Arc<ServerShared>,
-    pub(crate) input: InputState,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -147,7 +147,7 @@ impl Context {
                 client_info: p.client_info,
                 extensions: p.extensions,
                 shared: p.shared,
-                input: Mutex::new(p.input),
+                input: Mutex::new(InputState::default()),
                 input_needed: Notify::new(),
             }),
         }
@@ -174,7 +174,8 @@ impl Context {
     pub fn client_info(&self) -> Option<Implementation> {
         self.inner
             .client_info
-            .clone()
+            .as_deref()
+            .cloned()
             .or_else(|| self.inner.session.as_ref().and_then(|s| s.update(|st| st.client_info.clone())))
     }
 
@@ -431,7 +432,7 @@ impl Context {
             let key = match key {
                 Some(k) => k.to_owned(),
                 None => {
-                    let n = st.counters.entry(kind.key_prefix()).or_insert(0);
+                    let n = &mut st.counters[kind as usize];
                     *n += 1;
                     format!("{}_{}", kind.key_prefix(), n)
                 }
@@ -471,6 +472,11 @@ impl Context {
     /// Resolves once a stateless handler needs input it does not have.
     pub(crate) async fn input_needed(&self) {
         self.inner.input_needed.notified().await;
+    }
+
+    /// The channel to the client for this request's notifications.
+    pub(crate) fn sink(&self) -> &Sink {
+        &self.inner.sink
     }
 
     /// Runs `f` over the multi-round-trip state.

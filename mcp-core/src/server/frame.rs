@@ -85,7 +85,7 @@ where
 }
 
 fn encode(resp: &Response) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(128);
+    let mut buf = Vec::new();
     resp.write_to(&mut buf);
     buf
 }

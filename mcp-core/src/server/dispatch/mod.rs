@@ -47,8 +47,16 @@ impl tower_service::Service<ServerRequest> for Server {
     }
 
     fn call(&mut self, req: ServerRequest) -> Self::Future {
-        let server = self.clone();
-        Box::pin(async move { Ok(server.handle(req).await) })
+        let ServerRequest { message, session, sink, extensions, cancel } = req;
+        match message {
+            // The box holds the request's future itself, not a wrapper that
+            // keeps a second copy of its arguments.
+            Message::Request(r) => Box::pin(self.clone().handle_request(r, session, sink, extensions, cancel).map(Ok)),
+            other => {
+                self.handle_other(other, session.as_deref());
+                Box::pin(std::future::ready(Ok(None)))
+            }
+        }
     }
 }
 
@@ -69,7 +77,7 @@ struct WithMeta<'a, T> {
 struct Era {
     version: ProtocolVersion,
     capabilities: Arc<ClientCapabilities>,
-    client_info: Option<Implementation>,
+    client_info: Option<Box<Implementation>>,
     log_level: Option<LoggingLevel>,
 }
 
@@ -155,18 +163,25 @@ impl Server {
     pub async fn handle(&self, req: ServerRequest) -> Option<Response> {
         let ServerRequest { message, session, sink, extensions, cancel } = req;
         match message {
-            Message::Request(r) => self.handle_request(r, session, sink, extensions, cancel).await,
-            Message::Notification(n) => {
-                self.handle_notification(&n, session.as_deref());
+            Message::Request(r) => self.clone().handle_request(r, session, sink, extensions, cancel).await,
+            other => {
+                self.handle_other(other, session.as_deref());
                 None
             }
+        }
+    }
+
+    /// A notification, or the client's response to a server request.
+    fn handle_other(&self, message: Message, session: Option<&Session>) {
+        match message {
+            Message::Request(_) => {}
+            Message::Notification(n) => self.handle_notification(&n, session),
             Message::Response(r) => {
-                if let (Some(session), Some(id)) = (&session, &r.id)
+                if let (Some(session), Some(id)) = (session, &r.id)
                     && !session.complete_outgoing(id, r.payload)
                 {
                     tracing::debug!(%id, "response to an unknown or abandoned request");
                 }
-                None
             }
         }
     }
@@ -192,8 +207,10 @@ impl Server {
         }
     }
 
+    /// Runs one request. Takes the server by value (one pointer) so that
+    /// the future is `'static` and [`tower_service::Service::call`] can box it directly.
     async fn handle_request(
-        &self,
+        self,
         req: Request,
         session: Option<Arc<Session>>,
         sink: Sink,
@@ -201,14 +218,11 @@ impl Server {
         cancel: CancellationToken,
     ) -> Option<Response> {
         let Request { id, method, params } = req;
-        let peeked = match peek_meta(&method, params.as_deref()) {
-            Ok(p) => p,
-            Err(e) => return Some(Response::error(Some(id), e.to_error_object(None))),
-        };
-        let call = peeked.call;
-        let (era, progress_token) =
-            match self.era(&method, peeked.meta, &peeked.names, session.as_deref(), extensions.get::<McpHeaders>()) {
-                Ok(e) => e,
+        // The synchronous part settles the era in a plain function, so that
+        // its temporaries (the parsed `_meta`) are not kept in this future.
+        let (era, progress_token, call) =
+            match self.prepare(&method, params.as_deref(), session.as_deref(), extensions.get::<McpHeaders>()) {
+                Ok(p) => p,
                 Err((e, v)) => return Some(Response::error(Some(id), e.to_error_object(v))),
             };
         let version = era.version;
@@ -232,27 +246,38 @@ impl Server {
             client_info: era.client_info,
             extensions,
             shared: Arc::clone(&self.shared),
-            input: InputState::default(),
         };
         let params = params.as_deref();
-        let outcome = match method.as_str() {
-            methods::INITIALIZE => self.initialize(params, session.as_deref()),
-            methods::PING => raw(&json!({})).map(Reply::Result),
-            methods::SERVER_DISCOVER => self.discover(),
-            methods::TOOLS_LIST => self.list(&method, params, version, ListKind::Tools),
-            methods::RESOURCES_LIST => self.list(&method, params, version, ListKind::Resources),
-            methods::RESOURCES_TEMPLATES_LIST => self.list(&method, params, version, ListKind::Templates),
-            methods::PROMPTS_LIST => self.list(&method, params, version, ListKind::Prompts),
-            methods::TOOLS_CALL => self.call_tool(params, call, parts).await,
-            methods::RESOURCES_READ => self.read_resource(params, parts).await,
-            methods::PROMPTS_GET => self.get_prompt(params, parts).await,
-            methods::COMPLETION_COMPLETE => self.complete(params, parts).await,
-            methods::LOGGING_SET_LEVEL => self.set_level(params, session.as_deref()),
-            methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE => {
-                self.subscribe(&method, params, session.as_deref())
+        // Handlers get a `Context` (one pointer), not the parts: the futures
+        // stay small, and each request boxes one of them.
+        let outcome = if method == methods::TOOLS_CALL {
+            match call.map_or_else(|| parse_params(methods::TOOLS_CALL, params), Ok) {
+                Ok(p) => self.call_tool(p, Context::new(parts)).await,
+                Err(e) => Err(e),
             }
-            methods::SUBSCRIPTIONS_LISTEN => self.listen(params, parts).await,
-            _ => Err(Error::method_not_found(&method)),
+        } else {
+            // Only `tools/call` has these; not kept across the awaits below.
+            drop(call);
+            match method.as_str() {
+                methods::INITIALIZE => self.initialize(params, session.as_deref()),
+                methods::PING => raw(&json!({})).map(Reply::Result),
+                methods::SERVER_DISCOVER => self.discover(),
+                methods::TOOLS_LIST => self.list(&method, params, version, ListKind::Tools),
+                methods::RESOURCES_LIST => self.list(&method, params, version, ListKind::Resources),
+                methods::RESOURCES_TEMPLATES_LIST => self.list(&method, params, version, ListKind::Templates),
+                methods::PROMPTS_LIST => self.list(&method, params, version, ListKind::Prompts),
+                methods::RESOURCES_READ => self.read_resource(params, Context::new(parts)).await,
+                methods::PROMPTS_GET => self.get_prompt(params, Context::new(parts)).await,
+                methods::COMPLETION_COMPLETE => self.complete(params, Context::new(parts)).await,
+                methods::LOGGING_SET_LEVEL => self.set_level(params, session.as_deref()),
+                methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE => {
+                    self.subscribe(&method, params, session.as_deref())
+                }
+                // Long-lived and rare: boxed, so that it does not size every
+                // request's future.
+                methods::SUBSCRIPTIONS_LISTEN => Box::pin(self.listen(params, Context::new(parts))).await,
+                _ => Err(Error::method_not_found(&method)),
+            }
         };
         drop(guard);
         if cancelled.is_cancelled() {
@@ -264,6 +289,21 @@ impl Server {
             Ok(Reply::Cancelled) => None,
             Err(e) => Some(Response::error(Some(id), e.to_error_object(Some(version)))),
         }
+    }
+
+    /// Reads `_meta` and settles the request's era: everything the
+    /// dispatcher decides before a handler runs.
+    #[allow(clippy::type_complexity)]
+    fn prepare<'a>(
+        &self,
+        method: &str,
+        params: Option<&'a RawValue>,
+        session: Option<&Session>,
+        headers: Option<&McpHeaders>,
+    ) -> Result<(Era, Option<ProgressToken>, Option<CallParams<'a>>), (Error, Option<ProtocolVersion>)> {
+        let peeked = peek_meta(method, params).map_err(|e| (e, None))?;
+        let (era, progress_token) = self.era(method, peeked.meta, &peeked.names, session, headers)?;
+        Ok((era, progress_token, peeked.call))
     }
 
     /// Decides the request's era and checks it is allowed there.
@@ -516,27 +556,35 @@ impl Server {
 
     fn binding<'a>(
         &self,
-        parts: &ContextParts,
+        ctx: &'a Context,
         method: &'a str,
         target: &'a str,
         args: Option<&'a RawValue>,
     ) -> Binding<'a> {
-        let principal = parts.extensions.get::<Principal>().map(|p| p.subject.as_str());
+        let principal = ctx.extensions().get::<Principal>().map(|p| p.subject.as_str());
         Binding::new(method, target, args, principal)
     }
 
-    /// Runs a tool; `peeked` is the params as [`peek_meta`] read them, when
-    /// they fit.
-    async fn call_tool(
+    /// Opens a stateless request's carried input (`requestState` and
+    /// `inputResponses`) into its context.
+    fn resume_input(
         &self,
-        params: Option<&RawValue>,
-        peeked: Option<CallParams<'_>>,
-        mut parts: ContextParts,
-    ) -> Result<Reply, Error> {
-        let p = match peeked {
-            Some(p) => p,
-            None => parse_params::<CallParams<'_>>(methods::TOOLS_CALL, params)?,
-        };
+        ctx: &Context,
+        binding: &Binding<'_>,
+        request_state: Option<&str>,
+        responses: Option<Value>,
+    ) -> Result<(), Error> {
+        if request_state.is_none() && responses.is_none() {
+            // A first round: nothing to carry.
+            return Ok(());
+        }
+        let opened = self.open_input(binding, request_state, responses)?;
+        ctx.with_input(|st| *st = opened);
+        Ok(())
+    }
+
+    /// Runs a tool.
+    async fn call_tool(&self, p: CallParams<'_>, ctx: Context) -> Result<Reply, Error> {
         if let Some(args) = p.arguments
             && !args.get().starts_with('{')
         {
@@ -547,12 +595,11 @@ impl Server {
         }
         let reg = self.registry();
         let route = reg.tool(&p.name).ok_or_else(|| Error::UnknownTool(p.name.clone().into_owned()))?;
-        let version = parts.version;
-        let binding = version.is_stateless().then(|| self.binding(&parts, methods::TOOLS_CALL, &p.name, p.arguments));
+        let version = ctx.protocol_version();
+        let binding = version.is_stateless().then(|| self.binding(&ctx, methods::TOOLS_CALL, &p.name, p.arguments));
         if let Some(b) = &binding {
-            parts.input = self.open_input(b, p.request_state.as_deref(), p.input_responses)?;
+            self.resume_input(&ctx, b, p.request_state.as_deref(), p.input_responses)?;
         }
-        let ctx = Context::new(parts);
         let started = std::panic::catch_unwind(AssertUnwindSafe(|| route.handler.call(ctx.clone(), p.arguments)));
         let fut = match started {
             Err(panic) => return self.tool_panicked(version, &p.name, &panic_message(&*panic)),
@@ -607,16 +654,15 @@ impl Server {
         raw(&WithMeta { result, meta: &self.shared.server_info_meta_json })
     }
 
-    async fn read_resource(&self, params: Option<&RawValue>, mut parts: ContextParts) -> Result<Reply, Error> {
+    async fn read_resource(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
         let p: ReadParams = parse_params(methods::RESOURCES_READ, params)?;
         let reg = self.registry();
         let (resolved, vars) = reg.resolve(&p.uri).ok_or_else(|| Error::ResourceNotFound { uri: p.uri.clone() })?;
-        let version = parts.version;
-        let binding = version.is_stateless().then(|| self.binding(&parts, methods::RESOURCES_READ, &p.uri, None));
+        let version = ctx.protocol_version();
+        let binding = version.is_stateless().then(|| self.binding(&ctx, methods::RESOURCES_READ, &p.uri, None));
         if let Some(b) = &binding {
-            parts.input = self.open_input(b, p.request_state.as_deref(), p.input_responses)?;
+            self.resume_input(&ctx, b, p.request_state.as_deref(), p.input_responses)?;
         }
-        let ctx = Context::new(parts);
         let read = match resolved {
             ResolvedResource::Static(r) => &r.read,
             ResolvedResource::Template(t) => &t.read,
@@ -645,7 +691,7 @@ impl Server {
         }
     }
 
-    async fn get_prompt(&self, params: Option<&RawValue>, mut parts: ContextParts) -> Result<Reply, Error> {
+    async fn get_prompt(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
         #[derive(Deserialize)]
         struct GetParams<'a> {
             name: String,
@@ -659,12 +705,11 @@ impl Server {
         let p: GetParams<'_> = parse_params(methods::PROMPTS_GET, params)?;
         let reg = self.registry();
         let route = reg.prompt(&p.name).ok_or_else(|| Error::UnknownPrompt(p.name.clone()))?;
-        let version = parts.version;
-        let binding = version.is_stateless().then(|| self.binding(&parts, methods::PROMPTS_GET, &p.name, p.arguments));
+        let version = ctx.protocol_version();
+        let binding = version.is_stateless().then(|| self.binding(&ctx, methods::PROMPTS_GET, &p.name, p.arguments));
         if let Some(b) = &binding {
-            parts.input = self.open_input(b, p.request_state.as_deref(), p.input_responses)?;
+            self.resume_input(&ctx, b, p.request_state.as_deref(), p.input_responses)?;
         }
-        let ctx = Context::new(parts);
         let fut = std::panic::catch_unwind(AssertUnwindSafe(|| (route.get)(ctx.clone(), p.arguments)))
             .map_err(|_| Error::internal(format!("prompt `{}` failed with an internal error", p.name)))??;
         match drive(&ctx, fut).await {
@@ -685,23 +730,20 @@ impl Server {
         }
     }
 
-    async fn complete(&self, params: Option<&RawValue>, parts: ContextParts) -> Result<Reply, Error> {
+    async fn complete(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
         let p: CompleteRequestParams = parse_params(methods::COMPLETION_COMPLETE, params)?;
-        let version = parts.version;
+        let version = ctx.protocol_version();
         let mut result = match &self.shared.completion {
             None => CompleteResult::new(Vec::new()),
-            Some(f) => {
-                let ctx = Context::new(parts);
-                match drive(&ctx, f(ctx.clone(), p)).await {
-                    Driven::Done(r) => r?,
-                    Driven::Cancelled => return Ok(Reply::Cancelled),
-                    Driven::InputRequired => return Err(Error::internal("completion handlers cannot ask for input")),
-                    Driven::Panicked(msg) => {
-                        tracing::error!(panic = %msg, "completion handler panicked");
-                        return Err(Error::internal("completion failed with an internal error"));
-                    }
+            Some(f) => match drive(&ctx, f(ctx.clone(), p)).await {
+                Driven::Done(r) => r?,
+                Driven::Cancelled => return Ok(Reply::Cancelled),
+                Driven::InputRequired => return Err(Error::internal("completion handlers cannot ask for input")),
+                Driven::Panicked(msg) => {
+                    tracing::error!(panic = %msg, "completion handler panicked");
+                    return Err(Error::internal("completion failed with an internal error"));
                 }
-            }
+            },
         };
         let c = &mut result.completion;
         if c.values.len() > MAX_COMPLETION_VALUES {
@@ -735,7 +777,7 @@ impl Server {
         raw(&json!({})).map(Reply::Result)
     }
 
-    async fn listen(&self, params: Option<&RawValue>, parts: ContextParts) -> Result<Reply, Error> {
+    async fn listen(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
         let p: ListenParams = parse_params(methods::SUBSCRIPTIONS_LISTEN, params)?;
         let reg = self.registry();
         let f = p.notifications;
@@ -750,13 +792,13 @@ impl Server {
             },
         };
         drop(reg);
-        let sink = parts.sink.clone();
-        let cancel = parts.cancel.clone();
+        let sink = ctx.sink().clone();
+        let cancel = ctx.cancellation_token().clone();
         if !sink.is_open() {
             return Err(Error::InvalidRequest("subscriptions/listen needs a stream to send notifications on".into()));
         }
         // The spec: the subscription id is the listen request's own id.
-        let tag = json!({ keys::SUBSCRIPTION_ID: parts.request_id });
+        let tag = json!({ keys::SUBSCRIPTION_ID: ctx.request_id() });
         let mut filter = serde_json::Map::new();
         if honoured.tools_list_changed {
             filter.insert("toolsListChanged".into(), json!(true));

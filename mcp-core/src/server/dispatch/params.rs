@@ -23,7 +23,7 @@ pub(super) struct RequestMeta {
     #[serde(rename = "io.modelcontextprotocol/clientCapabilities", default)]
     pub(super) client_capabilities: Option<ClientCapabilities>,
     #[serde(rename = "io.modelcontextprotocol/clientInfo", default)]
-    pub(super) client_info: Option<Implementation>,
+    pub(super) client_info: Option<Box<Implementation>>,
     #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
     pub(super) log_level: Option<LoggingLevel>,
     #[serde(rename = "progressToken", default)]

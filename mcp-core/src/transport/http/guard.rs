@@ -127,15 +127,15 @@ impl Accepts {
             let Ok(value) = value.to_str() else { continue };
             for item in value.split(',') {
                 any = true;
-                let media = item.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                match media.as_str() {
-                    "*/*" => {
-                        out.json = true;
-                        out.sse = true;
-                    }
-                    "application/json" | "application/*" => out.json = true,
-                    "text/event-stream" | "text/*" => out.sse = true,
-                    _ => {}
+                let media = item.split(';').next().unwrap_or("").trim();
+                let is = |m: &str| media.eq_ignore_ascii_case(m);
+                if is("*/*") {
+                    out.json = true;
+                    out.sse = true;
+                } else if is("application/json") || is("application/*") {
+                    out.json = true;
+                } else if is("text/event-stream") || is("text/*") {
+                    out.sse = true;
                 }
             }
         }

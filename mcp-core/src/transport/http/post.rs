@@ -409,7 +409,9 @@ where
                     },
                     // A long call: stream, so that keepalives (and, in a
                     // session, the priming event) keep the connection useful.
-                    () = tokio::time::sleep(self.options.json_wait) => None,
+                    // (Built on first poll: a handler that answers at once
+                    // never reads the clock or touches the timer.)
+                    () = async { tokio::time::sleep(self.options.json_wait).await } => None,
                 }
             }
             (Some(_), false) => None,
@@ -430,7 +432,7 @@ where
             _ if legacy => StatusCode::OK,
             s => s,
         };
-        let mut buf = Vec::with_capacity(256);
+        let mut buf = Vec::new();
         resp.write_to(&mut buf);
         let mut out = json_response(status, buf);
         rate_limit_headers(&resp, out.headers_mut());
