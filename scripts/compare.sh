@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Side-by-side HTTP load comparison: this SDK's calculator example against
+# Side-by-side HTTP load comparison: this SDK's calculator example (`ours`)
+# and its one-tool twin of rmcp-add (`ours-add`, peers/ours-add) against
 # rmcp (peers/rmcp-add) and the official Python SDK (FastMCP from mcp 1.x,
 # MCPServer from mcp 2.x), each serving the same `add` tool statelessly with
-# JSON responses.
+# JSON responses. `floor` (peers/floor) is hyper answering fixed bytes with
+# no MCP work: what the machine, loopback TCP and hyper cost on their own.
 #
 #   scripts/compare.sh [duration per run, default 10s] [rounds, default 3]
 #
@@ -23,7 +25,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION=${1:-10s}
 ROUNDS=${2:-3}
-SERVERS=${SERVERS:-ours rmcp fastmcp mcpserver}
+SERVERS=${SERVERS:-floor ours ours-add rmcp fastmcp mcpserver}
 PORT=${PORT:-3990}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 for tool in wrk taskset curl python3; do
@@ -47,6 +49,8 @@ done
 echo "building release binaries"
 cargo build --release --quiet -p calculator
 case " $SERVERS " in *" rmcp "*) cargo build --release --quiet --manifest-path peers/Cargo.toml -p rmcp-add ;; esac
+case " $SERVERS " in *" floor "*) cargo build --release --quiet --manifest-path peers/Cargo.toml -p floor ;; esac
+case " $SERVERS " in *" ours-add "*) cargo build --release --quiet --manifest-path peers/Cargo.toml -p ours-add ;; esac
 REL=$CARGO_TARGET_DIR/release
 
 BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
@@ -59,9 +63,11 @@ command_for() {
   case $1 in
     ours) echo "$REL/calculator --http $PORT" ;;
     rmcp) echo "$REL/rmcp-add" ;;
+    floor) echo "$REL/floor" ;;
+    ours-add) echo "$REL/ours-add" ;;
     fastmcp) echo "$ROOT/.cache/peers-mcp1/bin/python $ROOT/peers/python/add_server.py" ;;
     mcpserver) echo "$ROOT/.cache/peers-mcp2/bin/python $ROOT/peers/python/add_server.py" ;;
-    *) echo "unknown server $1 (ours, rmcp, fastmcp, mcpserver)" >&2; exit 1 ;;
+    *) echo "unknown server $1 (floor, ours, ours-add, rmcp, fastmcp, mcpserver)" >&2; exit 1 ;;
   esac
 }
 
@@ -145,7 +151,7 @@ python3 - "$RESULTS" "$SERVERS" <<'PY'
 import sys, statistics as st
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 names = sys.argv[2].split()
-label = {"ours": "this SDK (calculator)", "rmcp": "rmcp 3.x", "fastmcp": "FastMCP (mcp 1.x)", "mcpserver": "MCPServer (mcp 2.x)"}
+label = {"floor": "floor: hyper, fixed reply, no MCP", "ours": "this SDK (calculator example)", "ours-add": "this SDK (add only, rmcp-add's twin)", "rmcp": "rmcp 3.x", "fastmcp": "FastMCP (mcp 1.x)", "mcpserver": "MCPServer (mcp 2.x)"}
 def runs(n, c):
     return [r for r in rows if r[0] == n and r[2] == c]
 def fig(n):
@@ -168,18 +174,26 @@ for n in names:
 errors = {n: figs[n]["64"][3] + figs[n]["1"][3] for n in names if figs[n]["64"][3] + figs[n]["1"][3]}
 if errors:
     print("\nerrors or non-2xx responses:", errors)
-if "ours" in figs and len(names) > 1:
-    o = figs["ours"]
+mine = [n for n in ("ours", "ours-add") if n in figs]
+for m in mine:
+    o = figs[m]
     print()
-    print("This SDK relative to each peer (req/s: ours ÷ peer, higher is better; latency and RSS: ours ÷ peer, lower is better):")
+    print(f"{label[m]} relative to each other server (req/s: ours ÷ theirs, higher is better; latency and RSS: ours ÷ theirs, lower is better):")
     print()
-    print("| peer | 64c req/s | 64c p50 | 64c p99 | 1c req/s | 1c p50 | idle RSS | peak RSS |")
+    print("| server | 64c req/s | 64c p50 | 64c p99 | 1c req/s | 1c p50 | idle RSS | peak RSS |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for n in names:
-        if n == "ours":
+        if n in mine:
             continue
         p = figs[n]
         cells = [o["64"][0] / p["64"][0], o["64"][1] / p["64"][1], o["64"][2] / p["64"][2], o["1"][0] / p["1"][0],
                  o["1"][1] / p["1"][1], o["idle"] / p["idle"], o["peak"] / p["peak"]]
         print(f"| {label.get(n, n)} | " + " | ".join(f"{c:.2f}×" for c in cells) + " |")
+if "floor" in figs and len(names) > 1:
+    f1 = figs["floor"]["1"][1]
+    print()
+    print(f"1-connection p50 above the floor's {f1 * 1000:.0f} µs (each server's own time per request):")
+    for n in names:
+        if n != "floor":
+            print(f"  {label.get(n, n)}: {(figs[n]['1'][1] - f1) * 1000:+.0f} µs")
 PY

@@ -47,26 +47,8 @@ pub async fn body_bytes<B: http_body::Body<Data = Bytes>>(body: B) -> Vec<u8> {
     }
 }
 
-/// This SDK's side: `add` written with `#[tool]`.
+/// This SDK's side: `add` written with `#[tool]` (the `ours-add` crate,
+/// which `scripts/compare.sh` also serves over HTTP).
 pub mod ours {
-    use mcp_core::server::{Server, ServerBuilder};
-
-    /// Add two numbers.
-    #[mcp_core::tool(read_only)]
-    async fn add(
-        /// The left operand
-        a: f64,
-        /// The right operand
-        b: f64,
-    ) -> f64 {
-        a + b
-    }
-
-    /// A server with the one tool.
-    ///
-    /// # Panics
-    /// Never: the definitions are valid.
-    pub fn server() -> Server {
-        ServerBuilder::new("ours", "1.0.0").tool(add_tool()).build().expect("valid definitions")
-    }
+    pub use ours_add::server;
 }
