@@ -2,6 +2,9 @@
 //! registration order (lists are deterministic) with name indexes.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use serde_json::value::RawValue;
 
 use super::prompt::PromptRoute;
 use super::resource::{ResourceRoute, TemplateRoute, UriVars};
@@ -16,6 +19,41 @@ pub(crate) struct Registry {
     pub(crate) templates: Vec<TemplateRoute>,
     pub(crate) prompts: Vec<PromptRoute>,
     prompt_index: HashMap<String, usize>,
+    /// List results already encoded.
+    pub(crate) pages: PageCache,
+}
+
+/// What identifies an encoded list page: the list's cursor tag, the index
+/// of its first item, and whether it carries the stateless era's fields.
+pub(crate) type PageKey = (char, usize, bool);
+
+/// Encoded list results (`tools/list` and the like), built on first
+/// request and reused. Sound because a shared registry never changes: an
+/// update clones it, and a clone starts with no pages.
+#[derive(Default)]
+pub(crate) struct PageCache(Mutex<HashMap<PageKey, Box<RawValue>>>);
+
+impl Clone for PageCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PageCache {
+    /// The page at `key`, encoding it with `encode` the first time. The
+    /// lock is not held while encoding; two first requests may both encode.
+    pub(crate) fn get_or_encode<E>(
+        &self,
+        key: PageKey,
+        encode: impl FnOnce() -> Result<Box<RawValue>, E>,
+    ) -> Result<Box<RawValue>, E> {
+        if let Some(page) = self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(page.clone());
+        }
+        let page = encode()?;
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(key, page.clone());
+        Ok(page)
+    }
 }
 
 fn upsert<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: String, item: T) {

@@ -492,20 +492,34 @@ impl Server {
         let (ttl, scope) = self.shared.list_cache;
         let stateless = version.has_result_type().then_some((&self.shared.server_info_meta, ttl, scope));
         let page = self.shared.page_size;
+        let len = match kind {
+            ListKind::Tools => reg.tools.len(),
+            ListKind::Resources => reg.resources.len(),
+            ListKind::Templates => reg.templates.len(),
+            ListKind::Prompts => reg.prompts.len(),
+        };
+        let start = start.min(len);
+        let end = (start + page).min(len);
+        let next_cursor = (end < len).then(|| cursor::encode(end, kind.tag()));
         macro_rules! page {
             ($items:expr, $key:literal, $field:ident) => {{
-                let all: Vec<_> = $items.iter().map(|r| &r.$field).collect();
-                let start = start.min(all.len());
-                let end = (start + page).min(all.len());
-                let next_cursor = (end < all.len()).then(|| cursor::encode(end, kind.tag()));
-                raw(&Page { key: $key, items: &all[start..end], next_cursor, stateless })
+                let items: Vec<_> = $items[start..end].iter().map(|r| &r.$field).collect();
+                raw(&Page { key: $key, items: &items, next_cursor, stateless })
             }};
         }
-        let out = match kind {
+        let encode = || match kind {
             ListKind::Tools => page!(reg.tools, "tools", tool),
             ListKind::Resources => page!(reg.resources, "resources", resource),
             ListKind::Templates => page!(reg.templates, "resourceTemplates", template),
             ListKind::Prompts => page!(reg.prompts, "prompts", prompt),
+        };
+        // The registry keeps encoded pages. Only pages that start where this
+        // server's cursors point (multiples of the page size) are kept, so
+        // their number stays bounded whatever cursors clients make up.
+        let out = if start % page == 0 {
+            reg.pages.get_or_encode((kind.tag(), start, stateless.is_some()), encode)
+        } else {
+            encode()
         };
         out.map(Reply::Result)
     }
