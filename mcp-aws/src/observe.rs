@@ -118,10 +118,12 @@ impl Outcome {
             Err(e) if e.code == ErrorCode::RATE_LIMITED => Self::RateLimited,
             Err(e) if e.code == ErrorCode::REQUEST_TIMEOUT => Self::Timeout,
             Err(e) => Self::Error(e.code),
-            Ok(result) if is_tool_call => match serde_json::from_str::<ResultPeek>(result.get()) {
-                Ok(ResultPeek { is_error: true }) => Self::ToolError,
-                _ => Self::Ok,
-            },
+            Ok(result) if is_tool_call && may_be_error(result.get()) => {
+                match serde_json::from_str::<ResultPeek>(result.get()) {
+                    Ok(ResultPeek { is_error: true }) => Self::ToolError,
+                    _ => Self::Ok,
+                }
+            }
             Ok(_) => Self::Ok,
         }
     }
@@ -150,10 +152,42 @@ impl Outcome {
     }
 }
 
+/// Whether a tool result's raw JSON can hold an `isError` member: only
+/// when the name appears as is, or escaped (letters escape only as `\uXXXX`).
+/// Most results hold neither, and a substring search costs a fraction of
+/// the parse that settles it otherwise.
+fn may_be_error(raw: &str) -> bool {
+    raw.contains("isError") || raw.contains("\\u")
+}
+
 /// The response in a dispatcher's output.
 pub(crate) fn response(out: &Result<Option<Response>, std::convert::Infallible>) -> Option<&Response> {
     match out {
         Ok(r) => r.as_ref(),
         Err(never) => match *never {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mcp_core::jsonrpc::RequestId;
+    use serde_json::value::RawValue;
+
+    use super::*;
+
+    fn outcome(result: &str, is_tool_call: bool) -> Outcome {
+        let raw = RawValue::from_string(result.to_owned()).expect("valid JSON");
+        Outcome::of(Some(&Response::result(RequestId::Number(1), raw)), is_tool_call)
+    }
+
+    #[test]
+    fn a_tool_result_is_an_error_only_when_its_own_is_error_member_says_so() {
+        assert_eq!(outcome(r#"{"content":[],"isError":true}"#, true), Outcome::ToolError);
+        assert_eq!(outcome(r#"{"content":[],"is\u0045rror":true}"#, true), Outcome::ToolError, "an escaped name");
+        assert_eq!(outcome(r#"{"content":[],"isError":false}"#, true), Outcome::Ok);
+        assert_eq!(outcome(r#"{"content":[{"type":"text","text":"isError"}]}"#, true), Outcome::Ok);
+        assert_eq!(outcome(r#"{"content":[{"type":"text","text":"\u0041"}]}"#, true), Outcome::Ok);
+        assert_eq!(outcome(r#"{"content":[{"type":"text","text":"5"}]}"#, true), Outcome::Ok);
+        assert_eq!(outcome(r#"{"isError":true}"#, false), Outcome::Ok, "only tool results are read");
     }
 }
