@@ -127,7 +127,7 @@ impl Emf {
 
     fn record(&self, info: &RequestInfo, outcome: Outcome, elapsed_ms: f64) {
         let (Some(method), Some(_)) = (&info.method, &info.request_id) else { return };
-        let key = (method.clone(), info.tool().map(str::to_owned));
+        let key = (method.as_str().to_owned(), info.tool().map(str::to_owned));
         let mut groups = self.inner.groups.lock().unwrap_or_else(PoisonError::into_inner);
         let agg = groups.entry(key).or_default();
         agg.requests += 1;

@@ -5,9 +5,10 @@
 #![cfg_attr(not(feature = "otel"), allow(dead_code))]
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use mcp_core::jsonrpc::{ErrorCode, Message, Response};
-use mcp_core::protocol::methods;
+use mcp_core::jsonrpc::{ErrorCode, Message, RequestId, Response};
+use mcp_core::protocol::{ProtocolVersion, methods};
 use mcp_core::server::{McpHeaders, ServerRequest};
 use serde::Deserialize;
 
@@ -39,60 +40,154 @@ struct ResultPeek {
     is_error: bool,
 }
 
+/// Text that clones without copying: a name known in advance (a method, a
+/// protocol version), or one shared copy of what the request carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Text {
+    /// One of the SDK's own names.
+    Static(&'static str),
+    /// A name only the request knows.
+    Shared(Arc<str>),
+}
+
+impl Text {
+    /// `s` as one of the `known` names when it is one, else as a shared copy.
+    fn new(s: &str, known: impl IntoIterator<Item = &'static str>) -> Self {
+        known.into_iter().find(|k| *k == s).map_or_else(|| Self::Shared(Arc::from(s)), Self::Static)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Static(s) => s,
+            Self::Shared(s) => s,
+        }
+    }
+}
+
+/// The methods a server receives, most frequent first.
+const METHODS: [&str; 19] = [
+    methods::TOOLS_CALL,
+    methods::TOOLS_LIST,
+    methods::RESOURCES_READ,
+    methods::PROMPTS_GET,
+    methods::RESOURCES_LIST,
+    methods::RESOURCES_TEMPLATES_LIST,
+    methods::PROMPTS_LIST,
+    methods::COMPLETION_COMPLETE,
+    methods::SERVER_DISCOVER,
+    methods::SUBSCRIPTIONS_LISTEN,
+    methods::INITIALIZE,
+    methods::INITIALIZED,
+    methods::PING,
+    methods::RESOURCES_SUBSCRIBE,
+    methods::RESOURCES_UNSUBSCRIBE,
+    methods::LOGGING_SET_LEVEL,
+    methods::NOTIFICATION_CANCELLED,
+    methods::NOTIFICATION_PROGRESS,
+    methods::NOTIFICATION_ROOTS_LIST_CHANGED,
+];
+
+fn version_text(version: &str) -> Text {
+    Text::new(version, ProtocolVersion::ALL.map(ProtocolVersion::as_str))
+}
+
 /// The facts of one incoming message.
 #[derive(Debug, Default)]
 pub(crate) struct RequestInfo {
     /// The method, for requests and notifications.
-    pub(crate) method: Option<String>,
+    pub(crate) method: Option<Text>,
     /// `params.name` of `tools/call` and `prompts/get`.
-    pub(crate) target: Option<String>,
+    pub(crate) target: Option<Text>,
     /// Whether this is a `tools/call`.
     pub(crate) is_tool_call: bool,
     /// `params.uri` of resource methods.
     pub(crate) uri: Option<String>,
     /// The protocol version: the session's, the stateless `_meta`'s, or the
     /// one `initialize` asks for.
-    pub(crate) protocol_version: Option<String>,
+    pub(crate) protocol_version: Option<Text>,
     /// The request id, as text.
-    pub(crate) request_id: Option<String>,
+    pub(crate) request_id: Option<Arc<str>>,
     /// The legacy session's id.
-    pub(crate) session_id: Option<String>,
-    /// W3C `traceparent` and `tracestate` from `_meta`.
-    pub(crate) traceparent: Option<String>,
-    pub(crate) tracestate: Option<String>,
+    pub(crate) session_id: Option<Arc<str>>,
+}
+
+/// W3C `traceparent` and `tracestate` from a request's `_meta`, borrowed
+/// from its params where they need no unescaping.
+#[derive(Debug, Default)]
+pub(crate) struct TraceMeta<'a> {
+    pub(crate) traceparent: Option<Cow<'a, str>>,
+    pub(crate) tracestate: Option<Cow<'a, str>>,
 }
 
 impl RequestInfo {
     pub(crate) fn of(req: &ServerRequest) -> Self {
+        Self::with_trace(req).0
+    }
+
+    /// The facts, and the trace context the client sent in `_meta`, from
+    /// one parse of the params.
+    pub(crate) fn with_trace(req: &ServerRequest) -> (Self, TraceMeta<'_>) {
         let (method, params, id) = match &req.message {
-            Message::Request(r) => (&r.method, r.params.as_deref(), Some(r.id.to_string())),
+            Message::Request(r) => (&r.method, r.params.as_deref(), Some(id_text(&r.id))),
             Message::Notification(n) => (&n.method, n.params.as_deref(), None),
-            Message::Response(_) => return Self::default(),
+            Message::Response(_) => return (Self::default(), TraceMeta::default()),
         };
         let peek: ParamsPeek<'_> = params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
         let meta = peek.meta.unwrap_or_default();
-        let session_version = req.session.as_ref().and_then(|s| s.version()).map(|v| v.as_str().to_owned());
-        let header_version = || req.extensions.get::<McpHeaders>().and_then(|h| h.protocol_version.clone());
+        let session_version = req.session.as_ref().and_then(|s| s.version()).map(|v| Text::Static(v.as_str()));
+        let header_version =
+            || req.extensions.get::<McpHeaders>().and_then(|h| h.protocol_version.as_deref()).map(version_text);
         let named = method == methods::TOOLS_CALL || method == methods::PROMPTS_GET;
-        Self {
+        let info = Self {
             is_tool_call: method == methods::TOOLS_CALL,
-            target: if named { peek.name.map(Cow::into_owned) } else { None },
+            target: if named { peek.name.map(|n| Text::Shared(Arc::from(n))) } else { None },
             uri: peek.uri.map(Cow::into_owned),
             protocol_version: session_version
-                .or_else(|| meta.protocol_version.map(Cow::into_owned))
+                .or_else(|| meta.protocol_version.as_deref().map(version_text))
                 .or_else(header_version)
-                .or_else(|| peek.protocol_version.map(Cow::into_owned)),
+                .or_else(|| peek.protocol_version.as_deref().map(version_text)),
             request_id: id,
-            session_id: req.session.as_ref().and_then(|s| s.id()).map(str::to_owned),
-            traceparent: meta.traceparent.map(Cow::into_owned),
-            tracestate: meta.tracestate.map(Cow::into_owned),
-            method: Some(method.clone()),
-        }
+            session_id: req.session.as_ref().and_then(|s| s.id()).map(Arc::from),
+            method: Some(Text::new(method, METHODS)),
+        };
+        (info, TraceMeta { traceparent: meta.traceparent, tracestate: meta.tracestate })
     }
 
     /// The tool's name, for a `tools/call`.
     pub(crate) fn tool(&self) -> Option<&str> {
-        if self.is_tool_call { self.target.as_deref() } else { None }
+        self.tool_text().map(Text::as_str)
+    }
+
+    /// The tool's name, for a `tools/call`.
+    pub(crate) fn tool_text(&self) -> Option<&Text> {
+        if self.is_tool_call { self.target.as_ref() } else { None }
+    }
+}
+
+/// A request id as its `Display` writes it: a number in decimal, a string
+/// quoted.
+fn id_text(id: &RequestId) -> Arc<str> {
+    match id {
+        RequestId::Number(n) => {
+            // At most 19 digits and a sign.
+            let mut buf = [0u8; 20];
+            let mut at = buf.len();
+            let mut rest = n.unsigned_abs();
+            loop {
+                at -= 1;
+                buf[at] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            }
+            if *n < 0 {
+                at -= 1;
+                buf[at] = b'-';
+            }
+            Arc::from(std::str::from_utf8(&buf[at..]).unwrap_or_default())
+        }
+        RequestId::String(_) => Arc::from(id.to_string()),
     }
 }
 
@@ -170,7 +265,6 @@ pub(crate) fn response(out: &Result<Option<Response>, std::convert::Infallible>)
 
 #[cfg(test)]
 mod tests {
-    use mcp_core::jsonrpc::RequestId;
     use serde_json::value::RawValue;
 
     use super::*;
@@ -189,5 +283,15 @@ mod tests {
         assert_eq!(outcome(r#"{"content":[{"type":"text","text":"\u0041"}]}"#, true), Outcome::Ok);
         assert_eq!(outcome(r#"{"content":[{"type":"text","text":"5"}]}"#, true), Outcome::Ok);
         assert_eq!(outcome(r#"{"isError":true}"#, false), Outcome::Ok, "only tool results are read");
+    }
+
+    #[test]
+    fn request_ids_read_as_their_display_writes_them() {
+        for n in [0, 7, -7, 42, 1_000_000, i64::MAX, i64::MIN] {
+            let id = RequestId::Number(n);
+            assert_eq!(*id_text(&id), id.to_string());
+        }
+        let id = RequestId::String(Arc::from("l\"1"));
+        assert_eq!(*id_text(&id), id.to_string());
     }
 }

@@ -1,6 +1,7 @@
 //! [`TelemetryLayer`]: a span per request and per tool call, and the
 //! request metrics, around the dispatcher.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -14,7 +15,7 @@ use mcp_core::protocol::methods;
 use mcp_core::server::{ServerRequest, Session};
 use opentelemetry::context::{FutureExt as _, WithContext};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::{Context, KeyValue, Value};
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument as _;
@@ -22,8 +23,9 @@ use tracing::instrument::Instrumented;
 
 use super::Shared;
 use super::context::{RequestTelemetry, parent_context};
+use super::metrics::{Labels, attr};
 use super::redact::recordable;
-use crate::observe::{Outcome, RequestInfo};
+use crate::observe::{Outcome, RequestInfo, Text};
 
 /// Wraps the dispatcher in [`Telemetry`](super::Telemetry)'s spans and
 /// metrics; see the [module docs](super). A layer of disabled telemetry
@@ -107,37 +109,52 @@ where
 /// A request being served: its spans and when it started.
 struct Ongoing {
     shared: Arc<Shared>,
-    info: RequestInfo,
+    /// The metric attributes; `None` for notifications, which are not counted.
+    labels: Option<Labels>,
+    is_tool_call: bool,
     started: Instant,
     request_cx: Context,
     tool_cx: Option<Context>,
     opened_session: Option<Arc<Session>>,
 }
 
+/// Room in the request span's attributes for the two an error adds.
+const ERROR_ATTRIBUTES: usize = 2;
+
 impl Ongoing {
     fn start(shared: Arc<Shared>, req: &ServerRequest) -> (Self, Context, tracing::Span) {
-        let info = RequestInfo::of(req);
-        let parent = parent_context(&info, req.extensions.get::<http::HeaderMap>());
-        let method = info.method.as_deref().unwrap_or_default();
+        let (mut info, trace) = RequestInfo::with_trace(req);
+        let parent = parent_context(&trace, req.extensions.get::<http::HeaderMap>());
+        let method = info.method.take().unwrap_or(Text::Static(""));
+        let method_kv = KeyValue::new(attr::METHOD, value(&method));
+        let tool_kv = info.tool_text().map(|tool| KeyValue::new(attr::TOOL, value(tool)));
+        let version_kv = info.protocol_version.as_ref().map(|v| KeyValue::new(attr::PROTOCOL_VERSION, value(v)));
+
         let name = match &info.target {
-            Some(target) => format!("{method} {target}"),
-            None => method.to_owned(),
+            Some(target) => Cow::Owned(joined(method.as_str(), target.as_str())),
+            None => match &method {
+                Text::Static(method) => Cow::Borrowed(*method),
+                Text::Shared(method) => Cow::Owned(method.to_string()),
+            },
         };
-        let mut attrs = Vec::with_capacity(8);
-        attrs.push(KeyValue::new("mcp.method.name", method.to_owned()));
+        let mut attrs = Vec::with_capacity(8 + ERROR_ATTRIBUTES);
+        attrs.push(method_kv.clone());
         attrs.push(KeyValue::new("jsonrpc.protocol.version", "2.0"));
-        let optional = [
-            ("jsonrpc.request.id", &info.request_id),
-            ("mcp.session.id", &info.session_id),
-            ("mcp.protocol.version", &info.protocol_version),
-            ("mcp.resource.uri", &info.uri),
-        ];
-        attrs.extend(optional.into_iter().filter_map(|(k, v)| v.clone().map(|v| KeyValue::new(k, v))));
-        if let Some(tool) = info.tool() {
-            attrs.push(KeyValue::new("gen_ai.tool.name", tool.to_owned()));
+        if let Some(id) = &info.request_id {
+            attrs.push(KeyValue::new("jsonrpc.request.id", Arc::clone(id)));
+        }
+        if let Some(id) = &info.session_id {
+            attrs.push(KeyValue::new("mcp.session.id", Arc::clone(id)));
+        }
+        attrs.extend(version_kv.clone());
+        if let Some(uri) = info.uri.take() {
+            attrs.push(KeyValue::new("mcp.resource.uri", uri));
+        }
+        if let Some(tool) = &tool_kv {
+            attrs.push(tool.clone());
             attrs.push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
-        } else if let Some(prompt) = info.target.clone() {
-            attrs.push(KeyValue::new("gen_ai.prompt.name", prompt));
+        } else if let Some(prompt) = &info.target {
+            attrs.push(KeyValue::new("gen_ai.prompt.name", value(prompt)));
         }
         let tracer = &shared.tracer;
         let span = tracer
@@ -147,47 +164,58 @@ impl Ongoing {
             .start_with_context(tracer, &parent);
         let request_cx = parent.with_span(span);
 
-        let tool_cx = info.tool().map(|tool| {
-            let mut attrs = vec![
-                KeyValue::new("gen_ai.operation.name", "execute_tool"),
-                KeyValue::new("gen_ai.tool.name", tool.to_owned()),
-            ];
-            if shared.record_arguments
-                && let Some(args) = arguments(req)
-            {
+        let tool_cx = info.tool().zip(tool_kv.as_ref()).map(|(name, tool)| {
+            let arguments = if shared.record_arguments { arguments(req) } else { None };
+            // The result and an error type may follow.
+            let mut attrs = Vec::with_capacity(5);
+            attrs.push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
+            attrs.push(tool.clone());
+            if let Some(args) = arguments {
                 attrs.push(KeyValue::new("gen_ai.tool.call.arguments", recordable(args)));
             }
             let span = tracer
-                .span_builder(format!("execute_tool {tool}"))
+                .span_builder(joined("execute_tool", name))
                 .with_kind(SpanKind::Internal)
                 .with_attributes(attrs)
                 .start_with_context(tracer, &request_cx);
             request_cx.with_span(span)
         });
         let cx = tool_cx.clone().unwrap_or_else(|| request_cx.clone());
-        let sc = cx.span().span_context().clone();
+        let span = cx.span();
+        let sc = span.span_context();
         let log_span = tracing::info_span!(
             target: "mcp_aws::request",
             "mcp.request",
-            method = %method,
+            method = %method.as_str(),
             request_id = info.request_id.as_deref(),
             session_id = info.session_id.as_deref(),
             tool = info.tool(),
             trace_id = %sc.trace_id(),
             span_id = %sc.span_id(),
         );
-        let opened_session = req.session.clone().filter(|_| method == methods::INITIALIZE);
-        let ongoing = Self { shared, info, started: Instant::now(), request_cx, tool_cx, opened_session };
+        let opened_session = req.session.as_ref().filter(|_| method.as_str() == methods::INITIALIZE).cloned();
+        let labels =
+            info.request_id.is_some().then_some(Labels { method: method_kv, tool: tool_kv, version: version_kv });
+        let ongoing = Self {
+            shared,
+            labels,
+            is_tool_call: info.is_tool_call,
+            started: Instant::now(),
+            request_cx,
+            tool_cx,
+            opened_session,
+        };
         (ongoing, cx, log_span)
     }
 
     fn finish(self, response: Option<&Response>) {
-        let outcome = Outcome::of(response, self.info.is_tool_call);
+        let outcome = Outcome::of(response, self.is_tool_call);
         self.end(outcome, response);
     }
 
     fn end(self, outcome: Outcome, response: Option<&Response>) {
         let error = response.and_then(|r| r.payload.as_ref().err());
+        let error_type = outcome.error_type().map(|e| KeyValue::new(attr::ERROR_TYPE, e));
         if let Some(tool_cx) = &self.tool_cx {
             let span = tool_cx.span();
             if self.shared.record_arguments
@@ -195,15 +223,15 @@ impl Ongoing {
             {
                 span.set_attribute(KeyValue::new("gen_ai.tool.call.result", recordable(result.get())));
             }
-            if let Some(error_type) = outcome.error_type() {
-                span.set_attribute(KeyValue::new("error.type", error_type));
+            if let Some(error_type) = &error_type {
+                span.set_attribute(error_type.clone());
                 span.set_status(Status::error(outcome.as_str()));
             }
             span.end();
         }
         let span = self.request_cx.span();
-        if let Some(error_type) = outcome.error_type() {
-            span.set_attribute(KeyValue::new("error.type", error_type));
+        if let Some(error_type) = &error_type {
+            span.set_attribute(error_type.clone());
             let message = error.map_or_else(|| outcome.as_str().to_owned(), |e| e.message.to_string());
             span.set_status(Status::error(message));
         }
@@ -211,13 +239,32 @@ impl Ongoing {
             span.set_attribute(KeyValue::new("rpc.response.status_code", e.code.to_string()));
         }
         span.end();
-        self.shared.instruments.record(&self.info, outcome, self.started.elapsed());
+        if let Some(labels) = &self.labels {
+            self.shared.instruments.record(labels, outcome, error_type.as_ref(), self.started.elapsed());
+        }
         if let Some(session) = &self.opened_session
             && outcome == Outcome::Ok
         {
             self.shared.instruments.sessions.opened(session);
         }
     }
+}
+
+/// An attribute value that shares `text` rather than copying it.
+fn value(text: &Text) -> Value {
+    match text {
+        Text::Static(s) => Value::from(*s),
+        Text::Shared(s) => Value::from(Arc::clone(s)),
+    }
+}
+
+/// `"{a} {b}"`, without the formatting machinery.
+fn joined(a: &str, b: &str) -> String {
+    let mut out = String::with_capacity(a.len() + 1 + b.len());
+    out.push_str(a);
+    out.push(' ');
+    out.push_str(b);
+    out
 }
 
 /// The request's log span without a trace: its fields are filled only
@@ -234,7 +281,7 @@ fn log_span_untraced(req: &ServerRequest) -> tracing::Span {
     );
     if !span.is_disabled() {
         let info = RequestInfo::of(req);
-        span.record("method", info.method.as_deref());
+        span.record("method", info.method.as_ref().map(Text::as_str));
         span.record("request_id", info.request_id.as_deref());
         span.record("session_id", info.session_id.as_deref());
         span.record("tool", info.tool());

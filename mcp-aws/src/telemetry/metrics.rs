@@ -8,7 +8,7 @@ use mcp_core::server::Session;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram, Meter};
 
-use crate::observe::{Outcome, RequestInfo};
+use crate::observe::Outcome;
 
 /// Metric names, for dashboards and alarms.
 pub mod names {
@@ -105,36 +105,86 @@ impl Instruments {
         }
     }
 
-    /// Records one finished request (notifications are not counted).
-    pub(crate) fn record(&self, info: &RequestInfo, outcome: Outcome, elapsed: Duration) {
-        let Some(method) = info.method.clone() else { return };
-        if info.request_id.is_none() {
-            return;
-        }
+    /// Records one finished request.
+    pub(crate) fn record(&self, labels: &Labels, outcome: Outcome, error_type: Option<&KeyValue>, elapsed: Duration) {
         let secs = elapsed.as_secs_f64();
-        let method = KeyValue::new("mcp.method.name", method);
-        let outcome_kv = KeyValue::new("outcome", outcome.as_str());
-        let tool = info.tool().map(|t| KeyValue::new("gen_ai.tool.name", t.to_owned()));
-        let error_type = outcome.error_type().map(|e| KeyValue::new("error.type", e));
+        let outcome_kv = KeyValue::new(attr::OUTCOME, outcome.as_str());
 
-        let mut attrs = vec![method.clone()];
-        attrs.extend(tool.clone());
-        attrs.extend(info.protocol_version.clone().map(|v| KeyValue::new("mcp.protocol.version", v)));
-        attrs.extend(error_type.clone());
-        self.operation_duration.record(secs, &attrs);
-        self.requests.add(1, &[method.clone(), outcome_kv.clone()]);
+        let mut attrs = Attrs::<4>::new();
+        attrs.push(&labels.method);
+        attrs.extend(labels.tool.as_ref());
+        attrs.extend(labels.version.as_ref());
+        attrs.extend(error_type);
+        self.operation_duration.record(secs, attrs.as_slice());
+        self.requests.add(1, &[labels.method.clone(), outcome_kv.clone()]);
         if outcome == Outcome::RateLimited {
-            let mut attrs = vec![method];
-            attrs.extend(tool.clone());
-            self.rate_limited.add(1, &attrs);
+            let mut attrs = Attrs::<2>::new();
+            attrs.push(&labels.method);
+            attrs.extend(labels.tool.as_ref());
+            self.rate_limited.add(1, attrs.as_slice());
         }
         // A refused call never reached its tool.
-        if let Some(tool) = tool.filter(|_| outcome != Outcome::RateLimited) {
-            self.tool_calls.add(1, &[tool.clone(), outcome_kv.clone()]);
-            self.tool_duration.record(secs, &[tool.clone(), outcome_kv]);
+        if let Some(tool) = labels.tool.as_ref().filter(|_| outcome != Outcome::RateLimited) {
+            let by_outcome = [tool.clone(), outcome_kv];
+            self.tool_calls.add(1, &by_outcome);
+            self.tool_duration.record(secs, &by_outcome);
             if let Some(error_type) = error_type {
-                self.tool_errors.add(1, &[tool, error_type]);
+                self.tool_errors.add(1, &[tool.clone(), error_type.clone()]);
             }
         }
+    }
+}
+
+/// The attribute keys.
+pub(crate) mod attr {
+    use opentelemetry::Key;
+
+    pub(crate) const METHOD: Key = Key::from_static_str("mcp.method.name");
+    pub(crate) const TOOL: Key = Key::from_static_str("gen_ai.tool.name");
+    pub(crate) const PROTOCOL_VERSION: Key = Key::from_static_str("mcp.protocol.version");
+    pub(crate) const ERROR_TYPE: Key = Key::from_static_str("error.type");
+    pub(crate) const OUTCOME: Key = Key::from_static_str("outcome");
+}
+
+/// A request's own metric attributes, made once when it starts. Their
+/// values are `'static` or shared, so each measurement clones them without
+/// allocating.
+pub(crate) struct Labels {
+    /// `mcp.method.name`.
+    pub(crate) method: KeyValue,
+    /// `gen_ai.tool.name`, for a tool call.
+    pub(crate) tool: Option<KeyValue>,
+    /// `mcp.protocol.version`, when known.
+    pub(crate) version: Option<KeyValue>,
+}
+
+/// Up to `N` attributes on the stack: the measurements take slices, and
+/// the optional attributes make their length vary.
+struct Attrs<const N: usize> {
+    kvs: [KeyValue; N],
+    len: usize,
+}
+
+impl<const N: usize> Attrs<N> {
+    fn new() -> Self {
+        // Placeholders, never read: a static key and a bool allocate nothing.
+        Self { kvs: std::array::from_fn(|_| KeyValue::new("", false)), len: 0 }
+    }
+
+    fn push(&mut self, kv: &KeyValue) {
+        if let Some(slot) = self.kvs.get_mut(self.len) {
+            *slot = kv.clone();
+            self.len += 1;
+        }
+    }
+
+    fn extend(&mut self, kv: Option<&KeyValue>) {
+        if let Some(kv) = kv {
+            self.push(kv);
+        }
+    }
+
+    fn as_slice(&self) -> &[KeyValue] {
+        &self.kvs[..self.len]
     }
 }
