@@ -5,6 +5,7 @@
 #![cfg_attr(not(feature = "otel"), allow(dead_code))]
 
 use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use mcp_core::jsonrpc::{ErrorCode, Message, RequestId, Response};
@@ -42,7 +43,8 @@ struct ResultPeek {
 
 /// Text that clones without copying: a name known in advance (a method, a
 /// protocol version), or one shared copy of what the request carried.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Equal when the text is.
+#[derive(Debug, Clone)]
 pub(crate) enum Text {
     /// One of the SDK's own names.
     Static(&'static str),
@@ -61,6 +63,29 @@ impl Text {
             Self::Static(s) => s,
             Self::Shared(s) => s,
         }
+    }
+
+    /// An attribute value sharing the text rather than copying it.
+    #[cfg(feature = "otel")]
+    pub(crate) fn value(&self) -> opentelemetry::Value {
+        match self {
+            Self::Static(s) => opentelemetry::Value::from(*s),
+            Self::Shared(s) => opentelemetry::Value::from(Arc::clone(s)),
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl Hash for Text {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -192,7 +217,7 @@ fn id_text(id: &RequestId) -> Arc<str> {
 }
 
 /// How a request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Outcome {
     /// A result (or a notification, which has none).
     Ok,

@@ -15,7 +15,7 @@ use mcp_core::protocol::methods;
 use mcp_core::server::{ServerRequest, Session};
 use opentelemetry::context::{FutureExt as _, WithContext};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
-use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry::{Context, KeyValue};
 use tower_layer::Layer;
 use tower_service::Service;
 use tracing::Instrument as _;
@@ -126,9 +126,8 @@ impl Ongoing {
         let (mut info, trace) = RequestInfo::with_trace(req);
         let parent = parent_context(&trace, req.extensions.get::<http::HeaderMap>());
         let method = info.method.take().unwrap_or(Text::Static(""));
-        let method_kv = KeyValue::new(attr::METHOD, value(&method));
-        let tool_kv = info.tool_text().map(|tool| KeyValue::new(attr::TOOL, value(tool)));
-        let version_kv = info.protocol_version.as_ref().map(|v| KeyValue::new(attr::PROTOCOL_VERSION, value(v)));
+        let method_kv = KeyValue::new(attr::METHOD, method.value());
+        let tool_kv = info.tool_text().map(|tool| KeyValue::new(attr::TOOL, tool.value()));
 
         let name = match &info.target {
             Some(target) => Cow::Owned(joined(method.as_str(), target.as_str())),
@@ -138,7 +137,7 @@ impl Ongoing {
             },
         };
         let mut attrs = Vec::with_capacity(8 + ERROR_ATTRIBUTES);
-        attrs.push(method_kv.clone());
+        attrs.push(method_kv);
         attrs.push(KeyValue::new("jsonrpc.protocol.version", "2.0"));
         if let Some(id) = &info.request_id {
             attrs.push(KeyValue::new("jsonrpc.request.id", Arc::clone(id)));
@@ -146,7 +145,7 @@ impl Ongoing {
         if let Some(id) = &info.session_id {
             attrs.push(KeyValue::new("mcp.session.id", Arc::clone(id)));
         }
-        attrs.extend(version_kv.clone());
+        attrs.extend(info.protocol_version.as_ref().map(|v| KeyValue::new(attr::PROTOCOL_VERSION, v.value())));
         if let Some(uri) = info.uri.take() {
             attrs.push(KeyValue::new("mcp.resource.uri", uri));
         }
@@ -154,7 +153,7 @@ impl Ongoing {
             attrs.push(tool.clone());
             attrs.push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
         } else if let Some(prompt) = &info.target {
-            attrs.push(KeyValue::new("gen_ai.prompt.name", value(prompt)));
+            attrs.push(KeyValue::new("gen_ai.prompt.name", prompt.value()));
         }
         let tracer = &shared.tracer;
         let span = tracer
@@ -164,12 +163,12 @@ impl Ongoing {
             .start_with_context(tracer, &parent);
         let request_cx = parent.with_span(span);
 
-        let tool_cx = info.tool().zip(tool_kv.as_ref()).map(|(name, tool)| {
+        let tool_cx = info.tool().zip(tool_kv).map(|(name, tool)| {
             let arguments = if shared.record_arguments { arguments(req) } else { None };
             // The result and an error type may follow.
             let mut attrs = Vec::with_capacity(5);
             attrs.push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
-            attrs.push(tool.clone());
+            attrs.push(tool);
             if let Some(args) = arguments {
                 attrs.push(KeyValue::new("gen_ai.tool.call.arguments", recordable(args)));
             }
@@ -194,8 +193,11 @@ impl Ongoing {
             span_id = %sc.span_id(),
         );
         let opened_session = req.session.as_ref().filter(|_| method.as_str() == methods::INITIALIZE).cloned();
-        let labels =
-            info.request_id.is_some().then_some(Labels { method: method_kv, tool: tool_kv, version: version_kv });
+        let labels = info.request_id.is_some().then(|| Labels {
+            tool: info.tool_text().cloned(),
+            version: info.protocol_version.take(),
+            method,
+        });
         let ongoing = Self {
             shared,
             labels,
@@ -239,22 +241,14 @@ impl Ongoing {
             span.set_attribute(KeyValue::new("rpc.response.status_code", e.code.to_string()));
         }
         span.end();
-        if let Some(labels) = &self.labels {
-            self.shared.instruments.record(labels, outcome, error_type.as_ref(), self.started.elapsed());
+        if let Some(labels) = self.labels {
+            self.shared.instruments.record(labels, outcome, self.started.elapsed());
         }
         if let Some(session) = &self.opened_session
             && outcome == Outcome::Ok
         {
             self.shared.instruments.sessions.opened(session);
         }
-    }
-}
-
-/// An attribute value that shares `text` rather than copying it.
-fn value(text: &Text) -> Value {
-    match text {
-        Text::Static(s) => Value::from(*s),
-        Text::Shared(s) => Value::from(Arc::clone(s)),
     }
 }
 
