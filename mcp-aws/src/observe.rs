@@ -12,11 +12,17 @@ use mcp_core::jsonrpc::{ErrorCode, Message, RequestId, Response};
 use mcp_core::protocol::{ProtocolVersion, methods};
 use mcp_core::server::{McpHeaders, ServerRequest};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
+/// The params members the layers read. `A` reads `arguments`: kept raw
+/// when they are recorded, skipped otherwise.
 #[derive(Deserialize, Default)]
-struct ParamsPeek<'a> {
+struct ParamsPeek<'a, A> {
     #[serde(borrow, default)]
     name: Option<Cow<'a, str>>,
+    #[serde(default)]
+    arguments: A,
     #[serde(borrow, default)]
     uri: Option<Cow<'a, str>>,
     #[serde(rename = "protocolVersion", borrow, default)]
@@ -33,6 +39,23 @@ struct MetaPeek<'a> {
     tracestate: Option<Cow<'a, str>>,
     #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
     protocol_version: Option<Cow<'a, str>>,
+}
+
+/// How [`ParamsPeek`] reads `arguments`.
+trait ArgumentsPeek<'a>: Deserialize<'a> + Default {
+    fn raw(self) -> Option<&'a RawValue>;
+}
+
+impl ArgumentsPeek<'_> for IgnoredAny {
+    fn raw(self) -> Option<&'static RawValue> {
+        None
+    }
+}
+
+impl<'a> ArgumentsPeek<'a> for Option<&'a RawValue> {
+    fn raw(self) -> Option<&'a RawValue> {
+        self
+    }
 }
 
 #[derive(Deserialize)]
@@ -136,28 +159,37 @@ pub(crate) struct RequestInfo {
     pub(crate) session_id: Option<Arc<str>>,
 }
 
-/// W3C `traceparent` and `tracestate` from a request's `_meta`, borrowed
-/// from its params where they need no unescaping.
+/// What the telemetry layer reads from a request's params without keeping:
+/// borrowed from them, unless a string needs unescaping.
 #[derive(Debug, Default)]
-pub(crate) struct TraceMeta<'a> {
+pub(crate) struct Borrowed<'a> {
+    /// W3C `traceparent` from `_meta`.
     pub(crate) traceparent: Option<Cow<'a, str>>,
+    /// W3C `tracestate` from `_meta`.
     pub(crate) tracestate: Option<Cow<'a, str>>,
+    /// The raw `arguments` of a tool call.
+    pub(crate) arguments: Option<&'a RawValue>,
 }
 
 impl RequestInfo {
     pub(crate) fn of(req: &ServerRequest) -> Self {
-        Self::with_trace(req).0
+        Self::with_borrowed(req, false).0
     }
 
-    /// The facts, and the trace context the client sent in `_meta`, from
-    /// one parse of the params.
-    pub(crate) fn with_trace(req: &ServerRequest) -> (Self, TraceMeta<'_>) {
+    /// The facts, and what else the telemetry layer needs from the params
+    /// (the client's trace context, and the tool's arguments when
+    /// `arguments`), from one parse.
+    pub(crate) fn with_borrowed(req: &ServerRequest, arguments: bool) -> (Self, Borrowed<'_>) {
+        if arguments { Self::peek::<Option<&RawValue>>(req) } else { Self::peek::<IgnoredAny>(req) }
+    }
+
+    fn peek<'a, A: ArgumentsPeek<'a>>(req: &'a ServerRequest) -> (Self, Borrowed<'a>) {
         let (method, params, id) = match &req.message {
             Message::Request(r) => (&r.method, r.params.as_deref(), Some(id_text(&r.id))),
             Message::Notification(n) => (&n.method, n.params.as_deref(), None),
-            Message::Response(_) => return (Self::default(), TraceMeta::default()),
+            Message::Response(_) => return (Self::default(), Borrowed::default()),
         };
-        let peek: ParamsPeek<'_> = params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
+        let peek: ParamsPeek<'_, A> = params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
         let meta = peek.meta.unwrap_or_default();
         let session_version = req.session.as_ref().and_then(|s| s.version()).map(|v| Text::Static(v.as_str()));
         let header_version =
@@ -175,7 +207,8 @@ impl RequestInfo {
             session_id: req.session.as_ref().and_then(|s| s.id()).map(Arc::from),
             method: Some(Text::new(method, METHODS)),
         };
-        (info, TraceMeta { traceparent: meta.traceparent, tracestate: meta.tracestate })
+        let arguments = if info.is_tool_call { peek.arguments.raw() } else { None };
+        (info, Borrowed { traceparent: meta.traceparent, tracestate: meta.tracestate, arguments })
     }
 
     /// The tool's name, for a `tools/call`.
@@ -290,8 +323,6 @@ pub(crate) fn response(out: &Result<Option<Response>, std::convert::Infallible>)
 
 #[cfg(test)]
 mod tests {
-    use serde_json::value::RawValue;
-
     use super::*;
 
     fn outcome(result: &str, is_tool_call: bool) -> Outcome {

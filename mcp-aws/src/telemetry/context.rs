@@ -9,7 +9,7 @@ use opentelemetry::trace::TraceContextExt;
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 
-use crate::observe::TraceMeta;
+use crate::observe::Borrowed;
 
 /// The telemetry of the request being served, for tool code: add
 /// attributes and events to the request's innermost span (the tool call's,
@@ -99,7 +99,7 @@ impl Extractor for Carrier<'_> {
 /// The client's trace context: `_meta.traceparent` (the MCP convention),
 /// else the HTTP `traceparent` header; an empty context when neither
 /// parses.
-pub(crate) fn parent_context(meta: &TraceMeta<'_>, headers: Option<&http::HeaderMap>) -> Context {
+pub(crate) fn parent_context(meta: &Borrowed<'_>, headers: Option<&http::HeaderMap>) -> Context {
     let header = |name: &str| headers.and_then(|h| h.get(name)).and_then(|v| v.to_str().ok());
     let carrier = match meta.traceparent.as_deref() {
         Some(tp) => Carrier { traceparent: Some(tp), tracestate: meta.tracestate.as_deref() },

@@ -123,8 +123,8 @@ const ERROR_ATTRIBUTES: usize = 2;
 
 impl Ongoing {
     fn start(shared: Arc<Shared>, req: &ServerRequest) -> (Self, Context, tracing::Span) {
-        let (mut info, trace) = RequestInfo::with_trace(req);
-        let parent = parent_context(&trace, req.extensions.get::<http::HeaderMap>());
+        let (mut info, borrowed) = RequestInfo::with_borrowed(req, shared.record_arguments);
+        let parent = parent_context(&borrowed, req.extensions.get::<http::HeaderMap>());
         let method = info.method.take().unwrap_or(Text::Static(""));
         let method_kv = KeyValue::new(attr::METHOD, method.value());
         let tool_kv = info.tool_text().map(|tool| KeyValue::new(attr::TOOL, tool.value()));
@@ -164,13 +164,12 @@ impl Ongoing {
         let request_cx = parent.with_span(span);
 
         let tool_cx = info.tool().zip(tool_kv).map(|(name, tool)| {
-            let arguments = if shared.record_arguments { arguments(req) } else { None };
             // The result and an error type may follow.
             let mut attrs = Vec::with_capacity(5);
             attrs.push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
             attrs.push(tool);
-            if let Some(args) = arguments {
-                attrs.push(KeyValue::new("gen_ai.tool.call.arguments", recordable(args)));
+            if let Some(args) = borrowed.arguments {
+                attrs.push(KeyValue::new("gen_ai.tool.call.arguments", recordable(args.get())));
             }
             let span = tracer
                 .span_builder(joined("execute_tool", name))
@@ -281,18 +280,6 @@ fn log_span_untraced(req: &ServerRequest) -> tracing::Span {
         span.record("tool", info.tool());
     }
     span
-}
-
-/// The raw `params.arguments` of a `tools/call`.
-fn arguments(req: &ServerRequest) -> Option<&str> {
-    #[derive(serde::Deserialize)]
-    struct Args<'a> {
-        #[serde(borrow)]
-        arguments: Option<&'a serde_json::value::RawValue>,
-    }
-    let Message::Request(r) = &req.message else { return None };
-    let params = r.params.as_deref()?;
-    serde_json::from_str::<Args<'_>>(params.get()).ok()?.arguments.map(serde_json::value::RawValue::get)
 }
 
 pin_project_lite::pin_project! {
