@@ -10,7 +10,11 @@
 //! Run it twice with different iteration counts and divide the difference
 //! by the difference in iterations: that is the cost of one request,
 //! without the set-up. The main thread's count is the steady one; the batch
-//! span processor's thread runs when the scheduler lets it.
+//! span processor's thread runs when the scheduler lets it (under callgrind,
+//! rarely, so most spans are dropped on the main thread).
+//!
+//! `SPANS=simple` or `SPANS=none` swaps the batch span processor for a
+//! synchronous one or none; `RECORD_ARGUMENTS=1` turns on argument recording.
 
 #![allow(missing_docs)]
 
@@ -91,11 +95,17 @@ fn main() {
     let limiter = RateLimitLayer::new(Key::principal().or(Key::client_ip()))
         .quota(Quota::per_second(1_000_000_000))
         .tool_quota("add", Quota::per_second(1_000_000_000));
+    // SPANS=simple exports on the calling thread, SPANS=none not at all:
+    // the difference from the default is the batch processor's share.
+    let spans = match std::env::var("SPANS").as_deref() {
+        Ok("simple") => SdkTracerProvider::builder().with_simple_exporter(Discard).build(),
+        Ok("none") => SdkTracerProvider::builder().build(),
+        _ => SdkTracerProvider::builder().with_span_processor(BatchSpanProcessor::builder(Discard).build()).build(),
+    };
     let telemetry = Telemetry::builder("bench")
-        .tracer_provider(
-            SdkTracerProvider::builder().with_span_processor(BatchSpanProcessor::builder(Discard).build()).build(),
-        )
+        .tracer_provider(spans)
         .meter_provider(SdkMeterProvider::builder().with_reader(PeriodicReader::builder(Discard).build()).build())
+        .record_arguments(std::env::var_os("RECORD_ARGUMENTS").is_some())
         .build()
         .expect("telemetry");
     let limited = limiter.layer(server.clone());
