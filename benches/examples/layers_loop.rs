@@ -18,83 +18,24 @@
 
 #![allow(missing_docs)]
 
-use std::convert::Infallible;
 use std::hint::black_box;
-use std::time::Duration;
 
-use futures_util::FutureExt as _;
-use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
 use mcp_aws::telemetry::Telemetry;
-use mcp_core::jsonrpc::{Message, Response};
-use mcp_core::server::{Context, Principal, ServerBuilder, ServerRequest, Sink, ToolRoute};
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::metrics::data::ResourceMetrics;
-use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
-use tower::{Layer as _, Service, ServiceExt as _};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+use tower::Layer as _;
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct AddArgs {
-    a: f64,
-    b: f64,
-}
-
-#[derive(Debug)]
-struct Discard;
-
-impl SpanExporter for Discard {
-    fn export(&self, batch: Vec<SpanData>) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        drop(black_box(batch));
-        std::future::ready(Ok(()))
-    }
-}
-
-impl PushMetricExporter for Discard {
-    fn export(&self, metrics: &ResourceMetrics) -> impl std::future::Future<Output = OTelSdkResult> + Send {
-        black_box(metrics);
-        std::future::ready(Ok(()))
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-    fn temporality(&self) -> Temporality {
-        Temporality::Cumulative
-    }
-}
-
-const CALL: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
-
-/// One request through `svc`; the tool completes without yielding.
-#[inline(never)]
-fn run<S>(svc: &S, message: &Message) -> Option<Response>
-where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone,
-{
-    let mut req = ServerRequest::new(message.clone(), None, Sink::none());
-    req.extensions.insert(Principal::new("bench-user"));
-    match svc.clone().oneshot(req).now_or_never() {
-        Some(Ok(resp)) => resp,
-        Some(Err(never)) => match never {},
-        None => panic!("the bench tool does not yield"),
-    }
-}
+#[path = "../benches/common/layers.rs"]
+mod common;
+use common::{Discard, limiter, message, run, server};
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let variant = args.next().unwrap_or_default();
     let n: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
-    let server = ServerBuilder::new("bench", "1.0.0")
-        .tool(ToolRoute::new("add", |_ctx: Context, a: AddArgs| async move { a.a + a.b }).with_description("Add"))
-        .build()
-        .expect("valid");
-    let message = Message::parse(CALL).expect("valid");
-    let limiter = RateLimitLayer::new(Key::principal().or(Key::client_ip()))
-        .quota(Quota::per_second(1_000_000_000))
-        .tool_quota("add", Quota::per_second(1_000_000_000));
+    let server = server();
+    let message = message();
+    let limiter = limiter();
     // SPANS=simple exports on the calling thread, SPANS=none not at all:
     // the difference from the default is the batch processor's share.
     let spans = match std::env::var("SPANS").as_deref() {
