@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use futures_util::FutureExt as _;
-use serde::Deserialize;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -706,19 +705,10 @@ impl Server {
     }
 
     async fn get_prompt(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
-        #[derive(Deserialize)]
-        struct GetParams<'a> {
-            name: String,
-            #[serde(borrow, default)]
-            arguments: Option<&'a RawValue>,
-            #[serde(rename = "inputResponses", default)]
-            input_responses: Option<Value>,
-            #[serde(rename = "requestState", default)]
-            request_state: Option<String>,
-        }
-        let p: GetParams<'_> = parse_params(methods::PROMPTS_GET, params)?;
+        // `prompts/get` params have the shape of `tools/call`'s.
+        let p: CallParams<'_> = parse_params(methods::PROMPTS_GET, params)?;
         let reg = self.registry();
-        let route = reg.prompt(&p.name).ok_or_else(|| Error::UnknownPrompt(p.name.clone()))?;
+        let route = reg.prompt(&p.name).ok_or_else(|| Error::UnknownPrompt(p.name.clone().into_owned()))?;
         let version = ctx.protocol_version();
         let binding = version.is_stateless().then(|| self.binding(&ctx, methods::PROMPTS_GET, &p.name, p.arguments));
         if let Some(b) = &binding {

@@ -124,6 +124,7 @@ pub(super) fn peek_meta<'a>(method: &str, params: Option<&'a RawValue>) -> Resul
     }
 }
 
+/// The params of `tools/call`, and of `prompts/get` (the same members).
 #[derive(Deserialize)]
 pub(super) struct CallParams<'a> {
     #[serde(borrow)]
