@@ -1,5 +1,6 @@
 //! The `layers` bench's requests in a plain loop, for instruction counts:
-//! `layers_loop <bare|ratelimit|both> <iterations>`. Criterion's timings
+//! `layers_loop <bare|ratelimit|both|all> <iterations>` (`all` adds
+//! the per-tool timeout layer under the rate limiter). Criterion's timings
 //! swing by a microsecond on a shared machine; callgrind's counts do not.
 //!
 //! ```text
@@ -51,12 +52,19 @@ fn main() {
         .expect("telemetry");
     let limited = limiter.layer(server.clone());
     let both = telemetry.layer().layer(limiter.layer(server.clone()));
+    let timeouts = mcp_aws::timeout::ToolTimeoutLayer::new().default_timeout(std::time::Duration::from_secs(30));
+    let all = telemetry.layer().layer(limiter.layer(timeouts.layer(server.clone())));
+    // The timeout layer arms a tokio timer: it needs a runtime to register
+    // with, though the tool never yields.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
+    let _entered = rt.enter();
     let t = std::time::Instant::now();
     for _ in 0..n {
         let out = match variant.as_str() {
             "bare" => run(&server, black_box(&message)),
             "ratelimit" => run(&limited, black_box(&message)),
             "both" => run(&both, black_box(&message)),
+            "all" => run(&all, black_box(&message)),
             _ => panic!("variant"),
         };
         black_box(out);
