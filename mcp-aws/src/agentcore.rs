@@ -16,16 +16,13 @@
 //! }
 //! ```
 
-use std::convert::Infallible;
 use std::io;
 use std::sync::Arc;
 
-use mcp_core::jsonrpc::Response;
-use mcp_core::server::{Server, ServerRequest};
+use mcp_core::server::IntoLayered;
 use mcp_core::transport::http::{
     HostPolicy, HttpOptions, InMemorySessionStore, SessionStore, StreamableHttp, serve_listener_with, shutdown_signal,
 };
-use tower_service::Service;
 
 use crate::config::DeployConfig;
 use crate::health::Health;
@@ -42,37 +39,31 @@ pub fn runtime_options(config: &DeployConfig) -> HttpOptions {
     options
 }
 
-/// Serves `server` as AgentCore Runtime expects, with settings from the
+/// Serves `app` (a [`Server`], or one with layers) as AgentCore Runtime expects, with settings from the
 /// environment ([`DeployConfig::from_env`]; `MCP_BIND` moves it off
 /// `0.0.0.0:8000` for local runs), until ctrl-c or SIGTERM.
 ///
 /// # Errors
 /// The environment holds an invalid setting, or the address cannot be
 /// bound.
-pub async fn serve_runtime(server: Server) -> io::Result<()> {
+pub async fn serve_runtime(app: impl IntoLayered) -> io::Result<()> {
     let config = DeployConfig::from_env().map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let service = server.clone();
-    serve_runtime_with(server, service, &config, Health::new(), Arc::new(InMemorySessionStore::default())).await
+    serve_runtime_with(app, &config, Health::new(), Arc::new(InMemorySessionStore::default())).await
 }
 
-/// As [`serve_runtime`], with layers around the server (`service`), explicit
-/// settings, health checks and a session store.
+/// As [`serve_runtime`], with explicit settings, health checks and a
+/// session store.
 ///
 /// # Errors
 /// The address cannot be bound.
-pub async fn serve_runtime_with<S>(
-    server: Server,
-    service: S,
+pub async fn serve_runtime_with(
+    app: impl IntoLayered,
     config: &DeployConfig,
     health: Health,
     sessions: Arc<dyn SessionStore>,
-) -> io::Result<()>
-where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-{
+) -> io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(address = %config.bind, path = %config.path, "serving MCP (AgentCore Runtime contract)");
-    let http = StreamableHttp::with_stores(server, service, runtime_options(config), sessions, None);
+    let http = StreamableHttp::with_stores(app, runtime_options(config), sessions, None);
     serve_listener_with(listener, http, health, shutdown_signal()).await
 }

@@ -9,6 +9,11 @@
 //! | `CORS_ALLOW_ORIGINS` | `*` | comma-separated origins, `*` for any, empty to disable CORS |
 //! | `MCP_PATH` | `/mcp` | the path MCP is served on |
 //! | `MCP_BIND` | `0.0.0.0:8000` | the address a container (AgentCore Runtime) listens on |
+//! | `MCP_RATE_LIMIT_PER_MINUTE` | none | requests a minute each caller may make (for a rate-limit layer) |
+//! | `MCP_TOOL_TIMEOUT_MS` | none | the deadline of every tool call, in milliseconds (for a timeout layer) |
+//!
+//! The last two only describe layers; the deployment builds them (see
+//! `examples/lambda`), since the stack of layers is the application's.
 //!
 //! ```
 //! use mcp_aws::config::DeployConfig;
@@ -25,6 +30,7 @@
 //! ```
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::cors::Cors;
 
@@ -57,6 +63,10 @@ pub struct DeployConfig {
     pub path: String,
     /// The listening address for containers (`MCP_BIND`).
     pub bind: SocketAddr,
+    /// Requests a minute each caller may make (`MCP_RATE_LIMIT_PER_MINUTE`).
+    pub rate_limit_per_minute: Option<u32>,
+    /// The deadline of every tool call (`MCP_TOOL_TIMEOUT_MS`).
+    pub tool_timeout: Option<Duration>,
 }
 
 impl Default for DeployConfig {
@@ -68,6 +78,8 @@ impl Default for DeployConfig {
             cors: Cors::AnyOrigin,
             path: "/mcp".to_owned(),
             bind: SocketAddr::from(([0, 0, 0, 0], 8000)),
+            rate_limit_per_minute: None,
+            tool_timeout: None,
         }
     }
 }
@@ -115,6 +127,17 @@ impl DeployConfig {
         if let Some(bind) = var("MCP_BIND").filter(|v| !v.trim().is_empty()) {
             config.bind =
                 bind.trim().parse().map_err(|_| invalid("MCP_BIND", bind, "expected host:port, e.g. 0.0.0.0:8000"))?;
+        }
+        if let Some(rate) = var("MCP_RATE_LIMIT_PER_MINUTE").filter(|v| !v.trim().is_empty()) {
+            let n = rate.trim().parse::<u32>().ok().filter(|n| *n > 0);
+            config.rate_limit_per_minute =
+                Some(n.ok_or_else(|| invalid("MCP_RATE_LIMIT_PER_MINUTE", rate, "expected a whole number above 0"))?);
+        }
+        if let Some(ms) = var("MCP_TOOL_TIMEOUT_MS").filter(|v| !v.trim().is_empty()) {
+            let n = ms.trim().parse::<u64>().ok().filter(|n| *n > 0);
+            let n =
+                n.ok_or_else(|| invalid("MCP_TOOL_TIMEOUT_MS", ms, "expected milliseconds, a whole number above 0"))?;
+            config.tool_timeout = Some(Duration::from_millis(n));
         }
         Ok(config)
     }
@@ -182,6 +205,8 @@ mod tests {
             ("CORS_ALLOW_ORIGINS", "https://a.example"),
             ("MCP_PATH", "/v1/mcp"),
             ("MCP_BIND", "127.0.0.1:9000"),
+            ("MCP_RATE_LIMIT_PER_MINUTE", "120"),
+            ("MCP_TOOL_TIMEOUT_MS", "2500"),
         ]))
         .expect("valid");
         assert_eq!(c.environment, "prod");
@@ -190,6 +215,8 @@ mod tests {
         assert_eq!(c.cors, Cors::Origins(vec!["https://a.example".into()]));
         assert_eq!(c.path, "/v1/mcp");
         assert_eq!(c.bind, SocketAddr::from(([127, 0, 0, 1], 9000)));
+        assert_eq!(c.rate_limit_per_minute, Some(120));
+        assert_eq!(c.tool_timeout, Some(Duration::from_millis(2500)));
     }
 
     #[test]
@@ -199,6 +226,9 @@ mod tests {
             (&[("MCP_BIND", "port 80")][..], "MCP_BIND"),
             (&[("ENVIRONMENT", "prod/eu")][..], "ENVIRONMENT"),
             (&[("MCP_PATH", "mcp")][..], "MCP_PATH"),
+            (&[("MCP_RATE_LIMIT_PER_MINUTE", "0")][..], "MCP_RATE_LIMIT_PER_MINUTE"),
+            (&[("MCP_RATE_LIMIT_PER_MINUTE", "lots")][..], "MCP_RATE_LIMIT_PER_MINUTE"),
+            (&[("MCP_TOOL_TIMEOUT_MS", "30s")][..], "MCP_TOOL_TIMEOUT_MS"),
         ] {
             let pairs: &'static [(&'static str, &'static str)] = pairs;
             let err = DeployConfig::from_vars(vars(pairs)).expect_err("invalid");

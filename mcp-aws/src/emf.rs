@@ -31,7 +31,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::io::Write;
@@ -40,7 +39,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use mcp_core::jsonrpc::{Message, Response};
+use mcp_core::jsonrpc::Response;
 use mcp_core::server::ServerRequest;
 use serde_json::{Value, json};
 use tower_layer::Layer;
@@ -218,18 +217,18 @@ pub struct EmfService<S> {
 
 impl<S> Service<ServerRequest> for EmfService<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible>,
+    S: Service<ServerRequest, Response = Option<Response>>,
 {
     type Response = Option<Response>;
-    type Error = Infallible;
+    type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: ServerRequest) -> Self::Future {
-        let pending = matches!(req.message, Message::Request(_)).then(|| Pending {
+        let pending = req.head().id().is_some().then(|| Pending {
             emf: self.emf.clone(),
             info: RequestInfo::of(&req),
             started: Instant::now(),
@@ -259,17 +258,17 @@ impl<F> fmt::Debug for ResponseFuture<F> {
     }
 }
 
-impl<F> Future for ResponseFuture<F>
+impl<F, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<Option<Response>, Infallible>>,
+    F: Future<Output = Result<Option<Response>, E>>,
 {
-    type Output = Result<Option<Response>, Infallible>;
+    type Output = Result<Option<Response>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let out = std::task::ready!(this.inner.poll(cx));
         if let Some(p) = this.pending.take() {
-            let outcome = Outcome::of(crate::observe::response(&out), p.info.is_tool_call);
+            let outcome = crate::observe::outcome(&out, p.info.is_tool_call);
             p.emf.record(&p.info, outcome, p.started.elapsed().as_secs_f64() * 1000.0);
         }
         Poll::Ready(out)

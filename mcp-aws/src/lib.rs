@@ -59,7 +59,6 @@ pub mod lambda;
 pub mod logging;
 #[cfg(any(feature = "otel", feature = "emf"))]
 mod observe;
-mod peek;
 #[cfg(feature = "ratelimit")]
 pub mod ratelimit;
 #[cfg(feature = "registry")]

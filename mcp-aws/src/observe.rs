@@ -8,55 +8,11 @@ use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use mcp_core::jsonrpc::{ErrorCode, Message, RequestId, Response};
-use mcp_core::protocol::{ProtocolVersion, methods};
-use mcp_core::server::{McpHeaders, ServerRequest};
+use mcp_core::jsonrpc::{ErrorCode, RequestId, Response};
+use mcp_core::protocol::ProtocolVersion;
+use mcp_core::server::{McpHeaders, Method, ServerRequest, Target};
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
-
-/// The params members the layers read. `A` reads `arguments`: kept raw
-/// when they are recorded, skipped otherwise.
-#[derive(Deserialize, Default)]
-struct ParamsPeek<'a, A> {
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default)]
-    arguments: A,
-    #[serde(borrow, default)]
-    uri: Option<Cow<'a, str>>,
-    #[serde(rename = "protocolVersion", borrow, default)]
-    protocol_version: Option<Cow<'a, str>>,
-    #[serde(rename = "_meta", borrow, default)]
-    meta: Option<MetaPeek<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-struct MetaPeek<'a> {
-    #[serde(borrow, default)]
-    traceparent: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    tracestate: Option<Cow<'a, str>>,
-    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
-    protocol_version: Option<Cow<'a, str>>,
-}
-
-/// How [`ParamsPeek`] reads `arguments`.
-trait ArgumentsPeek<'a>: Deserialize<'a> + Default {
-    fn raw(self) -> Option<&'a RawValue>;
-}
-
-impl ArgumentsPeek<'_> for IgnoredAny {
-    fn raw(self) -> Option<&'static RawValue> {
-        None
-    }
-}
-
-impl<'a> ArgumentsPeek<'a> for Option<&'a RawValue> {
-    fn raw(self) -> Option<&'a RawValue> {
-        self
-    }
-}
 
 #[derive(Deserialize)]
 struct ResultPeek {
@@ -112,28 +68,9 @@ impl Hash for Text {
     }
 }
 
-/// The methods a server receives, most frequent first.
-const METHODS: [&str; 19] = [
-    methods::TOOLS_CALL,
-    methods::TOOLS_LIST,
-    methods::RESOURCES_READ,
-    methods::PROMPTS_GET,
-    methods::RESOURCES_LIST,
-    methods::RESOURCES_TEMPLATES_LIST,
-    methods::PROMPTS_LIST,
-    methods::COMPLETION_COMPLETE,
-    methods::SERVER_DISCOVER,
-    methods::SUBSCRIPTIONS_LISTEN,
-    methods::INITIALIZE,
-    methods::INITIALIZED,
-    methods::PING,
-    methods::RESOURCES_SUBSCRIBE,
-    methods::RESOURCES_UNSUBSCRIBE,
-    methods::LOGGING_SET_LEVEL,
-    methods::NOTIFICATION_CANCELLED,
-    methods::NOTIFICATION_PROGRESS,
-    methods::NOTIFICATION_ROOTS_LIST_CHANGED,
-];
+fn method_text(method: &Method) -> Text {
+    method.as_static().map_or_else(|| Text::Shared(Arc::from(method.as_str())), Text::Static)
+}
 
 fn version_text(version: &str) -> Text {
     Text::new(version, ProtocolVersion::ALL.map(ProtocolVersion::as_str))
@@ -159,56 +96,50 @@ pub(crate) struct RequestInfo {
     pub(crate) session_id: Option<Arc<str>>,
 }
 
-/// What the telemetry layer reads from a request's params without keeping:
-/// borrowed from them, unless a string needs unescaping.
+/// What the telemetry layer reads from the request head without keeping.
 #[derive(Debug, Default)]
 pub(crate) struct Borrowed<'a> {
     /// W3C `traceparent` from `_meta`.
-    pub(crate) traceparent: Option<Cow<'a, str>>,
+    pub(crate) traceparent: Option<&'a str>,
     /// W3C `tracestate` from `_meta`.
-    pub(crate) tracestate: Option<Cow<'a, str>>,
+    pub(crate) tracestate: Option<&'a str>,
     /// The raw `arguments` of a tool call.
     pub(crate) arguments: Option<&'a RawValue>,
 }
 
 impl RequestInfo {
+    /// The facts, from the request head.
     pub(crate) fn of(req: &ServerRequest) -> Self {
-        Self::with_borrowed(req, false).0
-    }
-
-    /// The facts, and what else the telemetry layer needs from the params
-    /// (the client's trace context, and the tool's arguments when
-    /// `arguments`), from one parse.
-    pub(crate) fn with_borrowed(req: &ServerRequest, arguments: bool) -> (Self, Borrowed<'_>) {
-        if arguments { Self::peek::<Option<&RawValue>>(req) } else { Self::peek::<IgnoredAny>(req) }
-    }
-
-    fn peek<'a, A: ArgumentsPeek<'a>>(req: &'a ServerRequest) -> (Self, Borrowed<'a>) {
-        let (method, params, id) = match &req.message {
-            Message::Request(r) => (&r.method, r.params.as_deref(), Some(id_text(&r.id))),
-            Message::Notification(n) => (&n.method, n.params.as_deref(), None),
-            Message::Response(_) => return (Self::default(), Borrowed::default()),
-        };
-        let peek: ParamsPeek<'_, A> = params.and_then(|p| serde_json::from_str(p.get()).ok()).unwrap_or_default();
-        let meta = peek.meta.unwrap_or_default();
-        let session_version = req.session.as_ref().and_then(|s| s.version()).map(|v| Text::Static(v.as_str()));
+        let head = req.head();
         let header_version =
             || req.extensions.get::<McpHeaders>().and_then(|h| h.protocol_version.as_deref()).map(version_text);
-        let named = method == methods::TOOLS_CALL || method == methods::PROMPTS_GET;
-        let info = Self {
-            is_tool_call: method == methods::TOOLS_CALL,
-            target: if named { peek.name.map(|n| Text::Shared(Arc::from(n))) } else { None },
-            uri: peek.uri.map(Cow::into_owned),
-            protocol_version: session_version
-                .or_else(|| meta.protocol_version.as_deref().map(version_text))
-                .or_else(header_version)
-                .or_else(|| peek.protocol_version.as_deref().map(version_text)),
-            request_id: id,
+        Self {
+            is_tool_call: head.is_tool_call(),
+            target: match head.target() {
+                Some(Target::Tool(name) | Target::Prompt(name)) => Some(Text::Shared(Arc::clone(name))),
+                _ => None,
+            },
+            uri: match head.target() {
+                Some(Target::Resource(uri)) => Some(uri.to_string()),
+                _ => None,
+            },
+            protocol_version: head.protocol_version().map(|v| Text::Static(v.as_str())).or_else(header_version),
+            request_id: head.id().map(id_text),
             session_id: req.session.as_ref().and_then(|s| s.id()).map(Arc::from),
-            method: Some(Text::new(method, METHODS)),
-        };
-        let arguments = if info.is_tool_call { peek.arguments.raw() } else { None };
-        (info, Borrowed { traceparent: meta.traceparent, tracestate: meta.tracestate, arguments })
+            method: head.method().map(method_text),
+        }
+    }
+
+    /// The facts, and what else the telemetry layer needs from the head
+    /// (the client's trace context, and the tool's arguments when
+    /// `arguments`).
+    pub(crate) fn with_borrowed(req: &ServerRequest, arguments: bool) -> (Self, Borrowed<'_>) {
+        let info = Self::of(req);
+        let meta = req.head().meta();
+        let arguments = if arguments && info.is_tool_call { req.head().arguments() } else { None };
+        let borrowed =
+            Borrowed { traceparent: meta.traceparent.as_deref(), tracestate: meta.tracestate.as_deref(), arguments };
+        (info, borrowed)
     }
 
     /// The tool's name, for a `tools/call`.
@@ -313,11 +244,12 @@ fn may_be_error(raw: &str) -> bool {
     raw.contains("isError") || raw.contains("\\u")
 }
 
-/// The response in a dispatcher's output.
-pub(crate) fn response(out: &Result<Option<Response>, std::convert::Infallible>) -> Option<&Response> {
+/// How a service's output ended: a layer's error counts as an internal
+/// error (the edge answers it with -32603, or -31001 for tower's timeout).
+pub(crate) fn outcome<E>(out: &Result<Option<Response>, E>, is_tool_call: bool) -> Outcome {
     match out {
-        Ok(r) => r.as_ref(),
-        Err(never) => match *never {},
+        Ok(r) => Outcome::of(r.as_ref(), is_tool_call),
+        Err(_) => Outcome::Error(ErrorCode::INTERNAL_ERROR),
     }
 }
 

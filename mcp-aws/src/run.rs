@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mcp_core::server::Server;
+use mcp_core::server::IntoLayered;
 use mcp_core::transport::http::{InMemorySessionStore, SessionStore};
 
 use crate::agentcore::serve_runtime_with;
@@ -44,8 +44,9 @@ pub enum RunError {
     Registry(#[from] crate::registry::RegistryError),
 }
 
-/// Serves `server` where the process finds itself, configured from the
-/// environment ([`DeployConfig`]):
+/// Serves `app` (a [`Server`](mcp_core::server::Server), or one with
+/// layers: rate limits, telemetry, timeouts, tower's own) where the process
+/// finds itself, configured from the environment ([`DeployConfig`]):
 ///
 /// - on Lambda (`AWS_LAMBDA_RUNTIME_API` set): the handler named by
 ///   `MCP_LAMBDA_HANDLER` (`http`, `streaming`, `agentcore-gateway`);
@@ -60,26 +61,42 @@ pub enum RunError {
 /// registry, heartbeats, and is marked `decommissioned` on graceful
 /// shutdown (see [`RegistryConfig`](crate::registry::RegistryConfig)).
 ///
+/// ```no_run
+/// # #[cfg(feature = "ratelimit")]
+/// # async fn deploy() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
+/// use mcp_aws::timeout::ToolTimeoutLayer;
+///
+/// let server = mcp_core::server::ServerBuilder::new("hello", "1.0.0").build()?;
+/// let app = server
+///     .layer(ToolTimeoutLayer::new().default_timeout(Duration::from_secs(30)))
+///     .layer(RateLimitLayer::new(Key::client_ip()).quota(Quota::per_minute(600)));
+/// mcp_aws::run(app).await?;
+/// # Ok(())
+/// # }
+/// ```
+///
 /// # Errors
 /// See [`RunError`].
-pub async fn run(server: Server) -> Result<(), RunError> {
-    run_with(server, DeployConfig::from_env()?).await
+pub async fn run(app: impl IntoLayered) -> Result<(), RunError> {
+    run_with(app, DeployConfig::from_env()?).await
 }
 
 /// As [`run`], with explicit settings.
 ///
 /// # Errors
 /// See [`RunError`].
-pub async fn run_with(server: Server, config: DeployConfig) -> Result<(), RunError> {
+pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(), RunError> {
+    let app = app.into_layered();
     let (store, health) = sessions(&config).await?;
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
         #[cfg(feature = "registry")]
         let registrar = match crate::registry::RegistryConfig::from_env()? {
-            Some(registry) => Some(registry.start(&server).await?),
+            Some(registry) => Some(registry.start(app.server()).await?),
             None => None,
         };
-        let service = server.clone();
-        let served = serve_runtime_with(server, service, &config, health, store).await;
+        let served = serve_runtime_with(app, &config, health, store).await;
         // Graceful shutdown (SIGTERM, ctrl-c): retire the registry entry.
         #[cfg(feature = "registry")]
         if let Some(registrar) = registrar
@@ -90,11 +107,11 @@ pub async fn run_with(server: Server, config: DeployConfig) -> Result<(), RunErr
         return Ok(served?);
     }
     let handler = std::env::var(HANDLER_VAR).unwrap_or_default();
-    let adapter = || LambdaAdapter::builder(server.clone()).config(config.clone()).session_store(Arc::clone(&store));
+    let adapter = || LambdaAdapter::builder(app.clone()).config(config.clone()).session_store(Arc::clone(&store));
     match handler.trim() {
         "" | "http" => adapter().health(health.clone()).build().run().await.map_err(RunError::Lambda),
         "streaming" => adapter().health(health.clone()).build().run_streaming().await.map_err(RunError::Lambda),
-        "agentcore-gateway" => GatewayTarget::new(server.clone()).run().await.map_err(RunError::Lambda),
+        "agentcore-gateway" => GatewayTarget::new(app.clone()).run().await.map_err(RunError::Lambda),
         other => Err(RunError::UnknownHandler(other.to_owned())),
     }
 }

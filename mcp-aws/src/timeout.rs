@@ -22,7 +22,6 @@
 //! ```
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -31,7 +30,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use mcp_core::jsonrpc::{ErrorCode, ErrorObject, RequestId, Response};
-use mcp_core::server::ServerRequest;
+use mcp_core::server::{ServerRequest, Target};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tower_layer::Layer;
@@ -124,22 +123,27 @@ impl<S> ToolTimeout<S> {
 
 impl<S> Service<ServerRequest> for ToolTimeout<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible>,
+    S: Service<ServerRequest, Response = Option<Response>>,
 {
     type Response = Option<Response>;
-    type Error = Infallible;
+    type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: ServerRequest) -> Self::Future {
-        let timed = crate::peek::tool_name(&request.message).and_then(|tool| {
-            let limit = self.deadlines.for_tool(&tool)?;
-            let id = crate::peek::request_id(&request.message)?.clone();
-            Some(Overrun { tool: tool.into_owned(), limit, id, cancel: request.cancel.clone() })
-        });
+        let head = request.head();
+        let timed = match (head.target(), head.id()) {
+            (Some(Target::Tool(tool)), Some(id)) => self.deadlines.for_tool(tool).map(|limit| Overrun {
+                tool: Arc::clone(tool),
+                limit,
+                id: id.clone(),
+                cancel: request.cancel.clone(),
+            }),
+            _ => None,
+        };
         match timed {
             None => ResponseFuture { inner: self.inner.call(request), deadline: None, overrun: None },
             Some(overrun) => ResponseFuture {
@@ -153,7 +157,7 @@ where
 
 /// What a timed-out call is answered with.
 struct Overrun {
-    tool: String,
+    tool: Arc<str>,
     limit: Duration,
     id: RequestId,
     cancel: CancellationToken,
@@ -191,11 +195,11 @@ impl<F> fmt::Debug for ResponseFuture<F> {
     }
 }
 
-impl<F> Future for ResponseFuture<F>
+impl<F, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<Option<Response>, Infallible>>,
+    F: Future<Output = Result<Option<Response>, E>>,
 {
-    type Output = Result<Option<Response>, Infallible>;
+    type Output = Result<Option<Response>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();

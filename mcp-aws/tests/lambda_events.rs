@@ -238,13 +238,11 @@ impl std::io::Write for Captured {
 #[cfg(feature = "emf")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_invocation_ends_with_one_emf_flush_before_the_response_leaves() {
-    use tower::Layer as _;
     let out = Captured::default();
     let emf = mcp_aws::emf::Emf::new("McpTest").with_writer(out.clone());
     let srv = server();
     let flusher = emf.clone();
-    let adapter = LambdaAdapter::builder(srv.clone())
-        .service(emf.layer().layer(srv))
+    let adapter = LambdaAdapter::builder(srv.layer(emf.layer()))
         .on_invocation_end(move || {
             let _ = flusher.flush();
         })
@@ -278,10 +276,9 @@ async fn the_gateway_target_runs_its_end_hooks_per_invocation() {
 #[tokio::test]
 async fn rate_limits_key_on_the_callers_ip_from_the_request_context() {
     use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
-    use tower::Layer as _;
     let srv = server();
-    let limited = RateLimitLayer::new(Key::client_ip()).quota(Quota::per_minute(2)).layer(srv.clone());
-    let adapter = LambdaAdapter::builder(srv).service(limited).build();
+    let adapter =
+        LambdaAdapter::builder(srv.layer(RateLimitLayer::new(Key::client_ip()).quota(Quota::per_minute(2)))).build();
     // Two requests from 198.51.100.20 pass, the third is refused.
     for _ in 0..2 {
         assert_eq!(invoke(&adapter, event("function-url.json")).await["statusCode"], 200);

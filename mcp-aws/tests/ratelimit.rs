@@ -223,7 +223,7 @@ async fn over_http_a_refusal_is_429_with_retry_after_and_ratelimit_headers() {
     let layer = RateLimitLayer::new(Key::forwarded_for(1).or(Key::client_ip()))
         .quota(Quota::per_minute(1))
         .with_fake_clock(clock.clone());
-    let http = StreamableHttp::with_service(s.clone(), layer.layer(s), HttpOptions::default());
+    let http = StreamableHttp::with_options(s.layer(layer), HttpOptions::default());
     let body = json!({ "jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": { "name": "echo", "arguments": {},
         "_meta": { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} } } });
     let post = |xff: &'static str| {

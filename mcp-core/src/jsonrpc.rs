@@ -61,6 +61,9 @@ impl ErrorCode {
     pub const RATE_LIMITED: Self = Self(-31029);
     /// The request timed out (implementation-defined).
     pub const REQUEST_TIMEOUT: Self = Self(-31001);
+    /// The server shed the request under load (implementation-defined;
+    /// HTTP 503).
+    pub const SERVER_OVERLOADED: Self = Self(-31003);
     /// The request was cancelled (implementation-defined; normally no
     /// response is sent for a cancelled request at all).
     pub const REQUEST_CANCELLED: Self = Self(-31002);
@@ -193,17 +196,21 @@ pub struct Response {
     pub id: Option<RequestId>,
     /// The result, or the error.
     pub payload: Result<Box<RawValue>, ErrorObject>,
+    /// Typed signals for the transport that sends the response (a rate
+    /// limiter's figures for `Retry-After`, say); never serialised. Empty
+    /// costs nothing.
+    pub extensions: http::Extensions,
 }
 
 impl Response {
     /// A successful response.
     pub fn result(id: RequestId, result: Box<RawValue>) -> Self {
-        Self { id: Some(id), payload: Ok(result) }
+        Self { id: Some(id), payload: Ok(result), extensions: http::Extensions::new() }
     }
 
     /// An error response.
     pub fn error(id: Option<RequestId>, error: ErrorObject) -> Self {
-        Self { id, payload: Err(error) }
+        Self { id, payload: Err(error), extensions: http::Extensions::new() }
     }
 
     /// Appends the response's JSON encoding to `out`.
@@ -599,7 +606,7 @@ mod tests {
     #[test]
     fn error_response_with_null_id() {
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#).unwrap();
-        assert!(matches!(m, Message::Response(Response { id: None, payload: Err(_) })));
+        assert!(matches!(m, Message::Response(Response { id: None, payload: Err(_), .. })));
         assert_eq!(m.to_json(), r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#);
     }
 }

@@ -19,7 +19,7 @@
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let server = ServerBuilder::new("calculator", "1.0.0").tool(add_tool()).build().expect("valid definitions");
-//!     mcp_core::transport::stdio::serve_stdio(server).await
+//!     mcp_core::transport::stdio::serve(server).await
 //! }
 //! ```
 //!

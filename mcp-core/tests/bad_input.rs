@@ -13,7 +13,7 @@ use std::time::Duration;
 use mcp_core::Error;
 use mcp_core::protocol::resources::ResourceContents;
 use mcp_core::server::{Context, NoArgs, PromptRoute, ResourceRoute, Server, ServerBuilder, ToolRoute};
-use mcp_core::transport::stdio::{StdioOptions, serve};
+use mcp_core::transport::stdio::{StdioOptions, serve_on};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
@@ -547,7 +547,7 @@ impl Client {
         // server that does not stop.
         options.shutdown_grace = Duration::from_secs(60);
         let srv = server.clone();
-        let task = tokio::spawn(async move { serve(&srv, srv.clone(), server_in, server_out, options).await });
+        let task = tokio::spawn(async move { serve_on(srv, server_in, server_out, options).await });
         let mut client = Self { to_server, from_server: BufReader::new(from_server), task };
         let version = match mode {
             Mode::Legacy => "2025-11-25",

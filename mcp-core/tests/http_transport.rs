@@ -73,7 +73,7 @@ fn server(cancelled: Arc<AtomicBool>) -> mcp_core::server::Server {
 fn transport(options: HttpOptions) -> (StreamableHttp, Arc<AtomicBool>) {
     let flag = Arc::new(AtomicBool::new(false));
     let s = server(Arc::clone(&flag));
-    (StreamableHttp::with_service(s.clone(), s, options), flag)
+    (StreamableHttp::with_options(s, options), flag)
 }
 
 fn post(body: &Value) -> http::request::Builder {
@@ -495,7 +495,7 @@ async fn closing_a_stateless_stream_cancels_the_handler() {
 async fn list_changes_reach_the_get_stream() {
     let flag = Arc::new(AtomicBool::new(false));
     let s = server(flag);
-    let t = StreamableHttp::with_service(s.clone(), s.clone(), HttpOptions::default());
+    let t = StreamableHttp::with_options(s.clone(), HttpOptions::default());
     let id = initialize(&t).await;
     let get = get_stream(&id, None);
     let mut stream = send(&t, get).await;
@@ -516,7 +516,7 @@ async fn serve_listener_routes_one_path_and_times_out_silent_connections() {
     let mut options = HttpOptions::default();
     options.header_timeout = Duration::from_millis(200);
     let s = server(Arc::new(AtomicBool::new(false)));
-    let t = StreamableHttp::with_service(s.clone(), s, options);
+    let t = StreamableHttp::with_options(s, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -643,7 +643,11 @@ fn refusing_tool_calls(
             {
                 let data = json!({ "retryAfterMs": 1500, "limit": 10, "remaining": 0 });
                 let e = ErrorObject::new(ErrorCode::RATE_LIMITED, "rate limited").with_data(data);
-                return Ok(Some(Response::error(Some(r.id.clone()), e)));
+                let mut resp = Response::error(Some(r.id.clone()), e);
+                // The edge renders the typed signal, not the JSON data.
+                let limited = mcp_core::server::signal::RateLimited::new(std::time::Duration::from_millis(1500));
+                resp.extensions.insert(limited.with_quota(10, 0));
+                return Ok(Some(resp));
             }
             server.oneshot(req).await
         }
@@ -653,7 +657,7 @@ fn refusing_tool_calls(
 #[tokio::test]
 async fn rate_limited_replies_get_ratelimit_headers_in_both_eras_and_429_when_stateless() {
     let s = server(Arc::new(AtomicBool::new(false)));
-    let t = StreamableHttp::with_service(s.clone(), refusing_tool_calls(s), HttpOptions::default());
+    let t = StreamableHttp::with_options(s.layer(tower::layer::layer_fn(refusing_tool_calls)), HttpOptions::default());
     let check = |headers: &HeaderMap| {
         for (name, want) in
             [("retry-after", "2"), ("ratelimit-limit", "10"), ("ratelimit-remaining", "0"), ("ratelimit-reset", "2")]

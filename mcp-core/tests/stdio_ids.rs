@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
-use mcp_core::transport::stdio::serve;
+use mcp_core::transport::stdio::serve_on;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -25,7 +25,7 @@ async fn ids_are_reusable_after_completion_but_not_while_running() {
     let (client, server_io) = tokio::io::duplex(1 << 16);
     let (r, w) = tokio::io::split(server_io);
     let s = server.clone();
-    tokio::spawn(async move { serve(&s, s.clone(), r, w, Default::default()).await });
+    tokio::spawn(async move { serve_on(s, r, w, Default::default()).await });
     let (cr, mut cw) = tokio::io::split(client);
     let mut lines = BufReader::new(cr).lines();
     let mut send = async |v: Value| {

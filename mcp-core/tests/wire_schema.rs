@@ -235,7 +235,7 @@ async fn drive(version: &'static str) -> (Vec<Value>, HashMap<String, String>) {
     let (server_w, client_r) = tokio::io::duplex(1 << 16);
     let srv = server.clone();
     let serving = tokio::spawn(async move {
-        mcp_core::transport::stdio::serve(&srv, srv.clone(), server_r, server_w, Default::default()).await
+        mcp_core::transport::stdio::serve_on(srv.clone(), server_r, server_w, Default::default()).await
     });
     let mut c = Client {
         version,

@@ -100,6 +100,14 @@ def streaming_watch() -> Iterator[int]:
         yield port
 
 
+@pytest.fixture(scope="module")
+def limited_watch() -> Iterator[int]:
+    """The layers the example builds from the environment: a per-caller quota and a tool deadline."""
+    env = {"MCP_RATE_LIMIT_PER_MINUTE": "3", "MCP_TOOL_TIMEOUT_MS": "5000", "LOG_LEVEL": "info"}
+    with cargo_lambda_watch(env, "cargo-lambda-watch-limited.log") as port:
+        yield port
+
+
 def text_of(result: types.CallToolResult) -> str:
     assert result.content and isinstance(result.content[0], types.TextContent), result
     return result.content[0].text
@@ -225,3 +233,22 @@ async def test_response_streaming_delivers_progress_as_it_happens(streaming_watc
         # The legacy era works too, its standalone GET stream included.
         async with Client(mcp_url(streaming_watch), mode="legacy", read_timeout_seconds=WAIT) as client:
             assert text_of(await client.call_tool("add", {"a": 20, "b": 22})) == "42"
+
+
+def test_the_configured_quota_gives_429_with_retry_after_under_cargo_lambda_watch(limited_watch: int) -> None:
+    headers = {"accept": "application/json", "content-type": "application/json",
+               "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "add"}
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    answers = []
+    # /health is not counted; the quota is 3 a minute, so the 4th call at the latest is refused.
+    for i in range(1, 6):
+        call = {"jsonrpc": "2.0", "id": i, "method": "tools/call",
+                "params": {"name": "add", "arguments": {"a": i, "b": 1}, "_meta": meta}}
+        answers.append(http("POST", mcp_url(limited_watch), call, headers))
+    statuses = [status for status, _, _ in answers]
+    assert statuses[0] == 200 and 429 in statuses, statuses
+    status, got, text = answers[statuses.index(429)]
+    assert int(got["retry-after"]) >= 1, got
+    reply = json.loads(text)
+    assert reply["error"]["code"] == -31029 and reply["error"]["data"]["retryAfterMs"] > 0, reply
+    assert reply["id"] == statuses.index(429) + 1, reply

@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = calculator::server()?;
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
-        None => mcp_core::transport::stdio::serve_stdio(server).await?,
+        None => mcp_core::transport::stdio::serve(server).await?,
         Some("--http") => {
             let port = args.next().unwrap_or_else(|| "3000".to_owned());
             let port: u16 = port.parse().map_err(|e| format!("--http {port:?} is not a port number: {e}"))?;

@@ -10,12 +10,25 @@
 //!
 //! Settings come from the environment (`ENVIRONMENT`, `LOG_LEVEL`,
 //! `MCP_SESSION_TABLE` for legacy sessions in DynamoDB, `CORS_ALLOW_ORIGINS`);
-//! see `mcp_aws::config`. Off Lambda it registers itself in the MCP server
-//! registry when `MCP_REGISTRY_URL` (with `MCP_REGISTRATION_TOKEN`) or
-//! `MCP_REGISTRY_TABLE` and `MCP_ENDPOINT_URL` are set; see
-//! `mcp_aws::registry::RegistryConfig`. The README next to this file deploys it with SAM.
+//! see `mcp_aws::config`. The layers do too:
+//!
+//! - `MCP_TOOL_TIMEOUT_MS`: a deadline for every tool call;
+//! - `MCP_RATE_LIMIT_PER_MINUTE`: requests a minute per caller (the
+//!   authenticated principal, else the client IP), answered with 429 and
+//!   `Retry-After` beyond it;
+//! - `OTEL_EXPORTER_OTLP_ENDPOINT` (and the other standard OpenTelemetry
+//!   variables): traces and metrics over OTLP/HTTP.
+//!
+//! Off Lambda it registers itself in the MCP server registry when
+//! `MCP_REGISTRY_URL` (with `MCP_REGISTRATION_TOKEN`) or `MCP_REGISTRY_TABLE`
+//! and `MCP_ENDPOINT_URL` are set; see `mcp_aws::registry::RegistryConfig`.
+//! The README next to this file deploys it with SAM.
 
 use mcp_aws::config::DeployConfig;
+use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
+use mcp_aws::telemetry::Telemetry;
+use mcp_aws::timeout::ToolTimeoutLayer;
+use tower::util::option_layer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,6 +39,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_ansi(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
         .init();
-    mcp_aws::run_with(calculator::server()?, config).await?;
+    let timeouts = config.tool_timeout.map(|limit| ToolTimeoutLayer::new().default_timeout(limit));
+    let limits = config
+        .rate_limit_per_minute
+        .map(|n| RateLimitLayer::new(Key::principal().or(Key::client_ip())).quota(Quota::per_minute(n)));
+    let telemetry = Telemetry::from_env("calculator")?;
+    let app = calculator::server()?.layer(option_layer(timeouts)).layer(option_layer(limits)).layer(telemetry.layer());
+    let served = mcp_aws::run_with(app, config).await;
+    // Whatever is still buffered leaves before the process ends.
+    let _ = telemetry.shutdown();
+    served?;
     Ok(())
 }

@@ -27,8 +27,8 @@ use std::convert::Infallible;
 use std::task::{Context as TaskContext, Poll};
 
 use lambda_http::lambda_runtime::{self, LambdaEvent};
-use mcp_core::jsonrpc::{Message, Request, RequestId, Response};
-use mcp_core::server::{BoxFuture, Server, ServerRequest, Sink};
+use mcp_core::jsonrpc::{Message, Request, RequestId};
+use mcp_core::server::{BoxFuture, IntoLayered, McpService, Server, ServerRequest, Sink};
 use serde_json::{Value, json};
 use tower_service::Service;
 
@@ -48,13 +48,6 @@ pub struct GatewayTarget<S = Server> {
     end: super::hooks::InvocationEnd,
 }
 
-impl GatewayTarget<Server> {
-    /// Serves `server`'s tools.
-    pub fn new(server: Server) -> Self {
-        Self::with_service(server)
-    }
-}
-
 /// The tool an invocation names: the client context's
 /// `bedrockAgentCoreToolName` without its `<target>___` prefix.
 pub fn tool_name(context: &lambda_runtime::Context) -> Option<&str> {
@@ -65,12 +58,12 @@ pub fn tool_name(context: &lambda_runtime::Context) -> Option<&str> {
 
 impl<S> GatewayTarget<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
-    /// Serves `service` (the server wrapped in tower layers).
-    pub fn with_service(service: S) -> Self {
-        Self { service, end: super::hooks::InvocationEnd::default() }
+    /// Serves the tools of `app` (a [`Server`], or one with layers: see
+    /// [`Layered`](mcp_core::server::Layered)).
+    pub fn new(app: impl IntoLayered<Service = S>) -> Self {
+        Self { service: app.into_layered().into_parts().1, end: super::hooks::InvocationEnd::default() }
     }
 
     /// Runs `hook` at the end of every invocation (flush telemetry, write
@@ -134,10 +127,7 @@ where
         });
         let mut req = ServerRequest::new(message, None, Sink::none());
         req.extensions.insert(context);
-        let reply = match self.service.clone().call(req).await {
-            Ok(reply) => reply,
-            Err(never) => match never {},
-        };
+        let reply = mcp_core::server::call(self.service.clone(), req).await;
         match reply.map(|r| r.payload) {
             Some(Ok(result)) => serde_json::from_str(result.get())
                 .unwrap_or_else(|e| error_result(format!("internal error: unreadable tool result: {e}"))),
@@ -165,8 +155,7 @@ fn kind(v: &Value) -> &'static str {
 
 impl<S> Service<LambdaEvent<Value>> for GatewayTarget<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     type Response = Value;
     type Error = Infallible;

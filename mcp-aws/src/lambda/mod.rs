@@ -50,8 +50,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
 use lambda_http::Body;
-use mcp_core::jsonrpc::Response;
-use mcp_core::server::{BoxFuture, Server, ServerRequest};
+use mcp_core::server::{BoxFuture, IntoLayered, Layered, McpService, Server};
 use mcp_core::transport::http::{
     HostPolicy, HttpBody, HttpOptions, InMemorySessionStore, PeerAddr, SessionStore, StreamableHttp,
 };
@@ -107,18 +106,18 @@ impl<S> fmt::Debug for LambdaAdapter<S> {
     }
 }
 
-impl LambdaAdapter<Server> {
-    /// Serves `server` with default settings (see [`LambdaBuilder`]).
-    pub fn new(server: Server) -> Self {
-        Self::builder(server).build()
+impl<S: McpService> LambdaAdapter<S> {
+    /// Serves `app` (a [`Server`], or one with layers: see
+    /// [`Layered`](mcp_core::server::Layered)) with default settings (see
+    /// [`LambdaBuilder`]).
+    pub fn new(app: impl IntoLayered<Service = S>) -> Self {
+        Self::builder(app).build()
     }
 
-    /// A builder, to set a session store, health checks, CORS, layers.
-    pub fn builder(server: Server) -> LambdaBuilder<Server> {
-        let service = server.clone();
+    /// A builder, to set a session store, health checks, CORS.
+    pub fn builder(app: impl IntoLayered<Service = S>) -> LambdaBuilder<S> {
         LambdaBuilder {
-            server,
-            service,
+            app: app.into_layered(),
             config: DeployConfig::default(),
             options: None,
             store: None,
@@ -133,8 +132,7 @@ impl LambdaAdapter<Server> {
 /// allowed), sessions in the instance's memory.
 #[must_use]
 pub struct LambdaBuilder<S> {
-    server: Server,
-    service: S,
+    app: Layered<S>,
     config: DeployConfig,
     options: Option<HttpOptions>,
     store: Option<Arc<dyn SessionStore>>,
@@ -151,21 +149,7 @@ impl<S> fmt::Debug for LambdaBuilder<S> {
     }
 }
 
-impl<S> LambdaBuilder<S> {
-    /// Serves `service` (the server wrapped in tower layers: rate limits,
-    /// telemetry, auth) instead of the bare server.
-    pub fn service<T>(self, service: T) -> LambdaBuilder<T> {
-        LambdaBuilder {
-            server: self.server,
-            service,
-            config: self.config,
-            options: self.options,
-            store: self.store,
-            health: self.health,
-            end: self.end,
-        }
-    }
-
+impl<S: McpService> LambdaBuilder<S> {
     /// Takes the path and CORS settings from `config` (for example
     /// [`DeployConfig::from_env`]).
     pub fn config(mut self, config: DeployConfig) -> Self {
@@ -215,7 +199,7 @@ impl<S> LambdaBuilder<S> {
         });
         options.hosts = self.config.cors.host_policy(options.hosts);
         let store = self.store.unwrap_or_else(|| Arc::new(InMemorySessionStore::default()));
-        let http = StreamableHttp::with_stores(self.server, self.service, options, store, None);
+        let http = StreamableHttp::with_stores(self.app, options, store, None);
         LambdaAdapter {
             http,
             health: self.health,
@@ -229,8 +213,7 @@ impl<S> LambdaBuilder<S> {
 
 impl<S> LambdaAdapter<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     /// Runs the Lambda runtime loop with buffered responses (API Gateway,
     /// ALB, Function URLs in `BUFFERED` mode). With
@@ -371,8 +354,7 @@ fn not_found(path: &str, mcp: &str) -> http::Response<HttpBody> {
 
 impl<S> Service<lambda_http::Request> for LambdaAdapter<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     type Response = http::Response<Body>;
     type Error = Infallible;
@@ -394,8 +376,7 @@ struct StreamingAdapter<S>(LambdaAdapter<S>);
 
 impl<S> Service<lambda_http::Request> for StreamingAdapter<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     type Response = http::Response<hooks::EndOfBody<HttpBody>>;
     type Error = Infallible;

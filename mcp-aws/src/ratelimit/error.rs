@@ -3,7 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use mcp_core::jsonrpc::{ErrorCode, ErrorObject};
+use mcp_core::jsonrpc::{ErrorCode, ErrorObject, RequestId, Response};
+use mcp_core::server::signal::RateLimited;
 use serde_json::json;
 
 use super::quota::Quota;
@@ -53,6 +54,16 @@ impl Rejection {
     /// The tool whose own quota refused the call, if that was it.
     pub fn tool(&self) -> Option<&str> {
         self.tool.as_deref()
+    }
+
+    /// The response sent for this rejection: the JSON-RPC error, and the
+    /// [`RateLimited`] signal the HTTP edge renders as `Retry-After` and
+    /// `RateLimit-*` headers.
+    pub fn to_response(&self, id: Option<RequestId>) -> Response {
+        let mut response = Response::error(id, self.to_error_object());
+        let signal = RateLimited::new(self.retry_after).with_quota(u64::from(self.quota.limit()), 0);
+        response.extensions.insert(signal);
+        response
     }
 
     /// The JSON-RPC error object sent for this rejection.

@@ -1,7 +1,6 @@
 //! [`ResponseFuture`]: the inner service's answer, or an immediate
 //! rejection.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -44,11 +43,11 @@ impl<F> std::fmt::Debug for ResponseFuture<F> {
     }
 }
 
-impl<F> Future for ResponseFuture<F>
+impl<F, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<Option<Response>, Infallible>>,
+    F: Future<Output = Result<Option<Response>, E>>,
 {
-    type Output = Result<Option<Response>, Infallible>;
+    type Output = Result<Option<Response>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {

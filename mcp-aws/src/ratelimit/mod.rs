@@ -27,9 +27,12 @@
 //!     .quota(Quota::per_minute(600).with_burst(50))
 //!     .tool_quota("search", Quota::per_minute(10))
 //!     .layer(server.clone());
-//! // HTTP: StreamableHttp::with_service(server, limited, HttpOptions::default())
-//! // stdio: mcp_core::transport::stdio::serve(&server, limited, stdin, stdout, options)
 //! # let _ = limited;
+//! // Or, for any transport (`stdio::serve(app)`, `StreamableHttp::new(app)`,
+//! // `mcp_aws::run(app)`), as one of the server's layers:
+//! # let server = ServerBuilder::new("demo", "1.0.0").build().expect("valid");
+//! let app = server.layer(RateLimitLayer::new(Key::global()).quota(Quota::per_second(100)));
+//! # let _ = app;
 //! ```
 
 mod error;
@@ -39,7 +42,6 @@ mod layer;
 mod limiter;
 mod quota;
 
-use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -84,11 +86,10 @@ impl<S> RateLimit<S> {
     /// # Errors
     /// The [`Rejection`] the service would answer with.
     pub fn check(&self, request: &ServerRequest) -> Result<(), Rejection> {
-        if !matches!(request.message, mcp_core::jsonrpc::Message::Request(_)) {
+        if request.head().id().is_none() {
             return Ok(());
         }
-        let tool = crate::peek::tool_name(&request.message);
-        self.limiter.check(request, tool.as_deref())
+        self.limiter.check(request, request.head().tool())
     }
 
     /// How many keys have state in memory (across the default, per-key and
@@ -120,13 +121,13 @@ impl<S> RateLimit<S> {
 
 impl<S> Service<ServerRequest> for RateLimit<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible>,
+    S: Service<ServerRequest, Response = Option<Response>>,
 {
     type Response = Option<Response>;
-    type Error = Infallible;
+    type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
@@ -134,9 +135,8 @@ where
         match self.check(&request) {
             Ok(()) => ResponseFuture::admitted(self.inner.call(request)),
             Err(rejection) => {
-                let id = crate::peek::request_id(&request.message).cloned();
                 tracing::debug!(retry_after_ms = rejection.retry_after_ms(), "request rate limited");
-                ResponseFuture::rejected(Response::error(id, rejection.to_error_object()))
+                ResponseFuture::rejected(rejection.to_response(request.head().id().cloned()))
             }
         }
     }

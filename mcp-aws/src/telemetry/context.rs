@@ -101,8 +101,8 @@ impl Extractor for Carrier<'_> {
 /// parses.
 pub(crate) fn parent_context(meta: &Borrowed<'_>, headers: Option<&http::HeaderMap>) -> Context {
     let header = |name: &str| headers.and_then(|h| h.get(name)).and_then(|v| v.to_str().ok());
-    let carrier = match meta.traceparent.as_deref() {
-        Some(tp) => Carrier { traceparent: Some(tp), tracestate: meta.tracestate.as_deref() },
+    let carrier = match meta.traceparent {
+        Some(tp) => Carrier { traceparent: Some(tp), tracestate: meta.tracestate },
         None => Carrier { traceparent: header("traceparent"), tracestate: header("tracestate") },
     };
     if carrier.traceparent.is_none() {

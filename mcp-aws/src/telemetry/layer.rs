@@ -2,7 +2,6 @@
 //! request metrics, around the dispatcher.
 
 use std::borrow::Cow;
-use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
-use mcp_core::jsonrpc::{Message, Response};
+use mcp_core::jsonrpc::Response;
 use mcp_core::protocol::methods;
 use mcp_core::server::{ServerRequest, Session};
 use opentelemetry::context::{FutureExt as _, WithContext};
@@ -76,18 +75,18 @@ impl<S> TelemetryService<S> {
 
 impl<S> Service<ServerRequest> for TelemetryService<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible>,
+    S: Service<ServerRequest, Response = Option<Response>>,
 {
     type Response = Option<Response>;
-    type Error = Infallible;
+    type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: ServerRequest) -> Self::Future {
-        if matches!(req.message, Message::Response(_)) {
+        if req.head().method().is_none() {
             return ResponseFuture { state: State::Plain { inner: self.inner.call(req) } };
         }
         let Some(shared) = self.shared.clone() else {
@@ -209,11 +208,6 @@ impl Ongoing {
         (ongoing, cx, log_span)
     }
 
-    fn finish(self, response: Option<&Response>) {
-        let outcome = Outcome::of(response, self.is_tool_call);
-        self.end(outcome, response);
-    }
-
     fn end(self, outcome: Outcome, response: Option<&Response>) {
         let error = response.and_then(|r| r.payload.as_ref().err());
         let error_type = outcome.error_type().map(|e| KeyValue::new(attr::ERROR_TYPE, e));
@@ -305,11 +299,11 @@ impl<F> fmt::Debug for ResponseFuture<F> {
     }
 }
 
-impl<F> Future for ResponseFuture<F>
+impl<F, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<Option<Response>, Infallible>>,
+    F: Future<Output = Result<Option<Response>, E>>,
 {
-    type Output = Result<Option<Response>, Infallible>;
+    type Output = Result<Option<Response>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
@@ -318,7 +312,8 @@ where
             StateProj::Traced { inner, ongoing } => {
                 let out = std::task::ready!(inner.poll(cx));
                 if let Some(ongoing) = ongoing.0.take() {
-                    ongoing.finish(crate::observe::response(&out));
+                    let outcome = crate::observe::outcome(&out, ongoing.is_tool_call);
+                    ongoing.end(outcome, out.as_ref().ok().and_then(Option::as_ref));
                 }
                 Poll::Ready(out)
             }

@@ -24,15 +24,13 @@
 //! ```no_run
 //! use mcp_aws::telemetry::Telemetry;
 //! use mcp_core::server::ServerBuilder;
-//! use mcp_core::transport::http::{HttpOptions, StreamableHttp};
-//! use tower_layer::Layer;
+//! use mcp_core::transport::http::StreamableHttp;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 turns export on.
 //! let telemetry = Telemetry::from_env("weather")?;
 //! let server = ServerBuilder::new("weather", "1.0.0").build()?;
-//! let traced = telemetry.layer().layer(server.clone());
-//! let http = StreamableHttp::with_service(server, traced, HttpOptions::default());
+//! let http = StreamableHttp::new(server.layer(telemetry.layer()));
 //! // ... serve; on Lambda, `telemetry.flush()` ends every invocation.
 //! # let _ = http;
 //! # Ok(())

@@ -6,10 +6,8 @@ use lambda_http::lambda_runtime::{Context as LambdaContext, LambdaEvent};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Service as _};
 use mcp_aws::lambda::LambdaAdapter;
-use mcp_core::jsonrpc::Response;
-use mcp_core::server::ServerRequest;
+use mcp_core::server::McpService;
 use serde_json::Value;
-use std::convert::Infallible;
 
 pub fn event(name: &str) -> Value {
     let path = format!("{}/tests/events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -19,15 +17,7 @@ pub fn event(name: &str) -> Value {
 
 /// Runs `event` through lambda_http's own event → request → response
 /// conversion around the adapter: what the runtime would send back.
-pub async fn invoke<S>(adapter: &LambdaAdapter<S>, event: Value) -> Value
-where
-    S: tower_service::Service<ServerRequest, Response = Option<Response>, Error = Infallible>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send,
-{
+pub async fn invoke<S: McpService>(adapter: &LambdaAdapter<S>, event: Value) -> Value {
     let payload: LambdaRequest = serde_json::from_value(event).expect("a Lambda HTTP event");
     let mut context = LambdaContext::default();
     context.request_id = "req-42".to_owned();

@@ -80,6 +80,12 @@ impl ProtocolVersion {
         matches!(self, Self::V2026_07_28)
     }
 
+    /// Whether a session's SSE streams open with a priming event (an id to
+    /// resume from, no data): from 2025-11-25 on.
+    pub const fn has_sse_priming(self) -> bool {
+        matches!(self, Self::V2025_11_25 | Self::V2026_07_28)
+    }
+
     /// JSON-RPC batches must be accepted (2025-03-26 only).
     pub const fn has_batches(self) -> bool {
         matches!(self, Self::V2025_03_26)

@@ -10,8 +10,8 @@ use tokio::sync::broadcast;
 
 use super::input::StateSealer;
 use super::prompt::PromptRoute;
-use super::registry::Registry;
 use super::resource::{ResourceRoute, TemplateRoute};
+use super::routes::Routes;
 use super::schema::is_object_schema;
 use super::tool::ToolRoute;
 use super::{CompleteFn, Context, Server, ServerShared};
@@ -262,32 +262,32 @@ impl ServerBuilder {
     /// # Errors
     /// [`BuildError`] naming the first invalid or duplicate definition.
     pub fn build(self) -> Result<Server, BuildError> {
-        let mut registry = Registry::default();
+        let mut routes = Routes::default();
         for route in self.tools {
             validate_tool(&route)?;
-            if registry.tool(&route.tool.name).is_some() {
+            if routes.tool(&route.tool.name).is_some() {
                 return Err(BuildError::DuplicateTool(route.tool.name.clone()));
             }
-            registry.insert_tool(route);
+            routes.insert_tool(route);
         }
         let mut seen = std::collections::HashSet::new();
         for route in self.resources {
             if !seen.insert(route.resource.uri.clone()) {
                 return Err(BuildError::DuplicateResource(route.resource.uri.clone()));
             }
-            registry.insert_resource(route);
+            routes.insert_resource(route);
         }
         for route in self.templates {
             if let Err(e) = &route.matcher {
                 return Err(BuildError::InvalidTemplate(e.clone()));
             }
-            registry.insert_template(route);
+            routes.insert_template(route);
         }
         for route in self.prompts {
-            if registry.has_prompt_name(&route.prompt.name) {
+            if routes.has_prompt_name(&route.prompt.name) {
                 return Err(BuildError::DuplicatePrompt(route.prompt.name.clone()));
             }
-            registry.insert_prompt(route);
+            routes.insert_prompt(route);
         }
         let (events, _) = broadcast::channel(64);
         let server_info_meta = json!({ keys::SERVER_INFO: &self.info });
@@ -297,7 +297,7 @@ impl ServerBuilder {
             shared: Arc::new(ServerShared {
                 info: self.info,
                 instructions: self.instructions,
-                registry: RwLock::new(Arc::new(registry)),
+                routes: RwLock::new(Arc::new(routes)),
                 completion: self.completion,
                 state: self.state,
                 sealer: StateSealer::new(self.state_key.as_deref(), self.state_ttl),

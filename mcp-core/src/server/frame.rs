@@ -2,14 +2,10 @@
 //! every transport that carries whole JSON-RPC frames (stdio lines, HTTP
 //! bodies, Lambda events).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
-use tower::ServiceExt as _;
-use tower_service::Service;
-
-use super::ServerRequest;
 use super::session::{Session, Sink};
+use super::{McpService, ServerRequest};
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Response};
 
 /// Decodes `bytes`, calls `service` for each message, and returns the
@@ -27,7 +23,7 @@ pub async fn handle_frame<S>(
     extensions: &http::Extensions,
 ) -> Option<Vec<u8>>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone,
+    S: McpService,
 {
     // A macro rather than a closure: a closure would hold `&S` across the
     // await and make the future `Send` only for `Sync` services.
@@ -35,15 +31,12 @@ where
         ($message:expr) => {{
             let mut req = ServerRequest::new($message, session.cloned(), sink.clone());
             req.extensions = extensions.clone();
-            service.clone().oneshot(req)
+            super::service::call(service.clone(), req)
         }};
     }
     match Incoming::parse(bytes) {
         Err(e) => Some(encode(&e.into_response())),
-        Ok(Incoming::Single(message)) => match call!(message).await {
-            Ok(Some(resp)) => Some(encode(&resp)),
-            Ok(None) | Err(_) => None,
-        },
+        Ok(Incoming::Single(message)) => call!(message).await.map(|resp| encode(&resp)),
         Ok(Incoming::Batch(items)) => {
             let version = session.and_then(|s| s.version());
             if !version.is_some_and(|v| v.has_batches()) {
@@ -62,7 +55,7 @@ where
             for item in items {
                 let resp = match item {
                     Err(e) => Some(e.into_response()),
-                    Ok(message) => call!(message).await.ok().flatten(),
+                    Ok(message) => call!(message).await,
                 };
                 if let Some(resp) = resp {
                     out.push(resp);

@@ -12,11 +12,11 @@
 use std::borrow::Cow;
 
 use base64::Engine as _;
-use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::registry::Registry;
+use super::head::{RequestHead, Target};
+use super::routes::Routes;
 use crate::error::Error;
 use crate::protocol::methods;
 use crate::protocol::tools::Tool;
@@ -92,8 +92,8 @@ impl McpHeaders {
         &self,
         meta_version: &str,
         method: &str,
-        peek: &NamePeek<'_>,
-        registry: &Registry,
+        head: &RequestHead,
+        routes: &Routes,
     ) -> Result<(), Error> {
         match &self.protocol_version {
             None => return Err(Error::HeaderMismatch("missing `MCP-Protocol-Version` header".into())),
@@ -117,9 +117,8 @@ impl McpHeaders {
         if !named {
             return Ok(());
         }
-        let (field, body_name) =
-            if method == methods::RESOURCES_READ { ("uri", &peek.uri) } else { ("name", &peek.name) };
-        let Some(body_name) = body_name else {
+        let field = if method == methods::RESOURCES_READ { "uri" } else { "name" };
+        let Some(body_name) = head.target().map(Target::as_str) else {
             // The dispatcher reports the missing field itself.
             return Ok(());
         };
@@ -129,7 +128,7 @@ impl McpHeaders {
                     "missing `Mcp-Name` header (expected {body_name:?}, the `{field}` of the body)"
                 )));
             }
-            Some(n) if **n != **body_name => {
+            Some(n) if n != body_name => {
                 return Err(Error::HeaderMismatch(format!(
                     "`Mcp-Name` header is {n:?} but the body's `{field}` is {body_name:?}"
                 )));
@@ -137,9 +136,9 @@ impl McpHeaders {
             Some(_) => {}
         }
         if method == methods::TOOLS_CALL
-            && let Some(route) = registry.tool(body_name)
+            && let Some(route) = routes.tool(body_name)
         {
-            self.check_params(&route.tool, peek.arguments)?;
+            self.check_params(&route.tool, head.arguments())?;
         }
         Ok(())
     }
@@ -184,26 +183,6 @@ impl McpHeaders {
             }
         }
         Ok(())
-    }
-}
-
-/// The params members the headers are checked against: `name`, `uri` and
-/// `arguments`, each `None` when absent or not as expected.
-#[derive(Deserialize, Default)]
-pub(crate) struct NamePeek<'a> {
-    #[serde(borrow, default)]
-    pub(crate) name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub(crate) uri: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub(crate) arguments: Option<&'a RawValue>,
-}
-
-impl<'a> NamePeek<'a> {
-    /// Reads the members from `params`; all `None` when they do not fit
-    /// (the dispatcher reports malformed params itself).
-    pub(crate) fn lenient(params: &'a RawValue) -> Self {
-        serde_json::from_str(params.get()).unwrap_or_default()
     }
 }
 

@@ -25,13 +25,16 @@ mod context;
 mod dispatch;
 mod extract;
 mod frame;
+mod head;
 pub mod headers;
 mod input;
 mod prompt;
-mod registry;
 mod resource;
+mod routes;
 pub mod schema;
+mod service;
 mod session;
+pub mod signal;
 mod tool;
 
 use std::fmt;
@@ -43,9 +46,11 @@ pub use builder::{BuildError, Route, ServerBuilder};
 pub use context::Context;
 pub use extract::{Extension, FromContext, State};
 pub use frame::handle_frame;
+pub use head::{Era, HeadMeta, Method, RequestHead, Target};
 pub use headers::McpHeaders;
 pub use prompt::{IntoPromptResult, PromptRoute};
 pub use resource::{IntoReadResult, ResourceRoute, TemplateRoute, UriTemplate, UriVars};
+pub use service::{BoxError, IntoLayered, Layered, McpService, call, error_response};
 pub use session::{Session, SessionState, Sink, SinkClosed};
 pub use tool::{
     BoxFuture, IntoToolResult, Json, NoArgs, TOOL_ERROR_META_KEY, ToolError, ToolHandler, ToolOutput, ToolRoute,
@@ -56,7 +61,7 @@ use crate::jsonrpc::Message;
 use crate::protocol::CacheScope;
 use crate::protocol::completion::{CompleteRequestParams, CompleteResult};
 use crate::protocol::lifecycle::Implementation;
-use registry::Registry;
+use routes::Routes;
 
 /// What a transport hands the dispatcher: one decoded message and where it
 /// came from.
@@ -78,18 +83,32 @@ pub struct ServerRequest {
     /// client goes away, and `notifications/cancelled` fires it through the
     /// session.
     pub cancel: tokio_util::sync::CancellationToken,
+    /// The message's head, decoded by [`ServerRequest::new`].
+    head: RequestHead,
 }
 
 impl ServerRequest {
-    /// A request with no extensions.
+    /// A request with no extensions. Decodes the message's
+    /// [head](RequestHead) here, once, for every layer and the dispatcher.
+    ///
+    /// The head is not decoded again: a layer that replaces
+    /// [`message`](Self::message) builds a new `ServerRequest` instead.
     pub fn new(message: Message, session: Option<Arc<Session>>, sink: Sink) -> Self {
+        let head = RequestHead::decode(&message, session.as_deref());
         Self {
             message,
             session,
             sink,
             extensions: http::Extensions::new(),
             cancel: tokio_util::sync::CancellationToken::new(),
+            head,
         }
+    }
+
+    /// What the request is: method, id, target, era, protocol version and
+    /// the `_meta` members layers use, decoded once.
+    pub fn head(&self) -> &RequestHead {
+        &self.head
     }
 }
 
@@ -132,7 +151,7 @@ type CompleteFn =
 pub(crate) struct ServerShared {
     pub(crate) info: Implementation,
     pub(crate) instructions: Option<String>,
-    pub(crate) registry: RwLock<Arc<Registry>>,
+    pub(crate) routes: RwLock<Arc<Routes>>,
     pub(crate) completion: Option<Arc<CompleteFn>>,
     pub(crate) state: http::Extensions,
     pub(crate) sealer: input::StateSealer,
@@ -178,13 +197,13 @@ impl Server {
         self.shared.events.subscribe()
     }
 
-    fn registry(&self) -> Arc<Registry> {
-        self.shared.registry.read().map_or_else(|p| Arc::clone(&p.into_inner()), |r| Arc::clone(&r))
+    fn routes(&self) -> Arc<Routes> {
+        self.shared.routes.read().map_or_else(|p| Arc::clone(&p.into_inner()), |r| Arc::clone(&r))
     }
 
-    fn update_registry(&self, f: impl FnOnce(&mut Registry)) {
-        let mut guard = self.shared.registry.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut next = Registry::clone(&guard);
+    fn update_routes(&self, f: impl FnOnce(&mut Routes)) {
+        let mut guard = self.shared.routes.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next = Routes::clone(&guard);
         f(&mut next);
         *guard = Arc::new(next);
     }
@@ -195,7 +214,7 @@ impl Server {
     /// [`BuildError`] when the tool's name or schema is invalid.
     pub fn add_tool(&self, route: ToolRoute) -> Result<(), BuildError> {
         builder::validate_tool(&route)?;
-        self.update_registry(|r| r.insert_tool(route));
+        self.update_routes(|r| r.insert_tool(route));
         self.emit(ServerEvent::ToolsListChanged);
         Ok(())
     }
@@ -203,7 +222,7 @@ impl Server {
     /// Removes a tool at run time; returns whether it existed.
     pub fn remove_tool(&self, name: &str) -> bool {
         let mut removed = false;
-        self.update_registry(|r| removed = r.remove_tool(name));
+        self.update_routes(|r| removed = r.remove_tool(name));
         if removed {
             self.emit(ServerEvent::ToolsListChanged);
         }
@@ -212,14 +231,14 @@ impl Server {
 
     /// Adds (or replaces) a prompt at run time and tells subscribed clients.
     pub fn add_prompt(&self, route: PromptRoute) {
-        self.update_registry(|r| r.insert_prompt(route));
+        self.update_routes(|r| r.insert_prompt(route));
         self.emit(ServerEvent::PromptsListChanged);
     }
 
     /// Adds (or replaces) a resource at run time and tells subscribed
     /// clients.
     pub fn add_resource(&self, route: ResourceRoute) {
-        self.update_registry(|r| r.insert_resource(route));
+        self.update_routes(|r| r.insert_resource(route));
         self.emit(ServerEvent::ResourcesListChanged);
     }
 

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::value::RawValue;
@@ -135,6 +135,8 @@ pub struct Session {
     running: Mutex<HashMap<RequestId, CancellationToken>>,
     next_id: AtomicI64,
     outbound: Sink,
+    /// The saved state changed since the transport last asked.
+    changed: AtomicBool,
 }
 
 impl fmt::Debug for Session {
@@ -161,6 +163,7 @@ impl Session {
             running: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(1),
             outbound,
+            changed: AtomicBool::new(false),
         })
     }
 
@@ -192,8 +195,24 @@ impl Session {
         &self.outbound
     }
 
+    /// Reads (or adjusts in passing) the state without marking it changed.
     pub(crate) fn update<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> R {
         f(&mut lock(&self.state))
+    }
+
+    /// Changes the saved state and marks it changed, so that the transport
+    /// writes it to a shared session store.
+    pub(crate) fn modify<R>(&self, f: impl FnOnce(&mut SessionState) -> R) -> R {
+        let out = f(&mut lock(&self.state));
+        self.changed.store(true, Ordering::Release);
+        out
+    }
+
+    /// Whether the saved state changed since the last call: what a
+    /// transport with a shared session store asks after each message, to
+    /// write the state only when it changed.
+    pub fn take_changed(&self) -> bool {
+        self.changed.swap(false, Ordering::AcqRel)
     }
 
     /// Registers a request the server is about to send to the client and

@@ -7,7 +7,6 @@
 //! period). Lines longer than the limit are answered with a clear -32600
 //! error and skipped.
 
-use std::convert::Infallible;
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -18,12 +17,10 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWrite
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt as _;
-use tower_service::Service;
 
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Response};
 use crate::protocol::methods;
-use crate::server::{Server, ServerRequest, Session, Sink, handle_frame};
+use crate::server::{IntoLayered, Server, ServerRequest, Session, Sink, call, handle_frame};
 
 /// Settings of the stdio transport.
 #[derive(Debug, Clone)]
@@ -45,13 +42,30 @@ impl Default for StdioOptions {
     }
 }
 
-/// Serves `server` on the process's stdin and stdout until stdin closes.
+/// Serves `app` (a [`Server`], or one with layers: see
+/// [`Layered`](crate::server::Layered)) on the process's stdin and stdout
+/// until stdin closes.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let server = mcp_core::server::ServerBuilder::new("demo", "1.0.0").build().expect("valid");
+/// mcp_core::transport::stdio::serve(server).await
+/// # }
+/// ```
 ///
 /// # Errors
 /// An I/O error reading stdin or writing stdout.
+pub async fn serve(app: impl IntoLayered) -> io::Result<()> {
+    serve_on(app, tokio::io::stdin(), tokio::io::stdout(), StdioOptions::default()).await
+}
+
+/// The former name of [`serve`].
+///
+/// # Errors
+/// As [`serve`].
+#[deprecated(since = "0.2.0", note = "use `stdio::serve`, which also takes layered services")]
 pub async fn serve_stdio(server: Server) -> io::Result<()> {
-    let service = server.clone();
-    serve(&server, service, tokio::io::stdin(), tokio::io::stdout(), StdioOptions::default()).await
+    serve(server).await
 }
 
 enum Line {
@@ -132,23 +146,22 @@ fn encode_line(resp: &Response) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
-/// Serves one connection: `service` (the server, or the server wrapped in
-/// layers) answers what `reader` carries, and replies go to `writer`.
-/// `server` supplies the list-changed and resource-updated events.
+/// Serves one connection: `app` (a server, or one with layers) answers
+/// what `reader` carries, and replies go to `writer`.
 ///
 /// # Errors
 /// An I/O error on `reader` or `writer`.
-pub async fn serve<S, R, W>(server: &Server, service: S, reader: R, writer: W, options: StdioOptions) -> io::Result<()>
+pub async fn serve_on<A, R, W>(app: A, reader: R, writer: W, options: StdioOptions) -> io::Result<()>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
+    A: IntoLayered,
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let (server, service) = app.into_layered().into_parts();
     let (sink, rx) = Sink::channel(1024);
     let writer_task = tokio::spawn(write_loop(writer, rx));
     let session = Session::new(None, sink.clone());
-    let events_task = tokio::spawn(forward_events(server.clone(), Arc::clone(&session)));
+    let events_task = tokio::spawn(forward_events(server, Arc::clone(&session)));
     let mut reader = BufReader::new(reader);
     let mut buf = Vec::new();
     let mut tasks = JoinSet::new();
@@ -180,7 +193,7 @@ where
                     // The handshake settles the session before anything
                     // after it runs.
                     let request = ServerRequest::new(Message::Request(req), Some(Arc::clone(&session)), sink.clone());
-                    if let Ok(Some(resp)) = service.clone().oneshot(request).await {
+                    if let Some(resp) = call(service.clone(), request).await {
                         let _ = sink.send_raw(encode_line(&resp)).await;
                     }
                 }
@@ -207,11 +220,10 @@ where
                         // keeps responses and cancellations flowing while
                         // requests queue.
                         let _permit = permits.acquire_owned().await;
-                        let outcome = AssertUnwindSafe(svc.oneshot(request)).catch_unwind().await;
+                        let outcome = AssertUnwindSafe(call(svc, request)).catch_unwind().await;
                         session.finish_request(&id);
                         let resp = match outcome {
-                            Ok(Ok(resp)) => resp,
-                            Ok(Err(never)) => match never {},
+                            Ok(resp) => resp,
                             Err(_) => Some(Response::error(
                                 Some(id),
                                 ErrorObject::new(
@@ -230,7 +242,7 @@ where
                     // must take effect in order (a cancellation right after
                     // its request): handle them here.
                     let req = ServerRequest::new(message, Some(Arc::clone(&session)), sink.clone());
-                    let _ = service.clone().oneshot(req).await;
+                    let _ = call(service.clone(), req).await;
                 }
                 Ok(Incoming::Batch(_)) => {
                     let frame = std::mem::take(&mut buf);

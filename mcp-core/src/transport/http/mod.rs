@@ -82,7 +82,8 @@ pub use serve::{PeerAddr, serve, serve_listener, serve_listener_with, shutdown_s
 pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError, StoreFuture};
 
 use crate::jsonrpc::{ErrorCode, ErrorObject, Response};
-use crate::server::{BoxFuture, Server, ServerRequest};
+use crate::server::signal::RateLimited;
+use crate::server::{BoxFuture, IntoLayered, McpService, Server};
 use sessions::Sessions;
 
 /// JSON-RPC code for a request naming a session that does not exist
@@ -175,31 +176,29 @@ pub(crate) struct Inner<S> {
     housekeeping: OnceLock<()>,
 }
 
-impl StreamableHttp<Server> {
-    /// Serves `server` with default options.
-    pub fn new(server: Server) -> Self {
-        let service = server.clone();
-        Self::with_service(server, service, HttpOptions::default())
-    }
-}
-
-impl<S> StreamableHttp<S> {
-    /// Serves `service` (the server wrapped in tower layers: auth, rate
-    /// limits, telemetry...) with `options`; `server` supplies list-change
-    /// events for sessions.
-    pub fn with_service(server: Server, service: S, options: HttpOptions) -> Self {
-        Self::with_stores(server, service, options, Arc::new(InMemorySessionStore::default()), None)
+impl<S: McpService> StreamableHttp<S> {
+    /// Serves `app` (a [`Server`], or one with layers: see [`Layered`])
+    /// with default options.
+    ///
+    /// [`Layered`]: crate::server::Layered
+    pub fn new(app: impl IntoLayered<Service = S>) -> Self {
+        Self::with_options(app, HttpOptions::default())
     }
 
-    /// As [`with_service`](Self::with_service), with a shared session store
+    /// Serves `app` with `options`.
+    pub fn with_options(app: impl IntoLayered<Service = S>, options: HttpOptions) -> Self {
+        Self::with_stores(app, options, Arc::new(InMemorySessionStore::default()), None)
+    }
+
+    /// As [`with_options`](Self::with_options), with a shared session store
     /// and, optionally, an event store (default: in memory, bounded).
     pub fn with_stores(
-        server: Server,
-        service: S,
+        app: impl IntoLayered<Service = S>,
         options: HttpOptions,
         sessions: Arc<dyn SessionStore>,
         events: Option<Arc<dyn EventStore>>,
     ) -> Self {
+        let (server, service) = app.into_layered().into_parts();
         let sessions = Arc::new(Sessions::new(
             sessions,
             options.max_sessions.max(1),
@@ -209,7 +208,9 @@ impl<S> StreamableHttp<S> {
         let events = events.unwrap_or_else(|| Arc::new(InMemoryEventStore::default()));
         Self { inner: Arc::new(Inner { server, service, options, sessions, events, housekeeping: OnceLock::new() }) }
     }
+}
 
+impl<S> StreamableHttp<S> {
     /// The options in force.
     pub fn options(&self) -> &HttpOptions {
         &self.inner.options
@@ -227,13 +228,11 @@ impl<S> StreamableHttp<S> {
     }
 }
 
-/// The bound on request bodies this transport accepts.
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::server::BoxError;
 
 impl<S, B> Service<http::Request<B>> for StreamableHttp<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
@@ -253,8 +252,7 @@ where
 
 impl<S> Inner<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     async fn handle<B>(self: Arc<Self>, req: http::Request<B>) -> http::Response<HttpBody>
     where
@@ -338,32 +336,26 @@ fn status_for(resp: &Response) -> StatusCode {
         | ErrorCode::UNSUPPORTED_PROTOCOL_VERSION => StatusCode::BAD_REQUEST,
         ErrorCode::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
         ErrorCode::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::SERVER_OVERLOADED => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::INTERNAL_ERROR => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::OK,
     }
 }
 
-/// The headers of a rate-limited reply (code -31029), from its error's
-/// `data`: `Retry-After` and `RateLimit-Reset` (whole seconds, rounded up,
-/// at least 1) from `retryAfterMs`, and `RateLimit-Limit` and
-/// `RateLimit-Remaining` from `limit` and `remaining` when present (the
-/// IETF `RateLimit` header fields draft).
+/// The headers of a rate-limited reply, from the [`RateLimited`] signal
+/// the limiter attached: `Retry-After` and `RateLimit-Reset` (whole
+/// seconds, rounded up, at least 1), and `RateLimit-Limit` and
+/// `RateLimit-Remaining` when known (the IETF `RateLimit` header fields
+/// draft).
 fn rate_limit_headers(resp: &Response, headers: &mut http::HeaderMap) {
-    let Err(e) = &resp.payload else { return };
-    if e.code != ErrorCode::RATE_LIMITED {
-        return;
+    let Some(limited) = resp.extensions.get::<RateLimited>() else { return };
+    let secs = HeaderValue::from(limited.retry_after_secs());
+    headers.insert(header::RETRY_AFTER, secs.clone());
+    headers.insert("ratelimit-reset", secs);
+    if let Some(limit) = limited.limit {
+        headers.insert("ratelimit-limit", HeaderValue::from(limit));
     }
-    let Some(data) = e.data.as_ref() else { return };
-    let number = |name: &str| data.get(name).and_then(serde_json::Value::as_u64).map(HeaderValue::from);
-    if let Some(ms) = data.get("retryAfterMs").and_then(serde_json::Value::as_u64) {
-        let secs = HeaderValue::from(ms.div_ceil(1000).max(1));
-        headers.insert(header::RETRY_AFTER, secs.clone());
-        headers.insert("ratelimit-reset", secs);
-    }
-    if let Some(limit) = number("limit") {
-        headers.insert("ratelimit-limit", limit);
-    }
-    if let Some(remaining) = number("remaining") {
-        headers.insert("ratelimit-remaining", remaining);
+    if let Some(remaining) = limited.remaining {
+        headers.insert("ratelimit-remaining", HeaderValue::from(remaining));
     }
 }

@@ -1,7 +1,6 @@
 //! POST: one JSON-RPC message (or, in a 2025-03-26 session, a batch) in;
 //! `202`, a JSON response, or an SSE stream out.
 
-use std::convert::Infallible;
 use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
@@ -9,8 +8,6 @@ use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt as _;
-use tower_service::Service;
 
 use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
 use super::guard::{Accepts, content_type_is_json};
@@ -21,7 +18,7 @@ use super::{
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
 use crate::server::headers::{names, typed};
-use crate::server::{BoxFuture, McpHeaders, ServerRequest, Sink, handle_frame};
+use crate::server::{BoxFuture, McpHeaders, McpService, ServerRequest, Sink, call, handle_frame};
 
 /// The era a POST is served in.
 enum Route {
@@ -52,19 +49,13 @@ fn is_initialize(incoming: &Incoming) -> bool {
     matches!(incoming, Incoming::Single(Message::Request(r)) if r.method == methods::INITIALIZE)
 }
 
-/// Methods after which a session's saved state must be written.
-fn changes_session(method: &str) -> bool {
-    matches!(method, methods::LOGGING_SET_LEVEL | methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE)
-}
-
 fn header_str<'a>(headers: &'a http::HeaderMap, name: &http::HeaderName) -> Option<&'a str> {
     headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}").trim())
 }
 
 impl<S> Inner<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     pub(super) async fn post<B>(self: Arc<Self>, req: http::Request<B>) -> http::Response<HttpBody>
     where
@@ -229,7 +220,7 @@ where
             other => {
                 let mut req = ServerRequest::new(other, None, Sink::none());
                 req.extensions = extensions;
-                let _ = self.service.clone().oneshot(req).await;
+                let _ = call(self.service.clone(), req).await;
                 empty_response(StatusCode::ACCEPTED)
             }
         }
@@ -270,10 +261,7 @@ where
         };
         let mut req = ServerRequest::new(message, Some(Arc::clone(&live.session)), Sink::none());
         req.extensions = extensions;
-        let resp = match self.service.clone().oneshot(req).await {
-            Ok(resp) => resp,
-            Err(never) => match never {},
-        };
+        let resp = call(self.service.clone(), req).await;
         let Some(resp) = resp else { return empty_response(StatusCode::ACCEPTED) };
         if resp.payload.is_err() {
             self.sessions.close(&id).await;
@@ -314,11 +302,10 @@ where
             }
             Incoming::Single(Message::Request(r)) => self.respond(r, Some(live), extensions, accepts).await,
             Incoming::Single(other) => {
-                let initialized = matches!(&other, Message::Notification(n) if n.method == methods::INITIALIZED);
                 let mut req = ServerRequest::new(other, Some(Arc::clone(&live.session)), Sink::none());
                 req.extensions = extensions;
-                let _ = self.service.clone().oneshot(req).await;
-                self.sessions.save(&live, initialized).await;
+                let _ = call(self.service.clone(), req).await;
+                self.sessions.save(&live, live.session.take_changed()).await;
                 empty_response(StatusCode::ACCEPTED)
             }
         }
@@ -334,7 +321,6 @@ where
         accepts: Accepts,
     ) -> http::Response<HttpBody> {
         let id = request.id.clone();
-        let persist = changes_session(&request.method);
         let cancel = CancellationToken::new();
         let (sink, mut rx) = if accepts.sse {
             let (sink, rx) = Sink::channel(self.options.stream_queue);
@@ -355,10 +341,7 @@ where
                 // the cancellation too.
                 let on_drop = cancel.clone().drop_guard();
                 Box::pin(async move {
-                    let out = match service.oneshot(req).await {
-                        Ok(r) => r,
-                        Err(never) => match never {},
-                    };
+                    let out = call(service, req).await;
                     on_drop.disarm();
                     out
                 })
@@ -374,7 +357,7 @@ where
                         format!("invalid request: id {id} is already in use by a running request"),
                     );
                 }
-                let task = run_in_session(Arc::clone(&self), Arc::clone(live), id.clone(), req, persist);
+                let task = run_in_session(Arc::clone(&self), Arc::clone(live), id.clone(), req);
                 let handle = tokio::spawn(task);
                 Box::pin(async move {
                     handle.await.unwrap_or_else(|_| {
@@ -459,7 +442,7 @@ where
         match &live {
             None => body = body.on_drop(OnDrop::Cancel(cancel)),
             Some(l) => {
-                if l.session.version().is_some_and(|v| v >= ProtocolVersion::V2025_11_25) {
+                if l.session.version().is_some_and(ProtocolVersion::has_sse_priming) {
                     body.prime(self.options.sse_retry);
                 }
                 body =
@@ -479,11 +462,9 @@ async fn run_in_session<S>(
     live: Arc<LiveSession>,
     id: RequestId,
     req: ServerRequest,
-    persist: bool,
 ) -> Option<Response>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     struct Finish<'a>(&'a LiveSession, &'a RequestId);
     impl Drop for Finish<'_> {
@@ -492,12 +473,11 @@ where
         }
     }
     let finish = Finish(&live, &id);
-    let resp = match inner.service.clone().oneshot(req).await {
-        Ok(r) => r,
-        Err(never) => match never {},
-    };
+    let resp = call(inner.service.clone(), req).await;
     drop(finish);
-    inner.sessions.save(&live, persist).await;
+    // The dispatcher marks the session changed when the request changed
+    // what is saved (log level, subscriptions).
+    inner.sessions.save(&live, live.session.take_changed()).await;
     resp
 }
 

@@ -15,26 +15,27 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_service::Service;
 
 use super::{HttpBody, StreamableHttp, error_response};
-use crate::jsonrpc::{ErrorCode, Response};
-use crate::server::{Server, ServerRequest};
+use crate::jsonrpc::ErrorCode;
+use crate::server::{IntoLayered, McpService};
 
 /// How long open connections (SSE streams included) may take to finish
 /// after shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves `server` over Streamable HTTP at `addr` (for example
+/// Serves `app` (a [`Server`](crate::server::Server), or one with layers)
+/// over Streamable HTTP at `addr` (for example
 /// `"127.0.0.1:3000"`) on the path `/mcp`, with default options, until
 /// ctrl-c or SIGTERM.
 ///
 /// Bind to 127.0.0.1 for a local server; a server on another interface must
 /// widen [`HostPolicy`](super::HostPolicy) through
-/// [`StreamableHttp::with_service`] and [`serve_listener`].
+/// [`StreamableHttp::with_options`] and [`serve_listener`].
 ///
 /// # Errors
 /// The address cannot be bound.
-pub async fn serve(server: Server, addr: impl ToSocketAddrs) -> io::Result<()> {
+pub async fn serve(app: impl IntoLayered, addr: impl ToSocketAddrs) -> io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
-    serve_listener(listener, StreamableHttp::new(server), shutdown_signal()).await
+    serve_listener(listener, StreamableHttp::new(app), shutdown_signal()).await
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then lets
@@ -52,8 +53,7 @@ pub async fn serve_listener<S>(
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     let not_found = NotFound(service.options().path.as_str().into());
     serve_listener_with(listener, service, not_found, shutdown).await
@@ -71,8 +71,7 @@ pub async fn serve_listener_with<S, O>(
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
     O: Service<http::Request<Incoming>, Response = http::Response<HttpBody>, Error = Infallible>
         + Clone
         + Send

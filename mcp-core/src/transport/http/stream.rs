@@ -1,11 +1,9 @@
 //! GET (a legacy session's standalone SSE stream, or the resumption of a
 //! dropped one) and DELETE (ending a session).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use http::StatusCode;
-use tower_service::Service;
 
 use super::body::{HttpBody, Replay, SseBody, sse_event};
 use super::events::EventId;
@@ -13,9 +11,9 @@ use super::guard::Accepts;
 use super::post::{detach_into, sse_response};
 use super::sessions::LiveSession;
 use super::{Inner, SESSION_NOT_FOUND, empty_response, error_response, method_not_allowed};
-use crate::jsonrpc::{ErrorCode, Response};
+use crate::jsonrpc::ErrorCode;
 use crate::protocol::ProtocolVersion;
-use crate::server::ServerRequest;
+use crate::server::McpService;
 use crate::server::headers::names;
 
 /// How long a resuming GET waits for the old connection to let go.
@@ -23,8 +21,7 @@ const TAKE_OVER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl<S> Inner<S>
 where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
+    S: McpService,
 {
     /// The session a GET or DELETE names, or the response refusing it.
     async fn session_of(&self, headers: &http::HeaderMap) -> Result<Arc<LiveSession>, http::Response<HttpBody>> {
@@ -118,7 +115,7 @@ where
                     .replay
                     .get_or_insert_with(|| Replay { store: Arc::clone(&self.events), session: Arc::clone(&live.id) });
                 let mut body = SseBody::new(stream, self.options.sse_keepalive).stop_on(live.attach(0));
-                if live.session.version().is_some_and(|v| v >= ProtocolVersion::V2025_11_25) {
+                if live.session.version().is_some_and(ProtocolVersion::has_sse_priming) {
                     body.prime(self.options.sse_retry);
                 }
                 body

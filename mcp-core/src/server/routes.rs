@@ -11,7 +11,7 @@ use super::resource::{ResourceRoute, TemplateRoute, UriVars};
 use super::tool::ToolRoute;
 
 #[derive(Clone, Default)]
-pub(crate) struct Registry {
+pub(crate) struct Routes {
     pub(crate) tools: Vec<ToolRoute>,
     tool_index: HashMap<String, usize>,
     pub(crate) resources: Vec<ResourceRoute>,
@@ -28,7 +28,7 @@ pub(crate) struct Registry {
 pub(crate) type PageKey = (char, usize, bool);
 
 /// Encoded list results (`tools/list` and the like), built on first
-/// request and reused. Sound because a shared registry never changes: an
+/// request and reused. Sound because a shared routes never changes: an
 /// update clones it, and a clone starts with no pages.
 #[derive(Default)]
 pub(crate) struct PageCache(Mutex<HashMap<PageKey, Box<RawValue>>>);
@@ -66,7 +66,7 @@ fn upsert<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: String
     }
 }
 
-impl Registry {
+impl Routes {
     pub(crate) fn insert_tool(&mut self, route: ToolRoute) {
         let key = route.tool.name.clone();
         upsert(&mut self.tools, &mut self.tool_index, key, route);

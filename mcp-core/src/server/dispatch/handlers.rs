@@ -1,0 +1,265 @@
+//! Running the handlers a request names: tools, resources, prompts and
+//! completion. One runner drives each handler's future and settles how it
+//! ended (done, asking for input, cancelled, panicked); each method then
+//! shapes its own result.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt as _;
+use serde_json::value::RawValue;
+
+use super::params::{CallParams, ReadParams};
+use super::{Reply, Server, parse_params, raw};
+use crate::error::Error;
+use crate::protocol::completion::{CompleteRequestParams, CompleteResult, MAX_COMPLETION_VALUES};
+use crate::protocol::tools::CallToolResult;
+use crate::protocol::{ProtocolVersion, methods};
+use crate::server::Context;
+use crate::server::head::{CallInput, Target};
+use crate::server::input::Binding;
+use crate::server::routes::ResolvedResource;
+use crate::server::tool::{BoxFuture, internal_failure};
+
+/// What the head knows of a named request (`tools/call`, `prompts/get`,
+/// `resources/read`), and its raw params for when it could not read them.
+pub(super) struct Named<'a> {
+    pub(super) target: Option<Target>,
+    pub(super) input: CallInput,
+    pub(super) decoded: bool,
+    pub(super) params: Option<&'a RawValue>,
+}
+
+impl Named<'_> {
+    /// The name (or URI) and input: from the head, or, when the head has no
+    /// name, from the method's own params type, which words the error.
+    fn take(self, method: &str) -> Result<(Arc<str>, CallInput), Error> {
+        if self.decoded
+            && let Some(target) = self.target
+        {
+            return Ok((Arc::clone(target.shared()), self.input));
+        }
+        if method == methods::RESOURCES_READ {
+            let p: ReadParams = parse_params(method, self.params)?;
+            let input =
+                CallInput { arguments: None, input_responses: p.input_responses, request_state: p.request_state };
+            return Ok((Arc::from(p.uri), input));
+        }
+        let p: CallParams<'_> = parse_params(method, self.params)?;
+        let input = CallInput {
+            arguments: p.arguments.map(RawValue::to_owned),
+            input_responses: p.input_responses,
+            request_state: p.request_state,
+        };
+        Ok((Arc::from(p.name), input))
+    }
+}
+
+/// How a handler run ended.
+enum Driven<T> {
+    Done(T),
+    InputRequired,
+    Cancelled,
+    Panicked(String),
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}
+
+async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
+    let fut = AssertUnwindSafe(fut).catch_unwind();
+    tokio::select! {
+        biased;
+        out = fut => match out {
+            Ok(v) => Driven::Done(v),
+            Err(panic) => Driven::Panicked(panic_message(&*panic)),
+        },
+        () = ctx.input_needed() => Driven::InputRequired,
+        () = ctx.cancelled() => Driven::Cancelled,
+    }
+}
+
+/// A handler's value, or the reply that ends the request without one.
+enum Ran<T> {
+    Value(T),
+    Reply(Result<Reply, Error>),
+    Panicked(String),
+}
+
+impl Server {
+    /// Drives a handler of a named request to its end. A stateless request
+    /// that asks for input ends the round with `input_required`.
+    async fn run<T>(&self, ctx: &Context, binding: Option<&Binding<'_>>, fut: BoxFuture<Result<T, Error>>) -> Ran<T> {
+        match drive(ctx, fut).await {
+            Driven::Done(Ok(v)) => Ran::Value(v),
+            Driven::Done(Err(e)) => Ran::Reply(Err(ctx.take_protocol_error().unwrap_or(e))),
+            Driven::InputRequired => Ran::Reply(match binding {
+                Some(b) => self.input_required(ctx, b),
+                None => Err(Error::internal("input requested outside the stateless protocol")),
+            }),
+            Driven::Cancelled => Ran::Reply(Ok(Reply::Cancelled)),
+            Driven::Panicked(msg) => Ran::Panicked(msg),
+        }
+    }
+
+    /// The binding of a stateless request's carried input, with that input
+    /// opened into its context; `None` in a legacy session.
+    fn open_round<'a>(
+        &self,
+        ctx: &'a Context,
+        method: &'a str,
+        target: &'a str,
+        arguments: Option<&'a RawValue>,
+        carried: CallInput,
+    ) -> Result<Option<Binding<'a>>, Error> {
+        if !ctx.protocol_version().is_stateless() {
+            return Ok(None);
+        }
+        let binding = self.binding(ctx, method, target, arguments);
+        self.resume_input(ctx, &binding, carried.request_state.as_deref(), carried.input_responses)?;
+        Ok(Some(binding))
+    }
+
+    /// Runs a tool.
+    pub(super) async fn call_tool(&self, named: Named<'_>, ctx: Context) -> Result<Reply, Error> {
+        let (name, mut input) = named.take(methods::TOOLS_CALL)?;
+        let arguments = input.arguments.take();
+        if let Some(args) = &arguments
+            && !args.get().starts_with('{')
+        {
+            return Err(Error::invalid_params(format!(
+                "`tools/call`: `arguments` must be an object, got {}",
+                args.get().chars().take(40).collect::<String>()
+            )));
+        }
+        let reg = self.routes();
+        let route = reg.tool(&name).ok_or_else(|| Error::UnknownTool(name.to_string()))?;
+        let version = ctx.protocol_version();
+        let args = arguments.as_deref();
+        let binding = self.open_round(&ctx, methods::TOOLS_CALL, &name, args, input)?;
+        let started = std::panic::catch_unwind(AssertUnwindSafe(|| route.handler.call(ctx.clone(), args)));
+        let fut = match started {
+            Err(panic) => return self.tool_panicked(version, &name, &panic_message(&*panic)),
+            Ok(Ok(fut)) => fut,
+            Ok(Err(e)) if version.tool_input_errors_are_results() => {
+                return self.finish_tool(version, CallToolResult::error_text(e.to_string()));
+            }
+            Ok(Err(e)) => return Err(e),
+        };
+        match self.run(&ctx, binding.as_ref(), fut).await {
+            Ran::Value(result) => {
+                if result.is_error == Some(true)
+                    && let Some(err) = ctx.take_protocol_error()
+                {
+                    return Err(err);
+                }
+                self.finish_tool(version, result)
+            }
+            Ran::Reply(r) => r,
+            Ran::Panicked(msg) => self.tool_panicked(version, &name, &msg),
+        }
+    }
+
+    /// The `isError` result for a panicking tool: no internal details unless
+    /// the server exposes them.
+    fn tool_panicked(&self, version: ProtocolVersion, name: &str, msg: &str) -> Result<Reply, Error> {
+        let detail = format!("panicked: {msg}");
+        self.finish_tool(version, internal_failure(name, &detail, self.shared.expose_internal_errors))
+    }
+
+    fn finish_tool(&self, version: ProtocolVersion, mut result: CallToolResult) -> Result<Reply, Error> {
+        if !version.has_structured_content() {
+            result.structured_content = None;
+        }
+        if version.has_result_type() && result.meta.is_none() {
+            result.result_type = Some(crate::protocol::ResultType::Complete);
+            return self.with_server_info(&result).map(Reply::Result);
+        }
+        self.stamp(version, &mut result.result_type, &mut result.meta);
+        raw(&result).map(Reply::Result)
+    }
+
+    pub(super) async fn read_resource(&self, named: Named<'_>, ctx: Context) -> Result<Reply, Error> {
+        let (uri, input) = named.take(methods::RESOURCES_READ)?;
+        let reg = self.routes();
+        let (resolved, vars) = reg.resolve(&uri).ok_or_else(|| Error::ResourceNotFound { uri: uri.to_string() })?;
+        let version = ctx.protocol_version();
+        let binding = self.open_round(&ctx, methods::RESOURCES_READ, &uri, None, input)?;
+        let read = match resolved {
+            ResolvedResource::Static(r) => &r.read,
+            ResolvedResource::Template(t) => &t.read,
+        };
+        let failed = || Error::internal(format!("reading `{uri}` failed with an internal error"));
+        let fut = std::panic::catch_unwind(AssertUnwindSafe(|| read(ctx.clone(), uri.to_string(), vars)))
+            .map_err(|_| failed())?;
+        match self.run(&ctx, binding.as_ref(), fut).await {
+            Ran::Value(mut result) => {
+                self.stamp(version, &mut result.result_type, &mut result.meta);
+                if version.has_result_type() {
+                    result.ttl_ms = Some(self.shared.read_cache.0);
+                    result.cache_scope = Some(self.shared.read_cache.1);
+                }
+                raw(&result).map(Reply::Result)
+            }
+            Ran::Reply(r) => r,
+            Ran::Panicked(msg) => {
+                tracing::error!(uri = %uri, panic = %msg, "resource handler panicked");
+                Err(failed())
+            }
+        }
+    }
+
+    pub(super) async fn get_prompt(&self, named: Named<'_>, ctx: Context) -> Result<Reply, Error> {
+        let (name, mut input) = named.take(methods::PROMPTS_GET)?;
+        let reg = self.routes();
+        let route = reg.prompt(&name).ok_or_else(|| Error::UnknownPrompt(name.to_string()))?;
+        let version = ctx.protocol_version();
+        let arguments = input.arguments.take();
+        let args = arguments.as_deref();
+        let binding = self.open_round(&ctx, methods::PROMPTS_GET, &name, args, input)?;
+        let failed = || Error::internal(format!("prompt `{name}` failed with an internal error"));
+        let fut =
+            std::panic::catch_unwind(AssertUnwindSafe(|| (route.get)(ctx.clone(), args))).map_err(|_| failed())??;
+        match self.run(&ctx, binding.as_ref(), fut).await {
+            Ran::Value(mut result) => {
+                self.stamp(version, &mut result.result_type, &mut result.meta);
+                raw(&result).map(Reply::Result)
+            }
+            Ran::Reply(r) => r,
+            Ran::Panicked(msg) => {
+                tracing::error!(prompt = %name, panic = %msg, "prompt handler panicked");
+                Err(failed())
+            }
+        }
+    }
+
+    pub(super) async fn complete(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
+        let p: CompleteRequestParams = parse_params(methods::COMPLETION_COMPLETE, params)?;
+        let version = ctx.protocol_version();
+        let mut result = match &self.shared.completion {
+            None => CompleteResult::new(Vec::new()),
+            Some(f) => match drive(&ctx, f(ctx.clone(), p)).await {
+                Driven::Done(r) => r?,
+                Driven::Cancelled => return Ok(Reply::Cancelled),
+                Driven::InputRequired => return Err(Error::internal("completion handlers cannot ask for input")),
+                Driven::Panicked(msg) => {
+                    tracing::error!(panic = %msg, "completion handler panicked");
+                    return Err(Error::internal("completion failed with an internal error"));
+                }
+            },
+        };
+        let c = &mut result.completion;
+        if c.values.len() > MAX_COMPLETION_VALUES {
+            c.total = Some(c.total.unwrap_or(0).max(c.values.len() as u64));
+            c.values.truncate(MAX_COMPLETION_VALUES);
+            c.has_more = Some(true);
+        }
+        self.stamp(version, &mut result.result_type, &mut result.meta);
+        raw(&result).map(Reply::Result)
+    }
+}

@@ -1,0 +1,67 @@
+//! `initialize` (legacy era), `server/discover` (2026-07-28), and the
+//! capabilities both derive from what is registered.
+
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
+use super::{Reply, Server, parse_params, raw};
+use crate::error::Error;
+use crate::protocol::lifecycle::{
+    CompletionsCapability, DiscoverResult, InitializeRequestParams, InitializeResult, LoggingCapability,
+    PromptsCapability, ResourcesCapability, ServerCapabilities, ToolsCapability,
+};
+use crate::protocol::{ProtocolVersion, ResultType, methods};
+use crate::server::session::Session;
+
+impl Server {
+    /// What the server can do in `version`: derived from what is registered,
+    /// never kept by hand.
+    pub(super) fn capabilities(&self, version: ProtocolVersion) -> ServerCapabilities {
+        let reg = self.routes();
+        let has_resources = !reg.resources.is_empty() || !reg.templates.is_empty();
+        ServerCapabilities {
+            logging: Some(LoggingCapability {}),
+            completions: (version >= ProtocolVersion::V2025_03_26).then_some(CompletionsCapability {}),
+            tools: (!reg.tools.is_empty()).then_some(ToolsCapability { list_changed: Some(true) }),
+            resources: has_resources
+                .then_some(ResourcesCapability { subscribe: Some(!version.is_stateless()), list_changed: Some(true) }),
+            prompts: (!reg.prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(true) }),
+            ..ServerCapabilities::default()
+        }
+    }
+
+    pub(super) fn initialize(&self, params: Option<&RawValue>, session: Option<&Session>) -> Result<Reply, Error> {
+        let p: InitializeRequestParams = parse_params(methods::INITIALIZE, params)?;
+        let session = session.ok_or_else(|| Error::InvalidRequest("initialize needs a session".into()))?;
+        let version = ProtocolVersion::negotiate(&p.protocol_version);
+        session.modify(|s| {
+            s.version = Some(version);
+            s.client_capabilities = Arc::new(p.capabilities);
+            s.client_info = Some(p.client_info);
+        });
+        let result = InitializeResult {
+            protocol_version: version,
+            capabilities: self.capabilities(version),
+            server_info: self.shared.info.clone(),
+            instructions: self.shared.instructions.clone(),
+            result_type: None,
+            meta: None,
+        };
+        raw(&result).map(Reply::Result)
+    }
+
+    pub(super) fn discover(&self) -> Result<Reply, Error> {
+        let (ttl, scope) = self.shared.list_cache;
+        let result = DiscoverResult {
+            result_type: Some(ResultType::Complete),
+            supported_versions: ProtocolVersion::MODERN.to_vec(),
+            capabilities: self.capabilities(ProtocolVersion::LATEST),
+            instructions: self.shared.instructions.clone(),
+            ttl_ms: Some(ttl),
+            cache_scope: Some(scope),
+            meta: None,
+        };
+        self.with_server_info(&result).map(Reply::Result)
+    }
+}
