@@ -43,6 +43,15 @@
 //! |---|---|---|
 //! | `macros` | yes | `#[tool]`, `#[prompt]`, `#[resource]` and `#[routes]` |
 //! | `stdio` | yes | the stdio transport |
+//! | `http` | no | Streamable HTTP: a `tower::Service` and a one-line `serve` |
+//!
+//! # Implementing the stores
+//!
+//! The traits a user implements with async methods (the HTTP transport's
+//! `SessionStore`, `mcp-aws`'s health checks) are written with
+//! [`#[async_trait]`](macro@async_trait), which `mcp-core` re-exports: write
+//! `#[mcp_core::async_trait]` on the `impl` and plain `async fn` in it, with
+//! no `async-trait` dependency of your own.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[doc(hidden)]
@@ -55,6 +64,11 @@ pub mod transport;
 
 pub use error::{Error, Result};
 pub use protocol::ProtocolVersion;
+
+/// The [`async-trait`](https://docs.rs/async-trait) attribute, for
+/// implementing this SDK's async traits with plain `async fn` (see
+/// [Implementing the stores](crate#implementing-the-stores)).
+pub use async_trait::async_trait;
 
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
