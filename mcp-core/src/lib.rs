@@ -32,10 +32,10 @@
 //! | module | holds |
 //! |---|---|
 //! | [`jsonrpc`] | the JSON-RPC 2.0 envelope, strict decoding, error codes |
-//! | [`protocol`] | MCP wire types for every version, [`ProtocolVersion`](protocol::ProtocolVersion) |
+//! | [`protocol`] | MCP wire types for every version, [`ProtocolVersion`] |
 //! | [`error`] | [`Error`] and its one mapping onto JSON-RPC codes |
 //! | [`server`] | the builder, registries, [`Context`](server::Context), the dispatcher |
-//! | [`transport`] | stdio (feature `stdio`, on by default) |
+//! | [`transport`] | stdio (feature `stdio`, on by default), Streamable HTTP (feature `http`) |
 //!
 //! # Features
 //!
