@@ -39,7 +39,7 @@ pub fn runtime_options(config: &DeployConfig) -> HttpOptions {
     options
 }
 
-/// Serves `app` (a [`Server`], or one with layers) as AgentCore Runtime expects, with settings from the
+/// Serves `app` (a [`Server`](mcp_core::server::Server), or one with layers) as AgentCore Runtime expects, with settings from the
 /// environment ([`DeployConfig::from_env`]; `MCP_BIND` moves it off
 /// `0.0.0.0:8000` for local runs), until ctrl-c or SIGTERM.
 ///

@@ -26,8 +26,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
+use mcp_core::async_trait;
 use mcp_core::server::SessionState;
-use mcp_core::transport::http::{SessionStore, SessionStoreError, StoreFuture};
+use mcp_core::transport::http::{SessionStore, SessionStoreError};
 
 /// The partition key attribute.
 pub const KEY: &str = "session_id";
@@ -95,68 +96,57 @@ fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+#[async_trait]
 impl SessionStore for DynamoDbSessionStore {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<SessionState>, SessionStoreError>> {
-        Box::pin(async move {
-            let out = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .key(KEY, AttributeValue::S(id.to_owned()))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| store_error("GetItem", e))?;
-            let Some(item) = out.item else { return Ok(None) };
-            let expires = item.get(EXPIRES_AT).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u64>().ok());
-            if expires.is_some_and(|at| at <= now_secs()) {
-                // Past its TTL; DynamoDB has not swept it yet.
-                return Ok(None);
-            }
-            let Some(Ok(json)) = item.get(STATE).map(AttributeValue::as_s) else {
-                return Err(SessionStoreError::new(format!("session {id}: the item has no `{STATE}` string"), None));
-            };
-            let state = serde_json::from_str(json).map_err(|e| {
-                SessionStoreError::new(format!("session {id}: unreadable state: {e}"), Some(Box::new(e)))
-            })?;
-            Ok(Some(state))
-        })
+    async fn load(&self, id: &str) -> Result<Option<SessionState>, SessionStoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(KEY, AttributeValue::S(id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("GetItem", e))?;
+        let Some(item) = out.item else { return Ok(None) };
+        let expires = item.get(EXPIRES_AT).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u64>().ok());
+        if expires.is_some_and(|at| at <= now_secs()) {
+            // Past its TTL; DynamoDB has not swept it yet.
+            return Ok(None);
+        }
+        let Some(Ok(json)) = item.get(STATE).map(AttributeValue::as_s) else {
+            return Err(SessionStoreError::new(format!("session {id}: the item has no `{STATE}` string"), None));
+        };
+        let state = serde_json::from_str(json)
+            .map_err(|e| SessionStoreError::new(format!("session {id}: unreadable state: {e}"), Some(Box::new(e))))?;
+        Ok(Some(state))
     }
 
-    fn save<'a>(
-        &'a self,
-        id: &'a str,
-        state: &'a SessionState,
-        ttl: Duration,
-    ) -> StoreFuture<'a, Result<(), SessionStoreError>> {
-        Box::pin(async move {
-            let json = serde_json::to_string(state)
-                .map_err(|e| SessionStoreError::new(format!("session {id}: {e}"), Some(Box::new(e))))?;
-            // Round up so that a sub-second ttl still outlives this second.
-            let expires = now_secs().saturating_add(ttl.as_secs()).saturating_add(u64::from(ttl.subsec_nanos() > 0));
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .item(KEY, AttributeValue::S(id.to_owned()))
-                .item(STATE, AttributeValue::S(json))
-                .item(EXPIRES_AT, AttributeValue::N(expires.to_string()))
-                .send()
-                .await
-                .map_err(|e| store_error("PutItem", e))?;
-            Ok(())
-        })
+    async fn save(&self, id: &str, state: &SessionState, ttl: Duration) -> Result<(), SessionStoreError> {
+        let json = serde_json::to_string(state)
+            .map_err(|e| SessionStoreError::new(format!("session {id}: {e}"), Some(Box::new(e))))?;
+        // Round up so that a sub-second ttl still outlives this second.
+        let expires = now_secs().saturating_add(ttl.as_secs()).saturating_add(u64::from(ttl.subsec_nanos() > 0));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item(KEY, AttributeValue::S(id.to_owned()))
+            .item(STATE, AttributeValue::S(json))
+            .item(EXPIRES_AT, AttributeValue::N(expires.to_string()))
+            .send()
+            .await
+            .map_err(|e| store_error("PutItem", e))?;
+        Ok(())
     }
 
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<(), SessionStoreError>> {
-        Box::pin(async move {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .key(KEY, AttributeValue::S(id.to_owned()))
-                .send()
-                .await
-                .map_err(|e| store_error("DeleteItem", e))?;
-            Ok(())
-        })
+    async fn delete(&self, id: &str) -> Result<(), SessionStoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(KEY, AttributeValue::S(id.to_owned()))
+            .send()
+            .await
+            .map_err(|e| store_error("DeleteItem", e))?;
+        Ok(())
     }
 }

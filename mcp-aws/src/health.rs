@@ -8,6 +8,9 @@
 //! ([`serve_listener_with`](mcp_core::transport::http::serve_listener_with)),
 //! on Lambda and on AgentCore Runtime.
 //!
+//! A check is a [`HealthCheck`]: a closure returning a future, or a type
+//! of yours implementing the trait with a plain `async fn`.
+//!
 //! ```
 //! use mcp_aws::health::Health;
 //!
@@ -23,6 +26,7 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderValue, Method, StatusCode, header};
+use mcp_core::async_trait;
 use mcp_core::server::BoxFuture;
 use mcp_core::transport::http::HttpBody;
 use serde_json::{Map, Value, json};
@@ -31,12 +35,59 @@ use tower_service::Service;
 /// How long one check may take before it counts as failed.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
-type CheckFn = dyn Fn() -> BoxFuture<Result<(), String>> + Send + Sync;
+/// One check of the health endpoint: `Ok(())` is healthy, `Err(reason)`
+/// makes the endpoint answer 503 with the reason.
+///
+/// Closures returning a future are checks already (`|| async { Ok(()) }`);
+/// a type of yours implements it with a plain `async fn` under
+/// [`#[async_trait]`](mcp_core::async_trait):
+///
+/// ```
+/// use mcp_aws::health::{Health, HealthCheck};
+/// use mcp_core::async_trait;
+///
+/// /// Healthy while the disk has room.
+/// struct Disk {
+///     free_bytes: u64,
+/// }
+///
+/// #[async_trait]
+/// impl HealthCheck for Disk {
+///     async fn check(&self) -> Result<(), String> {
+///         if self.free_bytes > 1 << 20 { Ok(()) } else { Err(format!("{} bytes free", self.free_bytes)) }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let health = Health::new().check("disk", Disk { free_bytes: 512 });
+/// let report = health.report().await;
+/// assert!(!report.healthy);
+/// assert_eq!(report.body["checks"]["disk"]["error"], "512 bytes free");
+/// # }
+/// ```
+#[async_trait]
+pub trait HealthCheck: Send + Sync + 'static {
+    /// Runs the check. One that takes longer than 3 s fails.
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// A closure returning a future is a check.
+#[async_trait]
+impl<F, Fut> HealthCheck for F
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    async fn check(&self) -> Result<(), String> {
+        self().await
+    }
+}
 
 /// The health endpoint and its checks. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Health {
-    checks: Arc<Vec<(String, Arc<CheckFn>)>>,
+    checks: Arc<Vec<(String, Arc<dyn HealthCheck>)>>,
 }
 
 impl fmt::Debug for Health {
@@ -60,17 +111,14 @@ impl Health {
         Self::default()
     }
 
-    /// Adds a check called `name`: `Ok(())` is healthy, `Err(reason)` makes
-    /// the endpoint answer 503 with the reason. A check that takes longer
-    /// than 3 s fails.
+    /// Adds a check called `name` (a [`HealthCheck`]: a closure returning a
+    /// future, or a type implementing the trait): `Ok(())` is healthy,
+    /// `Err(reason)` makes the endpoint answer 503 with the reason. A check
+    /// that takes longer than 3 s fails.
     #[must_use]
-    pub fn check<F, Fut>(self, name: impl Into<String>, check: F) -> Self
-    where
-        F: Fn() -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), String>> + Send + 'static,
-    {
+    pub fn check(self, name: impl Into<String>, check: impl HealthCheck) -> Self {
         let mut checks = Vec::clone(&self.checks);
-        checks.push((name.into(), Arc::new(move || Box::pin(check()) as BoxFuture<_>)));
+        checks.push((name.into(), Arc::new(check)));
         Self { checks: Arc::new(checks) }
     }
 
@@ -84,7 +132,7 @@ impl Health {
     /// Runs every check, concurrently.
     pub async fn report(&self) -> HealthReport {
         let runs = self.checks.iter().map(|(name, check)| async move {
-            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, check()).await {
+            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, check.check()).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(format!("timed out after {} s", CHECK_TIMEOUT.as_secs())),
             };

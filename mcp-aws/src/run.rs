@@ -40,6 +40,7 @@ pub enum RunError {
     /// A registry setting (`MCP_REGISTRY_URL`, `MCP_ENDPOINT_URL`...) is
     /// invalid.
     #[cfg(feature = "registry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "registry")))]
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
 }

@@ -32,10 +32,10 @@
 //! | module | holds |
 //! |---|---|
 //! | [`jsonrpc`] | the JSON-RPC 2.0 envelope, strict decoding, error codes |
-//! | [`protocol`] | MCP wire types for every version, [`ProtocolVersion`](protocol::ProtocolVersion) |
+//! | [`protocol`] | MCP wire types for every version, [`ProtocolVersion`] |
 //! | [`error`] | [`Error`] and its one mapping onto JSON-RPC codes |
 //! | [`server`] | the builder, registries, [`Context`](server::Context), the dispatcher |
-//! | [`transport`] | stdio (feature `stdio`, on by default) |
+//! | [`transport`] | stdio (feature `stdio`, on by default), Streamable HTTP (feature `http`) |
 //!
 //! # Features
 //!
@@ -43,6 +43,15 @@
 //! |---|---|---|
 //! | `macros` | yes | `#[tool]`, `#[prompt]`, `#[resource]` and `#[routes]` |
 //! | `stdio` | yes | the stdio transport |
+//! | `http` | no | Streamable HTTP: a `tower::Service` and a one-line `serve` |
+//!
+//! # Implementing the stores
+//!
+//! The traits a user implements with async methods (the HTTP transport's
+//! `SessionStore`, `mcp-aws`'s health checks) are written with
+//! [`#[async_trait]`](macro@async_trait), which `mcp-core` re-exports: write
+//! `#[mcp_core::async_trait]` on the `impl` and plain `async fn` in it, with
+//! no `async-trait` dependency of your own.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[doc(hidden)]
@@ -55,6 +64,11 @@ pub mod transport;
 
 pub use error::{Error, Result};
 pub use protocol::ProtocolVersion;
+
+/// The [`async-trait`](https://docs.rs/async-trait) attribute, for
+/// implementing this SDK's async traits with plain `async fn` (see
+/// [Implementing the stores](crate#implementing-the-stores)).
+pub use async_trait::async_trait;
 
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

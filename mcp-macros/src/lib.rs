@@ -10,6 +10,7 @@
 //! the generated code stays small and the generic code lives in `mcp-core`.
 //! Misuse is a compile error at the offending token that says how to fix
 //! it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod ast;
 mod attr;

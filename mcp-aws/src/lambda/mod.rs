@@ -108,7 +108,7 @@ impl<S> fmt::Debug for LambdaAdapter<S> {
 
 impl<S: McpService> LambdaAdapter<S> {
     /// Serves `app` (a [`Server`], or one with layers: see
-    /// [`Layered`](mcp_core::server::Layered)) with default settings (see
+    /// [`Layered`]) with default settings (see
     /// [`LambdaBuilder`]).
     pub fn new(app: impl IntoLayered<Service = S>) -> Self {
         Self::builder(app).build()

@@ -42,10 +42,13 @@ pub mod model;
 mod registrar;
 
 #[cfg(feature = "registry-service")]
+#[cfg_attr(docsrs, doc(cfg(feature = "registry-service")))]
 pub mod custom_resource;
 #[cfg(feature = "registry-service")]
+#[cfg_attr(docsrs, doc(cfg(feature = "registry-service")))]
 pub mod health_checker;
 #[cfg(feature = "registry-service")]
+#[cfg_attr(docsrs, doc(cfg(feature = "registry-service")))]
 pub mod service;
 
 use std::future::Future;

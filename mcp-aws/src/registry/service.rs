@@ -69,6 +69,7 @@ impl RegistrationToken {
     /// # Errors
     /// The secret cannot be read or is empty.
     #[cfg(feature = "secrets-manager")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "secrets-manager")))]
     pub async fn from_secret(secret_id: &str) -> Result<Self, RegistryError> {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let client = aws_sdk_secretsmanager::Client::new(&config);

@@ -37,8 +37,31 @@ impl fmt::Display for EventId {
 /// Keeps sent SSE events so that a reconnecting client can replay them.
 ///
 /// Implementations must be bounded: a store that grows with traffic is a
-/// memory leak under load. Methods are synchronous because they sit on the
-/// streaming path; a shared backend should buffer writes itself.
+/// memory leak under load. Methods are synchronous (unlike
+/// [`SessionStore`](super::SessionStore)'s) because they sit on the
+/// streaming path: `append` runs as the response body is polled, where
+/// nothing can be awaited. A shared backend should buffer writes itself.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use mcp_core::transport::http::{EventId, EventStore};
+///
+/// /// Keeps nothing: clients that reconnect miss what was sent meanwhile.
+/// #[derive(Debug)]
+/// struct NoReplay;
+///
+/// impl EventStore for NoReplay {
+///     fn append(&self, _session: &str, _id: EventId, _data: Arc<str>) {}
+///
+///     fn replay(&self, _session: &str, _after: EventId) -> Vec<(EventId, Arc<str>)> {
+///         Vec::new()
+///     }
+///
+///     fn remove_session(&self, _session: &str) {}
+/// }
+/// # assert!(NoReplay.replay("s", EventId { stream: 1, seq: 0 }).is_empty());
+/// ```
 pub trait EventStore: Send + Sync + fmt::Debug + 'static {
     /// Records an event that was sent on `session`'s stream.
     fn append(&self, session: &str, id: EventId, data: Arc<str>);

@@ -79,7 +79,7 @@ pub use body::HttpBody;
 pub use events::{EventId, EventStore, InMemoryEventStore};
 pub use guard::HostPolicy;
 pub use serve::{PeerAddr, serve, serve_listener, serve_listener_with, shutdown_signal};
-pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError, StoreFuture};
+pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError};
 
 use crate::jsonrpc::{ErrorCode, ErrorObject, Response};
 use crate::server::signal::RateLimited;

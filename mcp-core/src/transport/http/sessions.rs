@@ -4,8 +4,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
@@ -15,9 +13,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::body::LiveStream;
 use crate::server::{ServerEvent, Session, SessionState, Sink};
-
-/// A boxed future borrowing its store.
-pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A session store failed (unreachable, throttled...).
 #[derive(Debug, thiserror::Error)]
@@ -39,19 +34,50 @@ impl SessionStoreError {
 /// opened on one instance can be served by another (the Lambda adapter
 /// stores it in DynamoDB). Streams and running requests stay with the
 /// instance that holds them; only [`SessionState`] is shared.
+///
+/// Implement it with plain `async fn` under
+/// [`#[async_trait]`](crate::async_trait), re-exported by `mcp-core` so that
+/// no extra dependency is needed:
+///
+/// ```no_run
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use std::time::Duration;
+///
+/// use mcp_core::async_trait;
+/// use mcp_core::server::SessionState;
+/// use mcp_core::transport::http::{SessionStore, SessionStoreError};
+///
+/// /// Never expires anything: an example, not a store to deploy.
+/// #[derive(Debug, Default)]
+/// struct Forever(Mutex<HashMap<String, SessionState>>);
+///
+/// #[async_trait]
+/// impl SessionStore for Forever {
+///     async fn load(&self, id: &str) -> Result<Option<SessionState>, SessionStoreError> {
+///         Ok(self.0.lock().expect("not poisoned").get(id).cloned())
+///     }
+///
+///     async fn save(&self, id: &str, state: &SessionState, _ttl: Duration) -> Result<(), SessionStoreError> {
+///         self.0.lock().expect("not poisoned").insert(id.to_owned(), state.clone());
+///         Ok(())
+///     }
+///
+///     async fn delete(&self, id: &str) -> Result<(), SessionStoreError> {
+///         self.0.lock().expect("not poisoned").remove(id);
+///         Ok(())
+///     }
+/// }
+/// ```
+#[async_trait::async_trait]
 pub trait SessionStore: Send + Sync + fmt::Debug + 'static {
     /// The state saved under `id`, unless it expired or was deleted.
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<SessionState>, SessionStoreError>>;
+    async fn load(&self, id: &str) -> Result<Option<SessionState>, SessionStoreError>;
     /// Saves (creates or replaces) the state under `id`, to expire `ttl`
     /// from now unless saved again.
-    fn save<'a>(
-        &'a self,
-        id: &'a str,
-        state: &'a SessionState,
-        ttl: Duration,
-    ) -> StoreFuture<'a, Result<(), SessionStoreError>>;
+    async fn save(&self, id: &str, state: &SessionState, ttl: Duration) -> Result<(), SessionStoreError>;
     /// Deletes `id` (the session ended).
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<(), SessionStoreError>>;
+    async fn delete(&self, id: &str) -> Result<(), SessionStoreError>;
 }
 
 /// The default [`SessionStore`]: this process's memory, with expiry.
@@ -64,8 +90,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+#[async_trait::async_trait]
 impl SessionStore for InMemorySessionStore {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<Option<SessionState>, SessionStoreError>> {
+    async fn load(&self, id: &str) -> Result<Option<SessionState>, SessionStoreError> {
         let mut map = lock(&self.map);
         let out = match map.get(id) {
             Some((_, expires)) if *expires <= Instant::now() => {
@@ -75,15 +102,10 @@ impl SessionStore for InMemorySessionStore {
             Some((state, _)) => Some(state.clone()),
             None => None,
         };
-        Box::pin(std::future::ready(Ok(out)))
+        Ok(out)
     }
 
-    fn save<'a>(
-        &'a self,
-        id: &'a str,
-        state: &'a SessionState,
-        ttl: Duration,
-    ) -> StoreFuture<'a, Result<(), SessionStoreError>> {
+    async fn save(&self, id: &str, state: &SessionState, ttl: Duration) -> Result<(), SessionStoreError> {
         let mut map = lock(&self.map);
         let now = Instant::now();
         if map.len() > 1024 && map.len().is_power_of_two() {
@@ -93,12 +115,12 @@ impl SessionStore for InMemorySessionStore {
         // A ttl too large to add means "never expires": a century will do.
         let expires = now.checked_add(ttl).or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)));
         map.insert(id.to_owned(), (state.clone(), expires.unwrap_or(now)));
-        Box::pin(std::future::ready(Ok(())))
+        Ok(())
     }
 
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Result<(), SessionStoreError>> {
+    async fn delete(&self, id: &str) -> Result<(), SessionStoreError> {
         lock(&self.map).remove(id);
-        Box::pin(std::future::ready(Ok(())))
+        Ok(())
     }
 }
 
