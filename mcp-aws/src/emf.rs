@@ -215,19 +215,14 @@ pub struct EmfService<S> {
     emf: Emf,
 }
 
-impl<S> Service<ServerRequest> for EmfService<S>
+crate::inner_service!(EmfService, ResponseFuture);
+
+impl<S> EmfService<S>
 where
     S: Service<ServerRequest, Response = Option<Response>>,
 {
-    type Response = Option<Response>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: ServerRequest) -> Self::Future {
+    /// What the service's `call` does.
+    fn start(&mut self, req: ServerRequest) -> ResponseFuture<S::Future> {
         let pending = req.head().id().is_some().then(|| Pending {
             emf: self.emf.clone(),
             info: RequestInfo::of(&req),

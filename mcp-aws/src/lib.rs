@@ -41,6 +41,50 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// The parts every layer's service shares: `get_ref`, `get_mut` and
+/// `into_inner` (as tower's own layers have them) for a service that keeps
+/// the one it wraps in `inner`, and its `tower::Service` impl, which passes
+/// readiness and errors through and hands each request to the service's
+/// own `start`, returning `$future`.
+macro_rules! inner_service {
+    ($service:ident, $future:ident) => {
+        impl<S> tower_service::Service<mcp_core::server::ServerRequest> for $service<S>
+        where
+            S: tower_service::Service<mcp_core::server::ServerRequest, Response = Option<mcp_core::jsonrpc::Response>>,
+        {
+            type Response = Option<mcp_core::jsonrpc::Response>;
+            type Error = S::Error;
+            type Future = $future<S::Future>;
+
+            fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), S::Error>> {
+                self.inner.poll_ready(cx)
+            }
+
+            fn call(&mut self, request: mcp_core::server::ServerRequest) -> Self::Future {
+                self.start(request)
+            }
+        }
+
+        impl<S> $service<S> {
+            /// The inner service.
+            pub fn get_ref(&self) -> &S {
+                &self.inner
+            }
+
+            /// The inner service, mutably.
+            pub fn get_mut(&mut self) -> &mut S {
+                &mut self.inner
+            }
+
+            /// The inner service, unwrapped.
+            pub fn into_inner(self) -> S {
+                self.inner
+            }
+        }
+    };
+}
+pub(crate) use inner_service;
+
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod agentcore;

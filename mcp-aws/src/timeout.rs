@@ -104,36 +104,14 @@ impl<S> fmt::Debug for ToolTimeout<S> {
     }
 }
 
-impl<S> ToolTimeout<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
+crate::inner_service!(ToolTimeout, ResponseFuture);
 
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The inner service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
-
-impl<S> Service<ServerRequest> for ToolTimeout<S>
+impl<S> ToolTimeout<S>
 where
     S: Service<ServerRequest, Response = Option<Response>>,
 {
-    type Response = Option<Response>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: ServerRequest) -> Self::Future {
+    /// What the service's `call` does.
+    fn start(&mut self, request: ServerRequest) -> ResponseFuture<S::Future> {
         let head = request.head();
         let timed = match (head.target(), head.id()) {
             (Some(Target::Tool(tool)), Some(id)) => self.deadlines.for_tool(tool).map(|limit| Overrun {

@@ -44,7 +44,6 @@ mod quota;
 
 use std::fmt;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use mcp_core::jsonrpc::Response;
 use mcp_core::server::ServerRequest;
@@ -102,36 +101,16 @@ impl<S> RateLimit<S> {
     pub fn forget_idle_keys(&self) {
         self.limiter.forget_idle_keys();
     }
-
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The inner service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
 }
 
-impl<S> Service<ServerRequest> for RateLimit<S>
+crate::inner_service!(RateLimit, ResponseFuture);
+
+impl<S> RateLimit<S>
 where
     S: Service<ServerRequest, Response = Option<Response>>,
 {
-    type Response = Option<Response>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: ServerRequest) -> Self::Future {
+    /// What the service's `call` does.
+    fn start(&mut self, request: ServerRequest) -> ResponseFuture<S::Future> {
         match self.check(&request) {
             Ok(()) => ResponseFuture::admitted(self.inner.call(request)),
             Err(rejection) => {

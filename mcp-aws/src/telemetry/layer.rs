@@ -61,31 +61,14 @@ impl<S> fmt::Debug for TelemetryService<S> {
     }
 }
 
-impl<S> TelemetryService<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
+crate::inner_service!(TelemetryService, ResponseFuture);
 
-    /// The inner service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
-
-impl<S> Service<ServerRequest> for TelemetryService<S>
+impl<S> TelemetryService<S>
 where
     S: Service<ServerRequest, Response = Option<Response>>,
 {
-    type Response = Option<Response>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: ServerRequest) -> Self::Future {
+    /// What the service's `call` does.
+    fn start(&mut self, mut req: ServerRequest) -> ResponseFuture<S::Future> {
         if req.head().method().is_none() {
             return ResponseFuture { state: State::Plain { inner: self.inner.call(req) } };
         }
