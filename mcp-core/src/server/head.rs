@@ -205,8 +205,23 @@ pub(crate) enum Requested {
 #[derive(Debug, Default)]
 pub(crate) struct CallInput {
     pub(crate) arguments: Option<Box<RawValue>>,
+    /// Boxed: most requests carry none, and the head moves with the request.
+    pub(crate) carried: Option<Box<Carried>>,
+}
+
+/// A later round's `inputResponses` and `requestState`.
+#[derive(Debug)]
+pub(crate) struct Carried {
     pub(crate) input_responses: Option<Value>,
     pub(crate) request_state: Option<String>,
+}
+
+impl Carried {
+    /// `None` when the request carries neither.
+    pub(crate) fn of(input_responses: Option<Value>, request_state: Option<String>) -> Option<Box<Self>> {
+        (input_responses.is_some() || request_state.is_some())
+            .then(|| Box::new(Self { input_responses, request_state }))
+    }
 }
 
 /// What [`ServerRequest::head`](super::ServerRequest::head) returns: the
@@ -224,10 +239,10 @@ pub struct RequestHead {
     /// Why the params could not be read, worded with the offending
     /// `_meta` field. `None` with [`Self::decoded`] false: the method's own
     /// params type words the error.
-    pub(crate) meta_error: Option<Error>,
+    pub(crate) meta_error: Option<Box<Error>>,
     pub(crate) decoded: bool,
     /// `initialize`'s `protocolVersion`, until it is negotiated.
-    initialize_version: Option<String>,
+    initialize_version: Option<Box<str>>,
 }
 
 impl RequestHead {
@@ -322,13 +337,12 @@ impl RequestHead {
                 self.meta = meta.into_head();
                 self.target = target(method, p.name.as_deref(), p.uri.as_deref());
                 if method == &Method::Initialize {
-                    self.initialize_version = p.protocol_version.map(Cow::into_owned);
+                    self.initialize_version = p.protocol_version.map(Into::into);
                 }
                 if self.target.is_some() {
                     self.input = CallInput {
                         arguments: p.arguments.map(RawValue::to_owned),
-                        input_responses: p.input_responses,
-                        request_state: p.request_state,
+                        carried: Carried::of(p.input_responses, p.request_state),
                     };
                 }
             }
@@ -339,7 +353,7 @@ impl RequestHead {
                 let lenient: Lenient<'_> = serde_json::from_str(params.get()).unwrap_or_default();
                 self.target = target(method, lenient.name.as_deref(), lenient.uri.as_deref());
                 self.input.arguments = lenient.arguments.map(RawValue::to_owned);
-                self.meta_error = meta_error(method.as_str(), params);
+                self.meta_error = meta_error(method.as_str(), params).map(Box::new);
             }
         }
     }

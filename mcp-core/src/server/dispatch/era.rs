@@ -36,7 +36,7 @@ impl Server {
         headers: Option<&McpHeaders>,
     ) -> Result<Settled, Refusal> {
         if let Some(e) = head.meta_error.take() {
-            return Err((e, None));
+            return Err((*e, None));
         }
         match (head.era(), session) {
             (Era::Session, Some(session)) => legacy(method, session),

@@ -16,7 +16,7 @@ use crate::protocol::completion::{CompleteRequestParams, CompleteResult, MAX_COM
 use crate::protocol::tools::CallToolResult;
 use crate::protocol::{ProtocolVersion, methods};
 use crate::server::Context;
-use crate::server::head::{CallInput, Target};
+use crate::server::head::{CallInput, Carried, Target};
 use crate::server::input::Binding;
 use crate::server::routes::ResolvedResource;
 use crate::server::tool::{BoxFuture, internal_failure};
@@ -41,15 +41,13 @@ impl Named<'_> {
         }
         if method == methods::RESOURCES_READ {
             let p: ReadParams = parse_params(method, self.params)?;
-            let input =
-                CallInput { arguments: None, input_responses: p.input_responses, request_state: p.request_state };
+            let input = CallInput { arguments: None, carried: Carried::of(p.input_responses, p.request_state) };
             return Ok((Arc::from(p.uri), input));
         }
         let p: CallParams<'_> = parse_params(method, self.params)?;
         let input = CallInput {
             arguments: p.arguments.map(RawValue::to_owned),
-            input_responses: p.input_responses,
-            request_state: p.request_state,
+            carried: Carried::of(p.input_responses, p.request_state),
         };
         Ok((Arc::from(p.name), input))
     }
@@ -121,7 +119,10 @@ impl Server {
             return Ok(None);
         }
         let binding = self.binding(ctx, method, target, arguments);
-        self.resume_input(ctx, &binding, carried.request_state.as_deref(), carried.input_responses)?;
+        if let Some(carried) = carried.carried {
+            let Carried { input_responses, request_state } = *carried;
+            self.resume_input(ctx, &binding, request_state.as_deref(), input_responses)?;
+        }
         Ok(Some(binding))
     }
 
