@@ -1,13 +1,40 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine with Rust, Python 3 and Node.
-# Installs what the tests need under .cache/ (reused on later runs).
+# Installs what the tests need under .cache/ (reused on later runs), then
+# runs every check from a copy of the repository in an otherwise empty
+# folder, so that nothing outside the repository can be read, and fails if
+# the run changed or added any file of that copy.
 set -euo pipefail
+# cargo reads a relative CARGO_TARGET_DIR from the working directory: pin
+# it before moving (default: target/ in the repository, as for cargo).
+if [ -n "${CARGO_TARGET_DIR:-}" ] && [ "${CARGO_TARGET_DIR#/}" = "$CARGO_TARGET_DIR" ]; then
+  CARGO_TARGET_DIR="$PWD/$CARGO_TARGET_DIR"
+fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CACHE="$ROOT/.cache"
-mkdir -p "$CACHE"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 step() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nerror: %s\n' "$*" >&2; exit 1; }
+in_ci() { case "${CI:-}" in "" | 0 | false | False | FALSE | no) return 1 ;; esac; }
+
+# Approvals only on purpose: with these set the golden listings and the
+# trybuild expectations are rewritten and their tests pass whatever the
+# output. The test script never approves (it tests a copy); approve in
+# place with the cargo command and review the diff.
+for var in UPDATE_GOLDEN TRYBUILD; do
+  if [ -n "${!var+set}" ]; then
+    if in_ci; then
+      die "$var is set ($var=${!var}) under CI=$CI: it rewrites expected outputs and passes; CI never approves them. Unset $var."
+    fi
+    die "$var is set ($var=${!var}): scripts/test.sh never rewrites expected outputs. Approve in place instead:
+  UPDATE_GOLDEN=1 cargo test -p calculator --test golden
+  TRYBUILD=overwrite cargo test -p mcp-macros --test compile_fail
+then review git diff, and run scripts/test.sh without it."
+  fi
+done
+mkdir -p "$CACHE"
 
 step "python venv: the official MCP SDK (mcp 2.x), pytest, moto (DynamoDB), cfn-lint, cargo-lambda"
 VENV="$CACHE/venv"
@@ -20,7 +47,7 @@ if ! "$VENV/bin/python" -c 'import mcp, pytest, pytest_timeout, moto, boto3, cfn
 fi
 # moto_server, cargo-lambda and cfn-lint for the tests; tests that need them fail rather than skip.
 export PATH="$VENV/bin:$PATH"
-export MCP_REQUIRE_PEERS=1
+export MOTO_SERVER="$VENV/bin/moto_server"
 
 step "node 22 (from PyPI) and the npm peers: conformance suite, TypeScript SDK, MCP Inspector"
 NODE_VENV="$CACHE/node"
@@ -40,6 +67,41 @@ if [ "$(cat "$NPM_DIR/.peers" 2>/dev/null)" != "$PEERS" ]; then
   echo "$PEERS" >"$NPM_DIR/.peers"
 fi
 
+step "vendored spec data matches tests/spec/MANIFEST"
+tests/spec/refresh.sh --check
+
+# Everything below runs in a copy of the working tree (tracked and
+# untracked files, not ignored ones) in a folder of its own: a test that
+# reaches outside the repository (../../shared, a sibling checkout) finds
+# nothing there and fails. .cache links back to what this script installed.
+#
+# The copy builds into a target directory of its own. cargo gives the
+# copy's crates the same artifact names as the checkout's and does not
+# rebuild when only the location changed, while a test binary reads its
+# files where it was built (env!("CARGO_MANIFEST_DIR")): sharing would let
+# the copy run binaries that read the checkout, and later `cargo test` runs
+# in the checkout binaries that read the copy. Both paths are fixed per
+# checkout, so incremental builds survive from one run to the next (the
+# first run builds the dependencies once more).
+step "copy of the repository in an empty folder"
+ROOT_BEFORE=$(git status --porcelain --untracked-files=all)
+KEY=$(printf %s "$ROOT" | cksum | cut -d' ' -f1)
+BASE="${TMPDIR:-/tmp}/mcp-sdk-tests.$(id -u)/$KEY"
+COPY="$BASE/repo"
+export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/isolated-$KEY"
+rm -rf "$BASE"
+mkdir -p "$COPY"
+git ls-files -z --cached --others --exclude-standard \
+  | tar -C "$ROOT" --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -C "$COPY" -xf -
+ln -s "$CACHE" "$COPY/.cache"
+git -C "$COPY" init -q
+git -C "$COPY" add -A
+git -C "$COPY" -c user.name=test -c user.email=test@invalid -c commit.gpgsign=false commit -qm "as tested"
+echo "$COPY ($(git -C "$COPY" ls-files | wc -l) files), building into $CARGO_TARGET_DIR"
+cd "$COPY"
+ORIG_ROOT=$ROOT
+ROOT=$COPY
+
 step "format"
 cargo fmt --all --check
 
@@ -49,11 +111,16 @@ cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
 
-step "rust tests"
+step "feature combinations: each crate with its default features, with none, and with none plus each single feature"
+scripts/feature-matrix.sh
+# The stdio-only server, as its users build it, runs its tests too.
+cargo test --quiet -p mcp-core --no-default-features --features stdio --tests
+
+step "rust tests, the moto-backed ones (ignored by a plain cargo test) included"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --all-features --no-fail-fast
+  cargo nextest run --workspace --all-features --no-fail-fast --run-ignored all
 else
-  cargo test --workspace --all-features --no-fail-fast
+  cargo test --workspace --all-features --no-fail-fast -- --include-ignored
 fi
 cargo test --workspace --all-features --doc --quiet
 
@@ -62,9 +129,20 @@ cfn-lint examples/lambda/template.yaml
 
 step "interop: the official Python SDK client against the example servers (stdio, HTTP, Lambda under cargo lambda watch)"
 cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry --quiet
-TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-CALCULATOR_BIN="$TARGET/debug/calculator" EVERYTHING_BIN="$TARGET/debug/everything" \
-  "$VENV/bin/python" -m pytest -q tests/interop
+"$VENV/bin/python" -m pytest -q tests/interop
 
 step "interop over HTTP: conformance suite, TypeScript SDK client, MCP Inspector CLI"
 scripts/http-peers.sh
+
+step "the run changed no file of the repository"
+if [ -n "$(git -C "$COPY" status --porcelain --untracked-files=all)" ]; then
+  git -C "$COPY" status --short --untracked-files=all >&2
+  git -C "$COPY" --no-pager diff --stat >&2
+  die "the tests changed or added the files above (in $COPY); nothing may be rewritten during a run"
+fi
+git -C "$COPY" diff --exit-code --quiet
+if in_ci && [ "$(git -C "$ORIG_ROOT" status --porcelain --untracked-files=all)" != "$ROOT_BEFORE" ]; then
+  git -C "$ORIG_ROOT" status --short --untracked-files=all >&2
+  die "the checkout itself changed during the run"
+fi
+echo "ok: nothing changed"

@@ -82,8 +82,9 @@ async fn ping(adapter: &LambdaAdapter, session: &str, id: i64) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
 async fn two_instances_share_sessions_through_dynamodb() {
-    let Some(moto) = start_moto() else { return };
+    let moto = start_moto();
     let ddb = client(&moto.endpoint).await;
     create_table(&ddb, "mcp-sessions-test").await;
     let store = DynamoDbSessionStore::new(ddb.clone(), "mcp-sessions-test");
@@ -128,14 +129,16 @@ async fn two_instances_share_sessions_through_dynamodb() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
 async fn expired_sessions_give_404_on_every_instance() {
-    let Some(moto) = start_moto() else { return };
+    let moto = start_moto();
     let ddb = client(&moto.endpoint).await;
     create_table(&ddb, "mcp-sessions-expiry").await;
     let store = DynamoDbSessionStore::new(ddb.clone(), "mcp-sessions-expiry");
 
     let a = adapter(&store, Duration::from_secs(1));
     let session = initialize(&a).await;
+    assert_eq!(a.transport().session_count(), 1, "the creator holds the session in memory");
     // DynamoDB's TTL sweep is lazy (moto's never runs): the store itself
     // must treat an item past `expires_at` as gone.
     use mcp_core::transport::http::SessionStore as _;
@@ -153,10 +156,17 @@ async fn expired_sessions_give_404_on_every_instance() {
         .expect("GetItem");
     assert!(raw.item.is_some(), "the item itself is still in the table");
 
+    // Every instance: `a`, which created the session and still held it in
+    // memory, and `b`, which never saw it and can only ask the table.
     let b = adapter(&store, Duration::from_secs(1));
-    let resp = ping(&b, &session, 2).await;
-    assert_eq!(resp["statusCode"], 404, "{resp}");
-    assert!(body(&resp)["error"]["message"].as_str().unwrap_or_default().contains("unknown or expired"));
+    for (name, instance) in [("the instance that created it", &a), ("another instance", &b)] {
+        let resp = ping(instance, &session, 2).await;
+        assert_eq!(resp["statusCode"], 404, "{name}: {resp}");
+        assert_eq!(body(&resp)["error"]["code"], -32001, "{name}: {resp}");
+        let message = body(&resp)["error"]["message"].as_str().unwrap_or_default().to_owned();
+        assert!(message.contains("unknown or expired"), "{name}: {message}");
+    }
+    assert_eq!(a.transport().session_count(), 0, "the creator let go of the expired session");
     // A fresh session on the same instances still works.
     let fresh = initialize(&b).await;
     assert_eq!(ping(&a, &fresh, 3).await["statusCode"], 200);

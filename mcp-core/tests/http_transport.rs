@@ -2,6 +2,7 @@
 //! its `tower::Service` with real HTTP requests: each test asserts the
 //! status, the JSON-RPC code, and that the server keeps serving afterwards.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use http_body_util::{BodyExt as _, Full, StreamBody};
 use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
 use mcp_core::transport::http::{HttpBody, HttpOptions, StreamableHttp};
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 use tower::ServiceExt as _;
 
 const MODERN: &str = "2026-07-28";
@@ -146,13 +148,32 @@ impl Reply {
     }
 }
 
-async fn send(t: &StreamableHttp, req: Request<Full<Bytes>>) -> Reply {
+/// The transport under test, whatever service it wraps.
+trait Transport:
+    tower::Service<Request<Full<Bytes>>, Response = http::Response<HttpBody>, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Transport for T where
+    T: tower::Service<Request<Full<Bytes>>, Response = http::Response<HttpBody>, Error = Infallible, Future: Send>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+async fn send(t: &impl Transport, req: Request<Full<Bytes>>) -> Reply {
     let resp = t.clone().oneshot(req).await.expect("infallible");
     let (parts, body) = resp.into_parts();
     Reply { status: parts.status, headers: parts.headers, body }
 }
 
-async fn send_json(t: &StreamableHttp, b: http::request::Builder, body: &Value) -> Reply {
+async fn send_json(t: &impl Transport, b: http::request::Builder, body: &Value) -> Reply {
     send(t, b.body(Full::new(Bytes::from(body.to_string()))).expect("request")).await
 }
 
@@ -164,7 +185,7 @@ async fn assert_serving(t: &StreamableHttp) {
     assert_eq!(r.json().await["result"]["content"][0]["text"], "echo");
 }
 
-async fn initialize(t: &StreamableHttp) -> String {
+async fn initialize(t: &impl Transport) -> String {
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": { "name": "t", "version": "1" } } });
     let r = send_json(t, post(&body), &body).await;
@@ -584,27 +605,69 @@ async fn a_reconnecting_client_takes_its_stream_over_from_a_dead_connection() {
     assert_eq!(last["result"]["content"][0]["text"], "done", "the response reached the new connection");
 }
 
+/// A service in front of the server, as `server.layer(..)` stacks it.
+type Front =
+    tower::util::BoxCloneSyncService<mcp_core::server::ServerRequest, Option<mcp_core::jsonrpc::Response>, Infallible>;
+
+/// Holds every `logging/setLevel` (a request that changes the session's
+/// saved state) until the test lets it go: `entered` is notified when one
+/// arrives, and it goes on to the server on `release`.
+fn holding_set_level(server: mcp_core::server::Server, entered: Arc<Notify>, release: Arc<Notify>) -> Front {
+    use mcp_core::jsonrpc::Message;
+    Front::new(tower::service_fn(move |req: mcp_core::server::ServerRequest| {
+        let (server, entered, release) = (server.clone(), Arc::clone(&entered), Arc::clone(&release));
+        async move {
+            if matches!(&req.message, Message::Request(r) if r.method == "logging/setLevel") {
+                entered.notify_one();
+                release.notified().await;
+            }
+            server.oneshot(req).await
+        }
+    }))
+}
+
+/// A request that changes the session's state is running when DELETE
+/// arrives: it is cancelled, and the save it makes when it finishes (after
+/// the delete) must not bring the session back. The order is fixed by the
+/// layer holding the request: running, then DELETE, then it finishes.
 #[tokio::test]
 async fn a_deleted_session_stays_deleted() {
-    let (t, _) = transport(HttpOptions::default());
+    let s = server(Arc::new(AtomicBool::new(false)));
+    let (entered, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (e, r) = (Arc::clone(&entered), Arc::clone(&release));
+    let held = tower::layer::layer_fn(move |srv| holding_set_level(srv, Arc::clone(&e), Arc::clone(&r)));
+    let t = StreamableHttp::with_options(s.layer(held), HttpOptions::default());
     let id = initialize(&t).await;
-    let call = json!({ "jsonrpc": "2.0", "id": 13, "method": "tools/call", "params": { "name": "steps" } });
+    let set_level = json!({ "jsonrpc": "2.0", "id": 13, "method": "logging/setLevel", "params": { "level": "debug" } });
+    // JSON only: the response is written once the request's task has ended,
+    // its save included.
+    let req = replacing(in_session(&set_level, &id), &set_level, "accept", "application/json");
     let running = {
-        let (t, b, call) = (t.clone(), in_session(&call, &id), call.clone());
-        tokio::spawn(async move { send_json(&t, b, &call).await.status })
+        let t = t.clone();
+        tokio::spawn(async move {
+            let r = send(&t, req).await;
+            (r.status, r.bytes().await)
+        })
     };
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    entered.notified().await;
     let del = Request::delete("/mcp")
         .header("host", "localhost")
         .header("mcp-session-id", &id)
         .body(Full::new(Bytes::new()))
         .expect("request");
     assert_eq!(send(&t, del).await.status, StatusCode::OK);
-    let _ = running.await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    release.notify_one();
+    let (status, body) = running.await.expect("the request's task");
+    let reply: Option<Value> = serde_json::from_slice(&body).ok();
+    assert!(
+        reply.as_ref().is_none_or(|r| r.get("result").is_none()),
+        "the request of the deleted session was cancelled, not answered: {status} {}",
+        String::from_utf8_lossy(&body)
+    );
     let list = json!({ "jsonrpc": "2.0", "id": 14, "method": "tools/list" });
     let r = send_json(&t, in_session(&list, &id), &list).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "the cancelled request's late save did not revive the session");
+    assert_eq!(t.session_count(), 0);
 }
 
 #[tokio::test]
@@ -623,19 +686,9 @@ async fn handlers_and_layers_see_the_request_headers_in_both_eras() {
 
 /// A layer that refuses every `tools/call` as a rate limiter does, with
 /// `data.retryAfterMs`, `limit` and `remaining`.
-fn refusing_tool_calls(
-    server: mcp_core::server::Server,
-) -> impl tower::Service<
-    mcp_core::server::ServerRequest,
-    Response = Option<mcp_core::jsonrpc::Response>,
-    Error = std::convert::Infallible,
-    Future = impl Send,
-> + Clone
-+ Send
-+ Sync
-+ 'static {
+fn refusing_tool_calls(server: mcp_core::server::Server) -> Front {
     use mcp_core::jsonrpc::{ErrorCode, ErrorObject, Message, Response};
-    tower::service_fn(move |req: mcp_core::server::ServerRequest| {
+    Front::new(tower::service_fn(move |req: mcp_core::server::ServerRequest| {
         let server = server.clone();
         async move {
             if let Message::Request(r) = &req.message
@@ -651,7 +704,7 @@ fn refusing_tool_calls(
             }
             server.oneshot(req).await
         }
-    })
+    }))
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Every example message of the 2026-07-28 specification
-//! (`shared/spec/2026-07-28/examples/<TypeName>/*.json`) round-trips through
+//! (`tests/spec/2026-07-28/examples/<TypeName>/*.json`) round-trips through
 //! the Rust type of the same name: deserialise, serialise, compare as JSON
 //! values.
 //!
@@ -24,7 +24,7 @@ const EXPECTED_FILES: usize = 129;
 type Check = Result<(), String>;
 
 fn spec_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/spec")
 }
 
 /// Deserialises `v` as `T`, serialises it back and compares.

@@ -2,7 +2,7 @@
 //! through the real stdio transport (in-process, over `tokio::io::duplex`)
 //! for each protocol version, every line it writes is captured, and each
 //! message is validated against the official JSON schema of that version
-//! (`shared/spec/<version>/schema.json`): responses against the result type
+//! (`tests/spec/<version>/schema.json`): responses against the result type
 //! of the request they answer and the response envelope, notifications and
 //! server-to-client requests against their own definitions.
 
@@ -383,7 +383,7 @@ struct Spec {
 
 impl Spec {
     fn load(version: &'static str) -> Self {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec").join(version).join("schema.json");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/spec").join(version).join("schema.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let mut doc: Value = serde_json::from_str(&text).expect("schema.json is JSON");
         let dialect = doc["$schema"].clone();

@@ -3,7 +3,7 @@
 //! no empty `items`, no `$ref` (sub-schemas inlined), `required` naming only
 //! declared properties, valid JSON Schema 2020-12; and every tool, as
 //! `tools/list` sends it, is valid against the official `Tool` definition
-//! of each protocol version (`shared/spec/<version>/schema.json`).
+//! of each protocol version (`tests/spec/<version>/schema.json`).
 
 mod common;
 
@@ -271,7 +271,7 @@ fn check_tool(tool: &Value, failures: &mut Vec<String>) {
 
 /// The official `Tool` definition of `version`.
 fn tool_validator(version: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec").join(version).join("schema.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/spec").join(version).join("schema.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let spec: Value = serde_json::from_str(&text).expect("the spec is JSON");
     let (defs_key, draft) =

@@ -52,8 +52,9 @@ fn register(port: u16, body: &str) {
 }
 
 #[test]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
 fn list_get_and_decommission_through_the_table_and_the_service() {
-    let Some(moto) = moto::start_moto() else { return };
+    let moto = moto::start_moto();
     let ep = moto.endpoint.as_str();
     let table = ["--table", "MCPServerRegistry-cli"];
     assert!(cli(ep, &[&table[..], &["create-table"]].concat()).status.success());
@@ -102,10 +103,27 @@ fn list_get_and_decommission_through_the_table_and_the_service() {
     assert_eq!(active, serde_json::json!([]));
 
     let missing = cli(ep, &[&table[..], &["decommission", "nope", "1"]].concat());
-    assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("no registry entry for server nope"));
-    let bad = cli(ep, &[&table[..], &["list", "--status", "sleepy"]].concat());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("--status"));
-    let usage = cli(ep, &["frobnicate"]);
-    assert!(String::from_utf8_lossy(&usage.stderr).contains("usage:"));
+    failed(&missing, "no registry entry for server nope");
+}
+
+/// Exit status 1, nothing on stdout, and `why` on stderr.
+fn failed(out: &Output, why: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "exit status; stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing on stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr.contains(why), "stderr says {why:?}: {stderr}");
+}
+
+/// Mistakes on the command line fail before any AWS call (nothing listens
+/// at the endpoint), so scripts can rely on the exit status.
+#[test]
+fn bad_arguments_exit_with_status_1_and_say_why() {
+    let nowhere = "http://127.0.0.1:9";
+    let table = ["--table", "MCPServerRegistry-cli"];
+    let bad = cli(nowhere, &[&table[..], &["list", "--status", "sleepy"]].concat());
+    failed(&bad, "--status \"sleepy\": expected active, unhealthy or decommissioned");
+    let usage = cli(nowhere, &["frobnicate"]);
+    failed(&usage, "usage: mcp-registry");
+    let dangling = cli(nowhere, &["list", "--status"]);
+    failed(&dangling, "--status needs a value");
 }

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+
+REPO = Path(__file__).resolve().parents[2]
+# Where cargo puts its builds: $CARGO_TARGET_DIR (relative to the working directory, as cargo reads it)
+# or target/ in the repository.
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target").resolve()
+
+
+def debug_binary(name: str, env_var: str) -> str:
+    """The debug build of `name`: $`env_var` when set, else the one in cargo's target directory."""
+    return os.environ.get(env_var) or str(TARGET / "debug" / name)
+
+
+def require_binary(path: str, package: str) -> str:
+    """`path`, or fails the test saying how to build it."""
+    if not Path(path).is_file():
+        pytest.fail(f"{path} not found; run `cargo build -p {package}` (with the same CARGO_TARGET_DIR)")
+    return path
 
 
 def free_port() -> int:

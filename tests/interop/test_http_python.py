@@ -1,7 +1,7 @@
 """Interop: drive the `everything` example over Streamable HTTP with the official Python MCP SDK (PyPI `mcp` 2.x),
 in the legacy era (initialize handshake, sessions, SSE) and the stateless 2026-07-28 era.
 
-The server binary comes from $EVERYTHING_BIN (default: target/debug/everything).
+The server binary comes from $EVERYTHING_BIN (default: everything in cargo's target directory, $CARGO_TARGET_DIR/debug).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,10 +17,9 @@ import pytest
 from mcp import Client, ClientSession, types
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from peers import free_port, wait_for_port
+from peers import debug_binary, free_port, require_binary, wait_for_port
 
-REPO = Path(__file__).resolve().parents[2]
-EVERYTHING_BIN = os.environ.get("EVERYTHING_BIN", str(REPO / "target" / "debug" / "everything"))
+EVERYTHING_BIN = debug_binary("everything", "EVERYTHING_BIN")
 WAIT = 15
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -29,8 +27,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    if not Path(EVERYTHING_BIN).is_file():
-        pytest.fail(f"everything binary not found at {EVERYTHING_BIN}; run `cargo build -p everything`")
+    require_binary(EVERYTHING_BIN, "everything")
     port = free_port()
     proc = subprocess.Popen([EVERYTHING_BIN], env={**os.environ, "PORT": str(port)}, stderr=subprocess.DEVNULL)
     wait_for_port(port, proc, "the everything server", 10)

@@ -15,15 +15,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import anyio
 import boto3
 import pytest
 from mcp import Client, types
-from peers import AWS_ENV, free_port, require, wait_for_port
+from peers import AWS_ENV, REPO, TARGET, debug_binary, free_port, require, require_binary, wait_for_port
 
-REPO = Path(__file__).resolve().parents[2]
 FUNCTION = "calculator-lambda"
 TABLE = "mcp-sessions-interop"
 WAIT = 20
@@ -56,7 +54,8 @@ def cargo_lambda_watch(env_vars: dict[str, str], log_name: str) -> Iterator[int]
     port = free_port()
     cmd = [require("cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "--ignore-changes",
            "--disable-cors", "--env-vars", ",".join(f"{k}={v}" for k, v in env_vars.items())]
-    log = open(REPO / "target" / log_name, "w")  # noqa: SIM115 (closed below)
+    TARGET.mkdir(parents=True, exist_ok=True)
+    log = open(TARGET / log_name, "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(cmd, cwd=REPO / "examples" / "lambda", stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     wait_for_port(port, proc, "cargo lambda watch", 60)
@@ -72,7 +71,7 @@ def cargo_lambda_watch(env_vars: dict[str, str], log_name: str) -> Iterator[int]
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             os.killpg(proc.pid, 9)
-            pytest.fail(f"the function never answered /health under cargo lambda watch; see target/{log_name}")
+            pytest.fail(f"the function never answered /health under cargo lambda watch; see {TARGET / log_name}")
         time.sleep(0.5)
     try:
         yield port
@@ -167,7 +166,8 @@ def test_cargo_lambda_invoke_with_an_api_gateway_rest_event(watch: int) -> None:
 def runtime() -> Iterator[str]:
     """The same binary off Lambda: the AgentCore Runtime contract, bound to loopback for the test."""
     port = free_port()
-    binary = os.environ.get("CALCULATOR_LAMBDA_BIN", str(REPO / "target" / "debug" / FUNCTION))
+    # The build `cargo build -p calculator-lambda` made, wherever CARGO_TARGET_DIR puts it.
+    binary = require_binary(debug_binary(FUNCTION, "CALCULATOR_LAMBDA_BIN"), FUNCTION)
     env = {**os.environ, "MCP_BIND": f"127.0.0.1:{port}"}
     env.pop("AWS_LAMBDA_RUNTIME_API", None)
     proc = subprocess.Popen([binary], env=env, stderr=subprocess.DEVNULL)

@@ -13,17 +13,14 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import anyio
 import boto3
 import pytest
 from mcp import Client, types
 
-from peers import AWS_ENV, free_port, require, wait_for_port
+from peers import AWS_ENV, TARGET, free_port, require, wait_for_port
 
-REPO = Path(__file__).resolve().parents[2]
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "debug"
 TABLE = "MCPServerRegistry-interop"
 TOKEN = "interop-registration-token"
 
@@ -39,7 +36,7 @@ def registry() -> Iterator[tuple[str, object]]:
     wait_for_port(moto_port, moto, "moto_server", 20)
     env = {**os.environ, **AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
            "MCP_REGISTRATION_TOKEN": TOKEN}
-    cli = str(TARGET / "mcp-registry")
+    cli = str(TARGET / "debug" / "mcp-registry")
     subprocess.run([cli, "--table", TABLE, "create-table"], env=env, check=True, timeout=30,
                    stdout=subprocess.DEVNULL)
     port = free_port()
@@ -63,7 +60,7 @@ def start_server(registry_url: str, server_id: str) -> tuple[subprocess.Popen, s
            "MCP_REGISTRATION_TOKEN": TOKEN, "MCP_ENDPOINT_URL": endpoint, "MCP_SERVER_ID": server_id,
            "MCP_REGISTRY_HEARTBEAT_SECS": "30", "MCP_REGISTRY_BACKOFF_MS": "100"}
     env.pop("AWS_LAMBDA_RUNTIME_API", None)
-    proc = subprocess.Popen([str(TARGET / "calculator-lambda")], env=env, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(TARGET / "debug" / "calculator-lambda")], env=env, stderr=subprocess.DEVNULL)
     wait_for_port(port, proc, server_id, 20)
     return proc, endpoint
 

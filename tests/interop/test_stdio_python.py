@@ -1,17 +1,15 @@
 """Interop: drive the `calculator` example over stdio with the official Python MCP SDK (PyPI `mcp` 2.x).
 
 Run from the repo root:  .cache/venv/bin/python -m pytest -q tests/interop
-The server binary comes from $CALCULATOR_BIN (default: target/debug/calculator).
+The server binary comes from $CALCULATOR_BIN (default: calculator in cargo's target directory, $CARGO_TARGET_DIR/debug).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -19,9 +17,9 @@ import pytest
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client, types
 from mcp.shared.exceptions import MCPError
 from mcp.shared.message import SessionMessage
+from peers import debug_binary, require_binary
 
-REPO = Path(__file__).resolve().parents[2]
-CALCULATOR_BIN = os.environ.get("CALCULATOR_BIN", str(REPO / "target" / "debug" / "calculator"))
+CALCULATOR_BIN = debug_binary("calculator", "CALCULATOR_BIN")
 PARAMS = StdioServerParameters(command=CALCULATOR_BIN, args=[])
 MODERN = "2026-07-28"
 INVALID_PARAMS = -32602
@@ -32,8 +30,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 @pytest.fixture(scope="session", autouse=True)
 def _binary_exists() -> None:
-    if not Path(CALCULATOR_BIN).is_file():
-        pytest.fail(f"calculator binary not found at {CALCULATOR_BIN}; run `cargo build -p calculator`")
+    require_binary(CALCULATOR_BIN, "calculator")
 
 
 class Wire:

@@ -1,8 +1,11 @@
 //! moto in server mode (a real DynamoDB API on 127.0.0.1) for the tests.
 //!
 //! moto comes from the test venv (`./scripts/test.sh` installs it); each
-//! test starts `moto_server` itself. Without it the test is skipped, unless
-//! `MCP_REQUIRE_PEERS` is set (as the test script sets it), when it fails.
+//! test starts `moto_server` itself. The tests that need it are
+//! `#[ignore = "needs moto_server ..."]`, so that a plain `cargo test` lists them as ignored
+//! (with the reason) instead of passing them untested; the test script runs
+//! them with `--run-ignored all`. Run explicitly, a test fails when moto is
+//! missing.
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::PathBuf;
@@ -38,22 +41,17 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
-/// Starts moto on a free port (or `None` when moto is not installed and not
-/// required).
-pub fn start_moto() -> Option<Moto> {
+/// Starts moto on a free port.
+pub fn start_moto() -> Moto {
     start_moto_on(free_port())
 }
 
-/// Starts moto on `port`, waiting (up to 20 s) until it accepts connections.
-pub fn start_moto_on(port: u16) -> Option<Moto> {
-    let Some(bin) = moto_binary() else {
-        assert!(
-            std::env::var_os("MCP_REQUIRE_PEERS").is_none(),
-            "moto_server not found: run ./scripts/test.sh (it installs moto into .cache/venv) or set MOTO_SERVER"
-        );
-        eprintln!("skipped: moto_server not found (run ./scripts/test.sh, or set MOTO_SERVER)");
-        return None;
-    };
+/// Starts moto on `port`, waiting (up to 20 s) until it accepts
+/// connections; fails the test when moto is not installed.
+pub fn start_moto_on(port: u16) -> Moto {
+    let bin = moto_binary().unwrap_or_else(|| {
+        panic!("moto_server not found: run ./scripts/test.sh (it installs moto into .cache/venv) or set MOTO_SERVER")
+    });
     let child = Command::new(&bin)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -66,7 +64,7 @@ pub fn start_moto_on(port: u16) -> Option<Moto> {
         assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some(moto)
+    moto
 }
 
 /// A DynamoDB client for moto at `endpoint`, with dummy credentials.
