@@ -10,8 +10,8 @@ use mcp_core::transport::http::{InMemorySessionStore, SessionStore};
 use crate::agentcore::serve_runtime_with;
 use crate::config::{ConfigError, DeployConfig};
 use crate::health::Health;
-use crate::lambda::LambdaAdapter;
 use crate::lambda::gateway::GatewayTarget;
+use crate::lambda::{LambdaAdapter, LambdaError};
 
 /// Selects the Lambda handler: `http` (default: API Gateway, ALB, Function
 /// URLs, buffered), `streaming` (Function URLs with response streaming) or
@@ -32,8 +32,8 @@ pub enum RunError {
     #[error("{HANDLER_VAR}={0:?} is invalid: expected http, streaming or agentcore-gateway")]
     UnknownHandler(String),
     /// The Lambda runtime failed.
-    #[error("lambda runtime: {0}")]
-    Lambda(#[source] lambda_http::Error),
+    #[error(transparent)]
+    Lambda(#[from] LambdaError),
     /// The HTTP server failed (the address could not be bound).
     #[error("http server: {0}")]
     Io(#[from] std::io::Error),
@@ -110,9 +110,9 @@ pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(),
     let handler = std::env::var(HANDLER_VAR).unwrap_or_default();
     let adapter = || LambdaAdapter::builder(app.clone()).config(config.clone()).session_store(Arc::clone(&store));
     match handler.trim() {
-        "" | "http" => adapter().health(health.clone()).build().run().await.map_err(RunError::Lambda),
-        "streaming" => adapter().health(health.clone()).build().run_streaming().await.map_err(RunError::Lambda),
-        "agentcore-gateway" => GatewayTarget::new(app.clone()).run().await.map_err(RunError::Lambda),
+        "" | "http" => adapter().health(health.clone()).build().run().await.map_err(RunError::from),
+        "streaming" => adapter().health(health.clone()).build().run_streaming().await.map_err(RunError::from),
+        "agentcore-gateway" => GatewayTarget::new(app.clone()).run().await.map_err(RunError::from),
         other => Err(RunError::UnknownHandler(other.to_owned())),
     }
 }

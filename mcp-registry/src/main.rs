@@ -100,7 +100,7 @@ async fn run(raw: Vec<String>) -> Result<(), Error> {
     let service = args.option("url").or_else(|| env("MCP_REGISTRY_URL"));
     match command.as_slice() {
         ["serve"] => return serve(&args).await,
-        ["custom-resource"] => return CustomResource::new(table(&args).await)?.run().await,
+        ["custom-resource"] => return Ok(CustomResource::new(table(&args).await)?.run().await?),
         ["create-table"] => return Ok(table(&args).await.create_table().await?),
         ["check"] => {
             let report = HealthChecker::new(table(&args).await)?.check_once().await?;
@@ -162,7 +162,7 @@ async fn serve(args: &Args) -> Result<(), Error> {
     if env("AWS_LAMBDA_RUNTIME_API").is_some() {
         // On Lambda the health checker does not run: schedule
         // `mcp-registry check` (one round) instead.
-        return run_lambda(app).await;
+        return Ok(run_lambda(app).await?);
     }
     let bind = args.option("bind").unwrap_or_else(|| "127.0.0.1:9000".to_owned());
     let interval: f64 = args.option("health-interval").map_or(Ok(60.0), |s| s.parse())?;

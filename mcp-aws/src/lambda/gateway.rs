@@ -14,7 +14,7 @@
 //! use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
 //!
 //! #[tokio::main]
-//! async fn main() -> Result<(), lambda_http::Error> {
+//! async fn main() -> Result<(), mcp_aws::lambda::LambdaError> {
 //!     let server = ServerBuilder::new("tools", "1.0.0")
 //!         .tool(ToolRoute::new("ping", |_ctx: Context, _: NoArgs| async { "pong" }))
 //!         .build()
@@ -78,7 +78,7 @@ where
     ///
     /// # Errors
     /// The runtime API failed.
-    pub async fn run(self) -> Result<(), lambda_runtime::Error> {
+    pub async fn run(self) -> Result<(), super::LambdaError> {
         super::polling_again(|| lambda_runtime::run_concurrent(self.clone())).await
     }
 

@@ -27,14 +27,18 @@
 //! use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
 //!
 //! #[tokio::main]
-//! async fn main() -> Result<(), lambda_http::Error> {
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let server = ServerBuilder::new("hello", "1.0.0")
 //!         .tool(ToolRoute::new("hello", |_ctx: Context, _: NoArgs| async { "Hello from Lambda" }))
-//!         .build()
-//!         .expect("valid definitions");
-//!     mcp_aws::lambda::LambdaAdapter::new(server).run().await
+//!         .build()?;
+//!     mcp_aws::lambda::LambdaAdapter::new(server).run().await?;
+//!     Ok(())
 //! }
 //! ```
+//!
+//! The entry points return [`LambdaError`], a `std::error::Error +
+//! Send + Sync + 'static`: `?` turns it into a `Box<dyn Error>`, an
+//! `anyhow::Error` or [`RunError`](crate::RunError).
 
 pub mod gateway;
 mod hooks;
@@ -222,7 +226,7 @@ where
     ///
     /// # Errors
     /// The runtime API failed.
-    pub async fn run(self) -> Result<(), lambda_http::Error> {
+    pub async fn run(self) -> Result<(), LambdaError> {
         polling_again(|| lambda_http::run_concurrent(self.clone())).await
     }
 
@@ -231,7 +235,7 @@ where
     ///
     /// # Errors
     /// The runtime API failed.
-    pub async fn run_streaming(mut self) -> Result<(), lambda_http::Error> {
+    pub async fn run_streaming(mut self) -> Result<(), LambdaError> {
         self.delivery = Delivery::Streaming;
         polling_again(|| lambda_http::run_with_streaming_response_concurrent(StreamingAdapter(self.clone()))).await
     }
@@ -303,12 +307,36 @@ where
     }
 }
 
+/// The Lambda runtime failed: its API could not be reached, or it ended
+/// the loop. The runtime's own error (`lambda_http::Error`, a boxed
+/// error) is the [`source`](std::error::Error::source).
+///
+/// Unlike that boxed error, this is a `std::error::Error + Send + Sync +
+/// 'static`, so `?` converts it into `Box<dyn Error>`, `anyhow::Error` and
+/// [`RunError`](crate::RunError) alike.
+#[derive(Debug, thiserror::Error)]
+#[error("the Lambda runtime failed")]
+pub struct LambdaError(#[source] lambda_http::Error);
+
+impl LambdaError {
+    /// The runtime's own error.
+    pub fn into_inner(self) -> lambda_http::Error {
+        self.0
+    }
+}
+
+impl From<lambda_http::Error> for LambdaError {
+    fn from(error: lambda_http::Error) -> Self {
+        Self(error)
+    }
+}
+
 /// Runs the runtime loop `run` makes, starting it again when its
 /// connection to the runtime API fails (a closed keep-alive connection, as
 /// some emulators close them after a streamed response) rather than ending
 /// the process and paying a cold start. Five failures within 10 s of each
 /// other end it.
-pub(crate) async fn polling_again<F, Fut>(mut run: F) -> Result<(), lambda_http::Error>
+pub(crate) async fn polling_again<F, Fut>(mut run: F) -> Result<(), LambdaError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), lambda_http::Error>>,
@@ -322,7 +350,7 @@ where
         }
         failures += 1;
         if failures >= 5 {
-            return Err(e);
+            return Err(LambdaError(e));
         }
         tracing::warn!(error = %e, failures, "the Lambda runtime API connection failed; polling again");
         tokio::time::sleep(Duration::from_millis(20 * u64::from(failures))).await;

@@ -14,12 +14,13 @@
 //! replaces the resource and CloudFormation retires the old entry.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), lambda_http::Error> {
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use mcp_aws::registry::DynamoDbRegistry;
 //! use mcp_aws::registry::custom_resource::CustomResource;
 //!
 //! let registry = DynamoDbRegistry::from_env("MCPServerRegistry-prod").await;
-//! CustomResource::new(registry)?.run().await
+//! CustomResource::new(registry)?.run().await?;
+//! # Ok(())
 //! # }
 //! ```
 
@@ -62,12 +63,13 @@ impl CustomResource {
     ///
     /// # Errors
     /// The Lambda runtime failed.
-    pub async fn run(self) -> Result<(), lambda_http::Error> {
+    pub async fn run(self) -> Result<(), crate::lambda::LambdaError> {
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
             let handler = self.clone();
             async move { handler.handle(event.payload).await.map_err(lambda_http::Error::from) }
         }))
         .await
+        .map_err(crate::lambda::LambdaError::from)
     }
 
     /// Handles one event: does the registry work, PUTs the response to the

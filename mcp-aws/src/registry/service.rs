@@ -126,8 +126,8 @@ pub fn router(registry: DynamoDbRegistry, token: RegistrationToken) -> Router {
 ///
 /// # Errors
 /// The Lambda runtime failed.
-pub async fn run_lambda(router: Router) -> Result<(), lambda_http::Error> {
-    lambda_http::run(router).await
+pub async fn run_lambda(router: Router) -> Result<(), crate::lambda::LambdaError> {
+    lambda_http::run(router).await.map_err(crate::lambda::LambdaError::from)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
