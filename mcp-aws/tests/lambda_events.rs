@@ -275,10 +275,11 @@ async fn the_gateway_target_runs_its_end_hooks_per_invocation() {
 #[cfg(feature = "ratelimit")]
 #[tokio::test]
 async fn rate_limits_key_on_the_callers_ip_from_the_request_context() {
-    use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
+    use mcp_aws::ratelimit::{Counted, Key, Quota, RateLimitLayer};
     let srv = server();
-    let adapter =
-        LambdaAdapter::builder(srv.layer(RateLimitLayer::new(Key::client_ip()).quota(Quota::per_minute(2)))).build();
+    // The fixture is a `tools/list`: count every request.
+    let limiter = RateLimitLayer::new(Key::client_ip()).quota(Quota::per_minute(2)).counting(Counted::AllRequests);
+    let adapter = LambdaAdapter::builder(srv.layer(limiter)).build();
     // Two requests from 198.51.100.20 pass, the third is refused.
     for _ in 0..2 {
         assert_eq!(invoke(&adapter, event("function-url.json")).await["statusCode"], 200);

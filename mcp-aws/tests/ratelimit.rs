@@ -12,8 +12,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::{call, code, request, send, server};
 use http_body_util::{BodyExt as _, Full};
-use mcp_aws::ratelimit::{FakeClock, Key, Quota, RateLimit, RateLimitLayer};
-use mcp_core::server::{Server, ServerRequest};
+use mcp_aws::ratelimit::{Counted, FakeClock, Key, Quota, RateLimit, RateLimitLayer};
+use mcp_core::jsonrpc::Message;
+use mcp_core::server::{Server, ServerRequest, Session, Sink};
 use mcp_core::transport::http::{HttpOptions, PeerAddr, StreamableHttp};
 use serde_json::{Value, json};
 use tower::{Layer as _, ServiceExt as _};
@@ -127,9 +128,96 @@ async fn a_tool_quota_limits_that_tool_per_key_and_spares_the_key_quota() {
     assert_eq!(code(&send(&svc, call(9, "expensive", Some("alice"))).await), None);
 }
 
+/// A legacy-era message (no `_meta`) in `session`, as the official Python
+/// client sends.
+fn legacy(session: &Arc<Session>, body: Value) -> ServerRequest {
+    let message = Message::parse(body.to_string().as_bytes()).expect("valid");
+    ServerRequest::new(message, Some(Arc::clone(session)), Sink::none())
+}
+
+/// Sends the official client's set-up, then tool calls until one is
+/// refused; returns how many were admitted (each one reached the tool).
+async fn tool_calls_admitted(
+    svc: &RateLimit<Server>,
+    setup: Vec<ServerRequest>,
+    call: impl Fn(i64) -> ServerRequest,
+) -> usize {
+    for req in setup {
+        let method = req.head().method().map(|m| m.as_str().to_owned());
+        if req.head().id().is_none() {
+            assert!(svc.check(&req).is_ok(), "{method:?}");
+            continue;
+        }
+        let v = send(svc, req).await;
+        assert_ne!(code(&v), Some(-31029), "set-up request {method:?} refused: {v}");
+    }
+    for id in 100..120 {
+        let v = send(svc, call(id)).await;
+        if code(&v) == Some(-31029) {
+            return usize::try_from(id - 100).expect("small");
+        }
+        assert_eq!(v["result"]["content"][0]["text"], "echo", "{v}");
+    }
+    panic!("no tool call was refused");
+}
+
+/// The official client in a legacy session: initialize,
+/// notifications/initialized, the automatic tools/list, then tool calls.
+async fn legacy_client(svc: &RateLimit<Server>) -> usize {
+    let session = Session::new(None, Sink::none());
+    let setup = vec![
+        legacy(
+            &session,
+            json!({ "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": { "name": "mcp", "version": "1.0" } } }),
+        ),
+        legacy(&session, json!({ "jsonrpc": "2.0", "method": "notifications/initialized" })),
+        legacy(&session, json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" })),
+    ];
+    let call = |id: i64| {
+        let body = json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": "echo", "arguments": {} } });
+        legacy(&session, body)
+    };
+    tool_calls_admitted(svc, setup, call).await
+}
+
 #[tokio::test]
-async fn notifications_are_never_limited_and_other_methods_count() {
-    let (svc, _clock) = limited(RateLimitLayer::new(Key::global()).quota(Quota::per_hour(1)));
+async fn by_default_only_tool_calls_count_so_the_official_clients_set_up_is_free() {
+    let quota = || RateLimitLayer::new(Key::global()).quota(Quota::per_minute(5));
+    // Legacy session: initialize, notifications/initialized, the automatic tools/list.
+    let (svc, _clock) = limited(quota());
+    assert_eq!(legacy_client(&svc).await, 5, "5 per minute is 5 tool calls");
+
+    // Stateless (2026-07-28): server/discover, tools/list, then tool calls.
+    let stateless_setup =
+        || vec![request(0, "server/discover", json!({}), None), request(1, "tools/list", json!({}), None)];
+    let (svc, _clock) = limited(quota());
+    assert_eq!(tool_calls_admitted(&svc, stateless_setup(), |id| call(id, "echo", None)).await, 5);
+
+    // Counting every request, the set-up spends two of the five.
+    let (svc, _clock) = limited(quota().counting(Counted::AllRequests));
+    assert_eq!(legacy_client(&svc).await, 3);
+    let (svc, _clock) = limited(quota().counting(Counted::AllRequests));
+    assert_eq!(tool_calls_admitted(&svc, stateless_setup(), |id| call(id, "echo", None)).await, 3);
+}
+
+#[tokio::test]
+async fn counting_named_methods_counts_those_and_spares_the_rest() {
+    let layer = RateLimitLayer::new(Key::global()).quota(Quota::per_hour(1)).counting(Counted::methods(["tools/list"]));
+    let (svc, _clock) = limited(layer);
+    for id in 0..3 {
+        assert_eq!(code(&send(&svc, call(id, "echo", None)).await), None, "tools/call is not named");
+    }
+    assert_eq!(code(&send(&svc, request(3, "tools/list", json!({}), None)).await), None);
+    refused(&send(&svc, request(4, "tools/list", json!({}), None)).await, 4);
+    assert_ne!(code(&send(&svc, request(5, "ping", json!({}), None)).await), Some(-31029), "ping is not named");
+}
+
+#[tokio::test]
+async fn notifications_are_never_limited_and_other_methods_count_when_all_requests_do() {
+    let layer = RateLimitLayer::new(Key::global()).quota(Quota::per_hour(1)).counting(Counted::AllRequests);
+    let (svc, _clock) = limited(layer);
     assert_eq!(code(&send(&svc, request(1, "tools/list", json!({}), None)).await), None);
     refused(&send(&svc, request(2, "ping", json!({}), None)).await, 2);
     let note = mcp_core::jsonrpc::Message::parse(

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use tower_layer::Layer;
 
 use super::RateLimit;
+use super::counted::Counted;
 use super::key::Key;
 use super::limiter::{Config, Limiter, LimiterClock};
 use super::quota::{Quota, QuotaResolver, SharedResolver};
@@ -25,6 +26,7 @@ pub struct RateLimitLayer {
     default: Option<Quota>,
     resolver: Option<SharedResolver>,
     tools: Vec<(String, Quota)>,
+    counted: Counted,
     housekeeping: Duration,
     clock: Option<super::FakeClock>,
 }
@@ -36,6 +38,7 @@ impl fmt::Debug for RateLimitLayer {
             .field("default", &self.default)
             .field("resolver", &self.resolver.is_some())
             .field("tools", &self.tools)
+            .field("counted", &self.counted)
             .field("housekeeping", &self.housekeeping)
             .finish_non_exhaustive()
     }
@@ -51,6 +54,7 @@ impl RateLimitLayer {
             default: None,
             resolver: None,
             tools: Vec::new(),
+            counted: Counted::default(),
             housekeeping: Duration::from_secs(60),
             clock: None,
         }
@@ -76,6 +80,28 @@ impl RateLimitLayer {
         let tool = tool.into();
         self.tools.retain(|(name, _)| *name != tool);
         self.tools.push((tool, quota));
+        self
+    }
+
+    /// Which requests spend the key's quota: [`Counted::ToolCalls`] by
+    /// default, so that protocol set-up (`initialize`, `server/discover`),
+    /// lists and `ping` never do; [`Counted::AllRequests`] or
+    /// [`Counted::Methods`] to count more. Per-tool quotas always apply to
+    /// their tool's calls.
+    ///
+    /// ```
+    /// use mcp_aws::ratelimit::{Counted, Key, Quota, RateLimitLayer};
+    ///
+    /// // 600 requests a minute, whatever the method.
+    /// let all = RateLimitLayer::new(Key::client_ip()).quota(Quota::per_minute(600)).counting(Counted::AllRequests);
+    /// // Tool calls and resource reads.
+    /// let some = RateLimitLayer::new(Key::client_ip())
+    ///     .quota(Quota::per_minute(600))
+    ///     .counting(Counted::methods(["tools/call", "resources/read"]));
+    /// # let _ = (all, some);
+    /// ```
+    pub fn counting(mut self, counted: Counted) -> Self {
+        self.counted = counted;
         self
     }
 
@@ -117,6 +143,7 @@ impl<S> Layer<S> for RateLimitLayer {
             default: self.default,
             resolver: self.resolver.clone(),
             tools: self.tools.clone(),
+            counted: self.counted.clone(),
             housekeeping: self.housekeeping,
             clock,
         });

@@ -12,6 +12,7 @@ use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use mcp_core::server::ServerRequest;
 
+use super::counted::Counted;
 use super::error::Rejection;
 use super::key::Key;
 use super::quota::{Quota, SharedResolver};
@@ -43,6 +44,7 @@ pub(crate) struct Config {
     pub(crate) default: Option<Quota>,
     pub(crate) resolver: Option<SharedResolver>,
     pub(crate) tools: Vec<(String, Quota)>,
+    pub(crate) counted: Counted,
     pub(crate) housekeeping: Duration,
     pub(crate) clock: LimiterClock,
 }
@@ -54,6 +56,7 @@ pub(crate) struct Limiter {
     resolver: Option<SharedResolver>,
     resolved: RwLock<HashMap<Quota, Arc<Gov>>>,
     tools: HashMap<String, (Quota, Gov)>,
+    counted: Counted,
     housekeeping_every: u64,
     next_housekeeping: AtomicU64,
 }
@@ -81,6 +84,7 @@ impl Limiter {
             resolver: config.resolver,
             resolved: RwLock::new(HashMap::new()),
             tools: config.tools.into_iter().map(|(name, q)| (name, (q, governor(q, &clock)))).collect(),
+            counted: config.counted,
             next_housekeeping: AtomicU64::new(clock.now().as_u64().saturating_add(housekeeping_every)),
             housekeeping_every,
             clock,
@@ -89,7 +93,7 @@ impl Limiter {
 
     /// Admits `req` (a call of `tool`, if any) or says why not. A tool's
     /// quota is checked first, so that a call refused by it does not spend
-    /// the key's quota.
+    /// the key's quota; a request the layer does not count spends none.
     pub(crate) fn check(&self, req: &ServerRequest, tool: Option<&str>) -> Result<(), Rejection> {
         let now = self.clock.now();
         self.housekeep(now);
@@ -98,6 +102,9 @@ impl Limiter {
             && let Some((quota, gov)) = self.tools.get(name)
         {
             check(gov, *quota, &key, now, Some(name))?;
+        }
+        if !self.counted.counts(req.head().method()) {
+            return Ok(());
         }
         let resolved = self.resolver.as_ref().and_then(|r| r.quota(req));
         match (resolved, &self.default) {

@@ -1,7 +1,7 @@
 //! Rate limiting on [`governor`](https://docs.rs/governor), as a tower
 //! layer over the dispatcher: per-key quotas, burst, per-tool quotas.
 //!
-//! Every request counts against a [`Key`] (the principal, an API key
+//! Every tool call counts against a [`Key`] (the principal, an API key
 //! header, the client IP, or one global key). A key's [`Quota`] comes from
 //! the layer's [`QuotaResolver`] (for example the API key's own rate) or its
 //! default quota, and a call of a tool with its own quota also counts
@@ -11,6 +11,17 @@
 //! with status 429 on stateless requests (legacy sessions keep 200, the
 //! only status their clients read JSON-RPC errors from). Notifications and responses are never limited, so cancellations
 //! and answers to the server's own requests always get through.
+//!
+//! Only `tools/call` spends a key's quota by default ([`Counted`]):
+//! protocol set-up, lists and `ping` are free, so a quota is the number of
+//! tool calls a client can make. With `Quota::per_minute(5)` per client,
+//! the official Python client's pattern (`initialize`, the
+//! `notifications/initialized` notification and its automatic `tools/list`
+//! in a legacy session; `server/discover` and `tools/list` in the
+//! stateless era) leaves all 5 tool calls; counting every request
+//! ([`Counted::AllRequests`]) it would leave 3 (5 − `initialize` −
+//! `tools/list`; notifications never count). [`Counted::Methods`] counts
+//! the methods you name.
 //!
 //! Limits are checked in `call`, per request, never in `poll_ready`: one
 //! client over its quota does not hold up anyone else. Memory follows the
@@ -35,6 +46,7 @@
 //! # let _ = app;
 //! ```
 
+mod counted;
 mod error;
 mod future;
 mod key;
@@ -49,6 +61,7 @@ use mcp_core::jsonrpc::Response;
 use mcp_core::server::ServerRequest;
 use tower_service::Service;
 
+pub use counted::Counted;
 pub use error::Rejection;
 pub use future::ResponseFuture;
 /// A manually advanced clock for deterministic tests
