@@ -198,6 +198,9 @@ pub(crate) enum Outcome {
 impl Outcome {
     pub(crate) fn of(response: Option<&Response>, is_tool_call: bool) -> Self {
         let Some(resp) = response else { return Self::Ok };
+        if resp.extensions.get::<crate::timeout::TimedOut>().is_some() {
+            return Self::Timeout;
+        }
         match &resp.payload {
             Err(e) if e.code == ErrorCode::RATE_LIMITED => Self::RateLimited,
             Err(e) if e.code == ErrorCode::REQUEST_TIMEOUT => Self::Timeout,

@@ -2,10 +2,20 @@
 //!
 //! A `tools/call` that runs past its tool's deadline is cancelled (its
 //! future is dropped and the request's cancellation token fires, so work it
-//! spawned from its `Context` stops too) and answered with a JSON-RPC error
-//! naming the tool and the limit: code [`ErrorCode::REQUEST_TIMEOUT`]
-//! (-31001, implementation-defined) with `data: {"tool", "timeoutMs"}`. The
-//! server keeps serving. Other methods pass through untouched.
+//! spawned from its `Context` stops too) and answered with a message naming
+//! the tool and the limit. The server keeps serving. Other methods pass
+//! through untouched.
+//!
+//! The answer is a tool execution failure, as the spec reports them: a
+//! result with `isError: true` and the message as its text content (plus
+//! `resultType: "complete"` in the stateless era), which the model sees and
+//! clients return rather than raise. That holds from protocol 2025-11-25 on,
+//! the versions in which this SDK also reports invalid arguments as results
+//! ([`ProtocolVersion::tool_input_errors_are_results`]). Requests of older
+//! versions, or naming none, and every request once
+//! [`ToolTimeoutLayer::as_protocol_error`] is set, get a JSON-RPC error
+//! instead: code [`ErrorCode::REQUEST_TIMEOUT`] (-31001,
+//! implementation-defined) with `data: {"tool", "timeoutMs"}`.
 //!
 //! ```
 //! use std::time::Duration;
@@ -30,6 +40,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use mcp_core::jsonrpc::{ErrorCode, ErrorObject, RequestId, Response};
+use mcp_core::protocol::{CallToolResult, ProtocolVersion, ResultType};
 use mcp_core::server::{ServerRequest, Target};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -54,6 +65,7 @@ impl Deadlines {
 #[must_use]
 pub struct ToolTimeoutLayer {
     deadlines: Arc<Deadlines>,
+    as_error: bool,
 }
 
 impl ToolTimeoutLayer {
@@ -81,13 +93,22 @@ impl ToolTimeoutLayer {
             d.tools.insert(tool, limit);
         })
     }
+
+    /// Answers every timed-out call with the JSON-RPC error -31001
+    /// ([`ErrorCode::REQUEST_TIMEOUT`], `data: {"tool", "timeoutMs"}`), as
+    /// before 0.2, instead of an `isError` result. The model then never
+    /// sees the timeout, and clients raise it as an error.
+    pub fn as_protocol_error(mut self) -> Self {
+        self.as_error = true;
+        self
+    }
 }
 
 impl<S> Layer<S> for ToolTimeoutLayer {
     type Service = ToolTimeout<S>;
 
     fn layer(&self, inner: S) -> ToolTimeout<S> {
-        ToolTimeout { inner, deadlines: Arc::clone(&self.deadlines) }
+        ToolTimeout { inner, deadlines: Arc::clone(&self.deadlines), as_error: self.as_error }
     }
 }
 
@@ -96,11 +117,15 @@ impl<S> Layer<S> for ToolTimeoutLayer {
 pub struct ToolTimeout<S> {
     inner: S,
     deadlines: Arc<Deadlines>,
+    as_error: bool,
 }
 
 impl<S> fmt::Debug for ToolTimeout<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ToolTimeout").field("deadlines", &self.deadlines).finish_non_exhaustive()
+        f.debug_struct("ToolTimeout")
+            .field("deadlines", &self.deadlines)
+            .field("as_protocol_error", &self.as_error)
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,6 +144,8 @@ where
                 limit,
                 id: id.clone(),
                 cancel: request.cancel.clone(),
+                as_result: !self.as_error,
+                version: head.protocol_version(),
             }),
             _ => None,
         };
@@ -133,12 +160,19 @@ where
     }
 }
 
+/// Marks the response to a timed-out call (result or error) for the
+/// telemetry layers, which count it as a timeout either way.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimedOut;
+
 /// What a timed-out call is answered with.
 struct Overrun {
     tool: Arc<str>,
     limit: Duration,
     id: RequestId,
     cancel: CancellationToken,
+    as_result: bool,
+    version: Option<ProtocolVersion>,
 }
 
 impl Overrun {
@@ -146,6 +180,23 @@ impl Overrun {
         self.cancel.cancel();
         let ms = u64::try_from(self.limit.as_millis()).unwrap_or(u64::MAX);
         tracing::warn!(tool = %self.tool, timeout_ms = ms, "tool call timed out");
+        let mut response = self.answer(ms);
+        response.extensions.insert(TimedOut);
+        response
+    }
+
+    fn answer(self, ms: u64) -> Response {
+        if let Some(version) = self.version.filter(|v| self.as_result && v.tool_input_errors_are_results()) {
+            let text = format!("tool `{}` timed out: it exceeded its {ms} ms limit and was cancelled", self.tool);
+            let mut result = CallToolResult::error_text(text);
+            if version.has_result_type() {
+                result.result_type = Some(ResultType::Complete);
+            }
+            match serde_json::value::to_raw_value(&result) {
+                Ok(raw) => return Response::result(self.id, raw),
+                Err(e) => tracing::error!(error = %e, "could not encode the timeout result"),
+            }
+        }
         let error = ErrorObject::new(
             ErrorCode::REQUEST_TIMEOUT,
             format!("request timed out: tool `{}` exceeded its {ms} ms limit and was cancelled", self.tool),
