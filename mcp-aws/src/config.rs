@@ -6,7 +6,8 @@
 //! | `ENVIRONMENT` | `dev` | deployment stage; names tables (`mcp-sessions-{env}`) |
 //! | `LOG_LEVEL` | `info` | `error`, `warn`, `info`, `debug` or `trace` (any case) |
 //! | `MCP_SESSION_TABLE` | none | DynamoDB table for legacy-era sessions; without it sessions live in the instance |
-//! | `CORS_ALLOW_ORIGINS` | `*` | comma-separated origins, `*` for any, empty to disable CORS |
+//! | `CORS_ALLOW_ORIGINS` | `*` | comma-separated origins, `*` for any (`Access-Control-Allow-Origin: *`, no credentials), empty to disable CORS |
+//! | `CORS_ALLOW_CREDENTIALS` | `false` | `true` lets the listed origins make credentialed calls; needs an explicit `CORS_ALLOW_ORIGINS` list |
 //! | `MCP_PATH` | `/mcp` | the path MCP is served on |
 //! | `MCP_BIND` | `0.0.0.0:8000` | the address a container (AgentCore Runtime) listens on |
 //! | `MCP_RATE_LIMIT_PER_MINUTE` | none | requests a minute each caller may make (for a rate-limit layer) |
@@ -117,6 +118,20 @@ impl DeployConfig {
         if let Some(list) = var("CORS_ALLOW_ORIGINS") {
             config.cors = Cors::from_list(&list);
         }
+        if let Some(flag) = var("CORS_ALLOW_CREDENTIALS").filter(|v| !v.trim().is_empty()) {
+            match flag.trim().to_ascii_lowercase().as_str() {
+                "false" | "0" => {}
+                "true" | "1" if matches!(config.cors, Cors::Origins(_)) => config.cors = config.cors.with_credentials(),
+                "true" | "1" => {
+                    return Err(invalid(
+                        "CORS_ALLOW_CREDENTIALS",
+                        flag,
+                        "credentials need an explicit CORS_ALLOW_ORIGINS list, not `*`",
+                    ));
+                }
+                _ => return Err(invalid("CORS_ALLOW_CREDENTIALS", flag, "expected true or false")),
+            }
+        }
         if let Some(path) = var("MCP_PATH").filter(|v| !v.trim().is_empty()) {
             let path = path.trim().to_owned();
             if !path.starts_with('/') {
@@ -214,6 +229,12 @@ mod tests {
         assert_eq!(c.session_table.as_deref(), Some("sessions"));
         assert_eq!(c.cors, Cors::Origins(vec!["https://a.example".into()]));
         assert_eq!(c.path, "/v1/mcp");
+        let credentialed = DeployConfig::from_vars(vars(&[
+            ("CORS_ALLOW_ORIGINS", "https://a.example"),
+            ("CORS_ALLOW_CREDENTIALS", "true"),
+        ]))
+        .expect("valid");
+        assert_eq!(credentialed.cors, Cors::CredentialedOrigins(vec!["https://a.example".into()]));
         assert_eq!(c.bind, SocketAddr::from(([127, 0, 0, 1], 9000)));
         assert_eq!(c.rate_limit_per_minute, Some(120));
         assert_eq!(c.tool_timeout, Some(Duration::from_millis(2500)));
@@ -223,6 +244,8 @@ mod tests {
     fn bad_values_name_their_variable() {
         for (pairs, variable) in [
             (&[("LOG_LEVEL", "loud")][..], "LOG_LEVEL"),
+            (&[("CORS_ALLOW_CREDENTIALS", "true")][..], "CORS_ALLOW_CREDENTIALS"),
+            (&[("CORS_ALLOW_ORIGINS", "*"), ("CORS_ALLOW_CREDENTIALS", "yes")][..], "CORS_ALLOW_CREDENTIALS"),
             (&[("MCP_BIND", "port 80")][..], "MCP_BIND"),
             (&[("ENVIRONMENT", "prod/eu")][..], "ENVIRONMENT"),
             (&[("MCP_PATH", "mcp")][..], "MCP_PATH"),

@@ -6,6 +6,14 @@
 //! `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`, `Last-Event-ID`, and any
 //! `Mcp-Param-*` header the preflight asks for; `Mcp-Session-Id` is exposed
 //! so that browser clients can read it.
+//!
+//! By default ([`Cors::AnyOrigin`]) every origin gets
+//! `Access-Control-Allow-Origin: *` and never
+//! `Access-Control-Allow-Credentials`: browsers then send no cookies or
+//! HTTP authentication cross-origin, and no `Origin` is reflected. Only an
+//! explicit allow-list echoes a matching origin, and only an allow-list
+//! [`with_credentials`](Cors::with_credentials) (`CORS_ALLOW_CREDENTIALS=true`
+//! beside `CORS_ALLOW_ORIGINS`) lets those origins make credentialed calls.
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use mcp_core::transport::http::{HostPolicy, HttpBody};
@@ -22,8 +30,14 @@ pub enum Cors {
     /// for a public API whose callers authenticate with a header.
     #[default]
     AnyOrigin,
-    /// These origins only (`https://app.example.com`), echoed back.
+    /// These origins only (`https://app.example.com`), echoed back, without
+    /// credentials.
     Origins(Vec<String>),
+    /// These origins only, echoed back with
+    /// `Access-Control-Allow-Credentials: true`: their pages may call with
+    /// the browser's cookies and HTTP authentication. List only origins you
+    /// trust with the caller's credentials.
+    CredentialedOrigins(Vec<String>),
     /// No CORS headers; browsers cannot call the endpoint cross-origin.
     Disabled,
 }
@@ -43,12 +57,29 @@ impl Cors {
         }
     }
 
+    /// This allow-list, letting its origins send credentials
+    /// ([`Cors::CredentialedOrigins`]). Any origin and disabled CORS stay as
+    /// they are: credentials are never allowed for every origin.
+    pub fn with_credentials(self) -> Self {
+        match self {
+            Self::Origins(list) => Self::CredentialedOrigins(list),
+            other => other,
+        }
+    }
+
+    /// Whether responses carry `Access-Control-Allow-Credentials: true`.
+    pub fn allows_credentials(&self) -> bool {
+        matches!(self, Self::CredentialedOrigins(_))
+    }
+
     /// `policy` admitting the origins CORS admits (the transport refuses
     /// other `Origin`s with 403).
     pub fn host_policy(&self, policy: HostPolicy) -> HostPolicy {
         match self {
             Self::AnyOrigin => policy.any_origin(),
-            Self::Origins(list) => list.iter().fold(policy, |p, o| p.allow_origin(o.clone())),
+            Self::Origins(list) | Self::CredentialedOrigins(list) => {
+                list.iter().fold(policy, |p, o| p.allow_origin(o.clone()))
+            }
             Self::Disabled => policy,
         }
     }
@@ -57,7 +88,7 @@ impl Cors {
     fn allow_origin(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
         match self {
             Self::AnyOrigin => Some(HeaderValue::from_static("*")),
-            Self::Origins(list) => {
+            Self::Origins(list) | Self::CredentialedOrigins(list) => {
                 let origin = origin?;
                 let text = origin.to_str().ok()?.trim_end_matches('/');
                 list.iter().any(|o| o.eq_ignore_ascii_case(text)).then(|| origin.clone())
@@ -87,9 +118,7 @@ impl Cors {
         h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
         h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers(headers));
         h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
-        if matches!(self, Self::Origins(_)) {
-            h.insert(header::VARY, HeaderValue::from_static("Origin"));
-        }
+        self.mark_listed(h, HeaderMap::insert);
         resp
     }
 
@@ -99,8 +128,17 @@ impl Cors {
         let Some(origin) = self.allow_origin(origin) else { return };
         response.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         response.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
-        if matches!(self, Self::Origins(_)) {
-            response.append(header::VARY, HeaderValue::from_static("Origin"));
+        self.mark_listed(response, |h, k, v| h.append(k, v));
+    }
+
+    /// `Vary: Origin` for an echoed origin, and the credentials header
+    /// when the allow-list has them.
+    fn mark_listed<R>(&self, h: &mut HeaderMap, add: impl Fn(&mut HeaderMap, header::HeaderName, HeaderValue) -> R) {
+        if matches!(self, Self::Origins(_) | Self::CredentialedOrigins(_)) {
+            add(h, header::VARY, HeaderValue::from_static("Origin"));
+        }
+        if self.allows_credentials() {
+            h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         }
     }
 }
@@ -157,5 +195,28 @@ mod tests {
         assert_eq!(no.status(), StatusCode::FORBIDDEN);
         assert_eq!(Cors::from_list(" * "), Cors::AnyOrigin);
         assert_eq!(Cors::from_list(""), Cors::Disabled);
+        assert!(ok.headers().get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none());
+    }
+
+    #[test]
+    fn credentials_only_for_an_allow_list_that_asks_for_them() {
+        let asked = headers(&[("origin", "https://a.example")]);
+        assert_eq!(Cors::AnyOrigin.with_credentials(), Cors::AnyOrigin);
+        assert_eq!(Cors::Disabled.with_credentials(), Cors::Disabled);
+        let any = Cors::AnyOrigin.preflight(&asked);
+        assert!(any.headers().get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none());
+        let cors = Cors::from_list("https://a.example").with_credentials();
+        let ok = cors.preflight(&asked);
+        assert_eq!(ok.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://a.example");
+        assert_eq!(ok.headers()[header::ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        let mut marked = HeaderMap::new();
+        cors.decorate(asked.get(header::ORIGIN), &mut marked);
+        assert_eq!(
+            (marked[header::ACCESS_CONTROL_ALLOW_CREDENTIALS].to_str().ok(), marked[header::VARY].to_str().ok()),
+            (Some("true"), Some("Origin"))
+        );
+        let mut other = HeaderMap::new();
+        cors.decorate(Some(&HeaderValue::from_static("https://evil.example")), &mut other);
+        assert!(other.is_empty(), "{other:?}");
     }
 }

@@ -297,3 +297,78 @@ async fn rate_limits_key_on_the_callers_ip_from_the_request_context() {
     other["requestContext"]["http"]["sourceIp"] = json!("198.51.100.99");
     assert_eq!(invoke(&adapter, other).await["statusCode"], 200);
 }
+
+/// Every Lambda HTTP event source, as its fixture.
+const SOURCES: [&str; 4] = ["apigw-v1-rest.json", "apigw-v2-http.json", "function-url.json", "alb-multi-value.json"];
+
+/// `event` with a request header set, in whichever maps the source uses.
+fn with_header(mut event: Value, name: &str, value: &str) -> Value {
+    let mut set = false;
+    if let Some(map) = event["headers"].as_object_mut() {
+        map.insert(name.to_owned(), json!(value));
+        set = true;
+    }
+    if let Some(map) = event["multiValueHeaders"].as_object_mut() {
+        map.insert(name.to_owned(), json!([value]));
+        set = true;
+    }
+    assert!(set, "the event has no header map");
+    event
+}
+
+/// `event` as an `OPTIONS` preflight.
+fn as_preflight(mut event: Value) -> Value {
+    if event.get("httpMethod").is_some() {
+        event["httpMethod"] = json!("OPTIONS");
+    } else {
+        event["requestContext"]["http"]["method"] = json!("OPTIONS");
+    }
+    event["body"] = Value::Null;
+    with_header(event, "access-control-request-method", "POST")
+}
+
+#[tokio::test]
+async fn by_default_cors_on_every_source_is_any_origin_without_credentials_or_reflection() {
+    let adapter = LambdaAdapter::new(server());
+    for source in SOURCES {
+        let call = with_header(event(source), "origin", "https://evil.example");
+        let preflight = as_preflight(call.clone());
+        for (what, resp) in [("call", invoke(&adapter, call).await), ("preflight", invoke(&adapter, preflight).await)] {
+            let status = resp["statusCode"].as_u64().unwrap_or_default();
+            assert!(status == 200 || status == 204, "{source} {what}: {resp}");
+            assert_eq!(header(&resp, "access-control-allow-origin").as_deref(), Some("*"), "{source} {what}: {resp}");
+            assert_eq!(header(&resp, "access-control-allow-credentials"), None, "{source} {what}: {resp}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_allow_list_with_credentials_reflects_listed_origins_only_on_every_source() {
+    let cors = Cors::from_list("https://app.example.com").with_credentials();
+    let adapter = LambdaAdapter::builder(server()).config(DeployConfig::default().with_cors(cors)).build();
+    for source in SOURCES {
+        let listed = with_header(event(source), "origin", "https://app.example.com");
+        for resp in [invoke(&adapter, listed.clone()).await, invoke(&adapter, as_preflight(listed)).await] {
+            assert_eq!(
+                header(&resp, "access-control-allow-origin").as_deref(),
+                Some("https://app.example.com"),
+                "{source}: {resp}"
+            );
+            assert_eq!(header(&resp, "access-control-allow-credentials").as_deref(), Some("true"), "{source}: {resp}");
+            assert!(header(&resp, "vary").is_some_and(|v| v.contains("Origin")), "{source}: {resp}");
+        }
+        let other = with_header(event(source), "origin", "https://evil.example");
+        for resp in [invoke(&adapter, other.clone()).await, invoke(&adapter, as_preflight(other)).await] {
+            assert_eq!(resp["statusCode"], 403, "{source}: {resp}");
+            assert_eq!(header(&resp, "access-control-allow-origin"), None, "{source}: {resp}");
+            assert_eq!(header(&resp, "access-control-allow-credentials"), None, "{source}: {resp}");
+        }
+    }
+    // A list without credentials echoes the origin and sends none.
+    let adapter = LambdaAdapter::builder(server())
+        .config(DeployConfig::default().with_cors(Cors::from_list("https://app.example.com")))
+        .build();
+    let resp = invoke(&adapter, with_header(event("function-url.json"), "origin", "https://app.example.com")).await;
+    assert_eq!(header(&resp, "access-control-allow-origin").as_deref(), Some("https://app.example.com"));
+    assert_eq!(header(&resp, "access-control-allow-credentials"), None, "{resp}");
+}
