@@ -17,7 +17,7 @@ fn server() -> Server {
 /// A `main` as a newcomer writes it: each entry point's error goes out
 /// through `?` unchanged. Compiling is the test; the loops never run here.
 #[allow(dead_code)]
-async fn main_with_box_dyn_error(which: u8) -> Result<(), Box<dyn Error>> {
+async fn main_returning<E: From<LambdaError> + From<RunError>>(which: u8) -> Result<(), E> {
     match which {
         0 => LambdaAdapter::new(server()).run().await?,
         1 => LambdaAdapter::new(server()).run_streaming().await?,
@@ -27,23 +27,13 @@ async fn main_with_box_dyn_error(which: u8) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// The same with `anyhow`, which needs `Error + Send + Sync + 'static`.
+/// `main` returning `Box<dyn Error>` or `anyhow::Result` (which needs
+/// `Error + Send + Sync + 'static`): both take every entry point's error.
 #[allow(dead_code)]
-async fn main_with_anyhow(which: u8) -> anyhow::Result<()> {
-    match which {
-        0 => LambdaAdapter::new(server()).run().await?,
-        1 => LambdaAdapter::new(server()).run_streaming().await?,
-        2 => GatewayTarget::new(server()).run().await?,
-        _ => mcp_aws::run(server()).await?,
-    }
-    Ok(())
-}
-
-/// And with the SDK's own `RunError`.
-#[allow(dead_code)]
-async fn main_with_run_error() -> Result<(), RunError> {
-    LambdaAdapter::new(server()).run().await?;
-    Ok(())
+fn mains() {
+    let _box_dyn_error = main_returning::<Box<dyn Error>>;
+    let _anyhow = main_returning::<anyhow::Error>;
+    let _run_error = main_returning::<RunError>;
 }
 
 #[cfg(feature = "registry-service")]
