@@ -10,7 +10,7 @@
 //! | `CORS_ALLOW_CREDENTIALS` | `false` | `true` lets the listed origins make credentialed calls; needs an explicit `CORS_ALLOW_ORIGINS` list |
 //! | `MCP_PATH` | `/mcp` | the path MCP is served on |
 //! | `MCP_BIND` | `0.0.0.0:8000` | the address a container (AgentCore Runtime) listens on |
-//! | `MCP_RATE_LIMIT_PER_MINUTE` | none | requests a minute each caller may make (for a rate-limit layer) |
+//! | `MCP_RATE_LIMIT_PER_MINUTE` | none | tool calls a minute each caller may make (for a rate-limit layer, which counts `tools/call` only by default) |
 //! | `MCP_TOOL_TIMEOUT_MS` | none | the deadline of every tool call, in milliseconds (for a timeout layer) |
 //!
 //! The last two only describe layers; the deployment builds them (see
@@ -64,7 +64,7 @@ pub struct DeployConfig {
     pub path: String,
     /// The listening address for containers (`MCP_BIND`).
     pub bind: SocketAddr,
-    /// Requests a minute each caller may make (`MCP_RATE_LIMIT_PER_MINUTE`).
+    /// Tool calls a minute each caller may make (`MCP_RATE_LIMIT_PER_MINUTE`).
     pub rate_limit_per_minute: Option<u32>,
     /// The deadline of every tool call (`MCP_TOOL_TIMEOUT_MS`).
     pub tool_timeout: Option<Duration>,

@@ -13,7 +13,7 @@
 //! see `mcp_aws::config`. The layers do too:
 //!
 //! - `MCP_TOOL_TIMEOUT_MS`: a deadline for every tool call;
-//! - `MCP_RATE_LIMIT_PER_MINUTE`: requests a minute per caller (the
+//! - `MCP_RATE_LIMIT_PER_MINUTE`: tool calls a minute per caller (the
 //!   authenticated principal, else the client IP), answered with 429 and
 //!   `Retry-After` beyond it;
 //! - `OTEL_EXPORTER_OTLP_ENDPOINT` (and the other standard OpenTelemetry
