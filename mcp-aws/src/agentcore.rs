@@ -30,12 +30,15 @@ use crate::health::Health;
 /// The transport options AgentCore Runtime needs: any `Host` (the
 /// platform's proxy fronts the container), the configured CORS origins,
 /// platform-assigned session ids accepted on `initialize`, and the
-/// configured path.
+/// configured path and session mode (`MCP_SESSIONS`).
 pub fn runtime_options(config: &DeployConfig) -> HttpOptions {
     let mut options = HttpOptions::default();
     options.hosts = config.cors.host_policy(HostPolicy::default().any_host());
     options.accept_client_session_ids = true;
     options.path.clone_from(&config.path);
+    if let Some(mode) = config.sessions {
+        options.sessions = mode;
+    }
     options
 }
 

@@ -6,6 +6,7 @@
 //! | `ENVIRONMENT` | `dev` | deployment stage; names tables (`mcp-sessions-{env}`) |
 //! | `LOG_LEVEL` | `info` | `error`, `warn`, `info`, `debug` or `trace` (any case) |
 //! | `MCP_SESSION_TABLE` | none | DynamoDB table for legacy-era sessions; without it sessions live in the instance |
+//! | `MCP_SESSIONS` | see meaning | `optional` (`initialize` opens a session; requests without one are served sessionless), `required`, or `disabled` (no sessions: every legacy request stands alone). Default: `disabled` on Lambda without `MCP_SESSION_TABLE`, else `optional` |
 //! | `CORS_ALLOW_ORIGINS` | `*` | comma-separated origins, `*` for any (`Access-Control-Allow-Origin: *`, no credentials), empty to disable CORS |
 //! | `CORS_ALLOW_CREDENTIALS` | `false` | `true` lets the listed origins make credentialed calls; needs an explicit `CORS_ALLOW_ORIGINS` list |
 //! | `MCP_PATH` | `/mcp` | the path MCP is served on |
@@ -33,6 +34,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+#[cfg(feature = "http")]
+use mcp_core::transport::http::SessionMode;
+
 use crate::cors::Cors;
 
 /// A setting in the environment has a value this crate cannot use.
@@ -58,6 +62,11 @@ pub struct DeployConfig {
     pub log_level: String,
     /// The DynamoDB session table (`MCP_SESSION_TABLE`).
     pub session_table: Option<String>,
+    /// How legacy sessions are used (`MCP_SESSIONS`); `None`: the
+    /// deployment's default (see the module docs).
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    pub sessions: Option<SessionMode>,
     /// Browser origins allowed (`CORS_ALLOW_ORIGINS`).
     pub cors: Cors,
     /// The MCP path (`MCP_PATH`).
@@ -76,6 +85,8 @@ impl Default for DeployConfig {
             environment: "dev".to_owned(),
             log_level: "info".to_owned(),
             session_table: None,
+            #[cfg(feature = "http")]
+            sessions: None,
             cors: Cors::AnyOrigin,
             path: "/mcp".to_owned(),
             bind: SocketAddr::from(([0, 0, 0, 0], 8000)),
@@ -115,6 +126,12 @@ impl DeployConfig {
             config.log_level = lower;
         }
         config.session_table = var("MCP_SESSION_TABLE").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        #[cfg(feature = "http")]
+        if let Some(mode) = var("MCP_SESSIONS").filter(|v| !v.trim().is_empty()) {
+            config.sessions = Some(
+                mode.parse().map_err(|_| invalid("MCP_SESSIONS", mode, "expected optional, required or disabled"))?,
+            );
+        }
         if let Some(list) = var("CORS_ALLOW_ORIGINS") {
             config.cors = Cors::from_list(&list);
         }
@@ -222,8 +239,11 @@ mod tests {
             ("MCP_BIND", "127.0.0.1:9000"),
             ("MCP_RATE_LIMIT_PER_MINUTE", "120"),
             ("MCP_TOOL_TIMEOUT_MS", "2500"),
+            ("MCP_SESSIONS", "Disabled"),
         ]))
         .expect("valid");
+        #[cfg(feature = "http")]
+        assert_eq!(c.sessions, Some(SessionMode::Disabled));
         assert_eq!(c.environment, "prod");
         assert_eq!(c.log_level, "debug");
         assert_eq!(c.session_table.as_deref(), Some("sessions"));
@@ -252,6 +272,8 @@ mod tests {
             (&[("MCP_RATE_LIMIT_PER_MINUTE", "0")][..], "MCP_RATE_LIMIT_PER_MINUTE"),
             (&[("MCP_RATE_LIMIT_PER_MINUTE", "lots")][..], "MCP_RATE_LIMIT_PER_MINUTE"),
             (&[("MCP_TOOL_TIMEOUT_MS", "30s")][..], "MCP_TOOL_TIMEOUT_MS"),
+            #[cfg(feature = "http")]
+            (&[("MCP_SESSIONS", "sometimes")][..], "MCP_SESSIONS"),
         ] {
             let pairs: &'static [(&'static str, &'static str)] = pairs;
             let err = DeployConfig::from_vars(vars(pairs)).expect_err("invalid");

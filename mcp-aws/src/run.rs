@@ -55,7 +55,10 @@ pub enum RunError {
 ///   on `MCP_BIND` (default `0.0.0.0:8000`) at `MCP_PATH` (`/mcp`).
 ///
 /// Legacy sessions go to DynamoDB when `MCP_SESSION_TABLE` is set (feature
-/// `dynamodb`), and `/health` then checks the table.
+/// `dynamodb`), and `/health` then checks the table. Without it, on Lambda,
+/// legacy clients are served without sessions
+/// ([`SessionMode::Disabled`](mcp_core::transport::http::SessionMode)), so
+/// any instance answers any request; off Lambda sessions stay in memory.
 ///
 /// Off Lambda, with feature `registry` and `MCP_REGISTRY_URL` or
 /// `MCP_REGISTRY_TABLE` set, the server registers itself in the MCP server
@@ -108,7 +111,19 @@ pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(),
         return Ok(served?);
     }
     let handler = std::env::var(HANDLER_VAR).unwrap_or_default();
-    let adapter = || LambdaAdapter::builder(app.clone()).config(config.clone()).session_store(Arc::clone(&store));
+    // Without a session table, legacy clients are served sessionless: an
+    // instance's memory would strand their session on one instance.
+    let shared = config.session_table.is_some();
+    let adapter = || {
+        let mut builder = LambdaAdapter::builder(app.clone()).config(config.clone());
+        if shared {
+            builder = builder.session_store(Arc::clone(&store));
+        }
+        match config.sessions {
+            Some(mode) => builder.sessions(mode),
+            None => builder,
+        }
+    };
     match handler.trim() {
         "" | "http" => adapter().health(health.clone()).build().run().await.map_err(RunError::from),
         "streaming" => adapter().health(health.clone()).build().run_streaming().await.map_err(RunError::from),

@@ -7,6 +7,7 @@
 mod lambda_common;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use lambda_http::lambda_runtime::{Context as LambdaContext, LambdaEvent};
 use mcp_aws::config::DeployConfig;
@@ -57,26 +58,52 @@ async fn api_gateway_rest_base64_body_stage_prefix_and_multi_value_headers() {
     assert_eq!(reply["result"]["content"][0]["text"], "5");
 }
 
+/// A `tools/call whoami` after `initialize`, in `session` if any.
+fn whoami_event(session: Option<&str>) -> Value {
+    let mut call = event("apigw-v2-http.json");
+    let msg = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "whoami" } });
+    call["body"] = Value::String(msg.to_string());
+    if let Some(session) = session {
+        call["headers"]["MCP-SESSION-ID"] = json!(session);
+    }
+    call["headers"]["Mcp-Protocol-Version"] = json!("2025-11-25");
+    call["headers"]["content-length"] = json!(msg.to_string().len().to_string());
+    call
+}
+
 #[tokio::test]
 async fn http_api_legacy_session_continues_with_case_insensitive_headers() {
-    let adapter = LambdaAdapter::new(server());
+    let store = Arc::new(mcp_core::transport::http::InMemorySessionStore::default());
+    let adapter = LambdaAdapter::builder(server()).session_store(store).build();
     let resp = invoke(&adapter, event("apigw-v2-http.json")).await;
     assert_eq!(resp["statusCode"], 200, "{resp}");
     let session = header(&resp, "mcp-session-id").expect("a session id");
     assert_eq!(body(&resp)["result"]["protocolVersion"], "2025-11-25");
 
-    let mut call = event("apigw-v2-http.json");
-    let msg = json!({ "jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": { "name": "whoami" } });
-    call["body"] = Value::String(msg.to_string());
-    call["headers"]["MCP-SESSION-ID"] = Value::String(session.clone());
-    call["headers"]["Mcp-Protocol-Version"] = json!("2025-11-25");
-    call["headers"]["content-length"] = json!(msg.to_string().len().to_string());
-    let resp = invoke(&adapter, call).await;
+    let resp = invoke(&adapter, whoami_event(Some(&session))).await;
     assert_eq!(resp["statusCode"], 200, "{resp}");
     let text = body(&resp)["result"]["content"][0]["text"].as_str().unwrap_or_default().to_owned();
     // The caller's IP from the request context; the Lambda context too.
     assert_eq!(text, "205.255.255.176 req-42");
     assert_eq!(adapter.transport().session_count(), 1);
+}
+
+#[tokio::test]
+async fn without_a_session_store_legacy_clients_are_served_sessionless_on_any_instance() {
+    let (first, second) = (LambdaAdapter::new(server()), LambdaAdapter::new(server()));
+    let resp = invoke(&first, event("apigw-v2-http.json")).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert_eq!(header(&resp, "mcp-session-id"), None, "no session to strand on one instance");
+    assert_eq!(body(&resp)["result"]["protocolVersion"], "2025-11-25");
+    // The next request lands on another instance, which never saw the
+    // `initialize`, and is served.
+    let resp = invoke(&second, whoami_event(None)).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert_eq!(body(&resp)["result"]["content"][0]["text"], "205.255.255.176 req-42");
+    // A session id from elsewhere is ignored, not a 404.
+    let resp = invoke(&second, whoami_event(Some("from-another-deployment"))).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert_eq!((first.transport().session_count(), second.transport().session_count()), (0, 0));
 }
 
 #[tokio::test]

@@ -8,10 +8,16 @@
 //! does on a socket:
 //!
 //! - **Stateless (2026-07-28)** requests need nothing but the function.
-//! - **Legacy sessions** (`initialize`, then `Mcp-Session-Id`) need a shared
-//!   [`SessionStore`] when more than one instance serves them: the DynamoDB
-//!   store (feature `dynamodb`) lets `initialize` land on one instance and
-//!   `tools/call` on another.
+//! - **Legacy clients** (`initialize` first) are served without a session
+//!   by default ([`SessionMode::Disabled`], FastMCP's `stateless_http`):
+//!   `initialize` returns no `Mcp-Session-Id`, and each request stands
+//!   alone, so any instance answers it, with no shared store. What needs a
+//!   session (server-to-client requests, subscriptions, the GET stream) is
+//!   refused with an error saying so.
+//! - **Legacy sessions** come with a shared [`SessionStore`]
+//!   ([`LambdaBuilder::session_store`]): the DynamoDB store (feature
+//!   `dynamodb`) lets `initialize` land on one instance and `tools/call` on
+//!   another.
 //! - Responses are **buffered** (JSON, or a complete SSE body when the
 //!   handler sent progress first); with [`LambdaAdapter::run_streaming`] (a
 //!   Function URL in `RESPONSE_STREAM` mode) SSE streams as it happens and
@@ -56,7 +62,7 @@ use http_body_util::{BodyExt as _, Full};
 use lambda_http::Body;
 use mcp_core::server::{BoxFuture, IntoLayered, Layered, McpService, Server};
 use mcp_core::transport::http::{
-    HostPolicy, HttpBody, HttpOptions, InMemorySessionStore, PeerAddr, SessionStore, StreamableHttp,
+    HostPolicy, HttpBody, HttpOptions, InMemorySessionStore, PeerAddr, SessionMode, SessionStore, StreamableHttp,
 };
 use serde_json::json;
 use tower_service::Service;
@@ -124,6 +130,7 @@ impl<S: McpService> LambdaAdapter<S> {
             app: app.into_layered(),
             config: DeployConfig::default(),
             options: None,
+            sessions: None,
             store: None,
             health: Health::new(),
             end: hooks::InvocationEnd::default(),
@@ -133,12 +140,14 @@ impl<S: McpService> LambdaAdapter<S> {
 
 /// Settings of a [`LambdaAdapter`]. Defaults: any `Host` (API Gateway and
 /// ALB check it), CORS for any origin, MCP at `/mcp` (stage prefixes
-/// allowed), sessions in the instance's memory.
+/// allowed), legacy clients served without sessions unless a
+/// [session store](Self::session_store) is set.
 #[must_use]
 pub struct LambdaBuilder<S> {
     app: Layered<S>,
     config: DeployConfig,
     options: Option<HttpOptions>,
+    sessions: Option<SessionMode>,
     store: Option<Arc<dyn SessionStore>>,
     health: Health,
     end: hooks::InvocationEnd,
@@ -162,9 +171,21 @@ impl<S: McpService> LambdaBuilder<S> {
     }
 
     /// Keeps legacy sessions in `store` (DynamoDB, to share them between
-    /// instances).
+    /// instances): `initialize` then opens a session
+    /// ([`SessionMode::Optional`]) unless [`sessions`](Self::sessions) says
+    /// otherwise.
     pub fn session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
         self.store = Some(store);
+        self
+    }
+
+    /// How legacy sessions are used, whatever the store. Default:
+    /// [`SessionMode::Disabled`] without a [session
+    /// store](Self::session_store) (a session in one instance's memory would
+    /// strand its client when the next request reaches another instance),
+    /// [`SessionMode::Optional`] with one.
+    pub fn sessions(mut self, mode: SessionMode) -> Self {
+        self.sessions = Some(mode);
         self
     }
 
@@ -184,7 +205,9 @@ impl<S: McpService> LambdaBuilder<S> {
     }
 
     /// Replaces the transport options (limits, session expiry). The host
-    /// policy is then the caller's; CORS origins are still added to it.
+    /// policy and session mode are then the caller's (unless
+    /// [`sessions`](Self::sessions) is set); CORS origins are still added to
+    /// the host policy.
     pub fn http_options(mut self, options: HttpOptions) -> Self {
         self.options = Some(options);
         self
@@ -192,6 +215,7 @@ impl<S: McpService> LambdaBuilder<S> {
 
     /// The adapter.
     pub fn build(self) -> LambdaAdapter<S> {
+        let shared = self.store.is_some();
         let mut options = self.options.unwrap_or_else(|| {
             let mut o = HttpOptions::default();
             o.hosts = HostPolicy::default().any_host();
@@ -199,8 +223,12 @@ impl<S: McpService> LambdaBuilder<S> {
             // or from keepalive comments: the client sees the body at the end.
             o.json_wait = Duration::from_secs(15 * 60);
             o.sse_keepalive = None;
+            o.sessions = if shared { SessionMode::Optional } else { SessionMode::Disabled };
             o
         });
+        if let Some(mode) = self.sessions {
+            options.sessions = mode;
+        }
         options.hosts = self.config.cors.host_policy(options.hosts);
         let store = self.store.unwrap_or_else(|| Arc::new(InMemorySessionStore::default()));
         let http = StreamableHttp::with_stores(self.app, options, store, None);

@@ -383,13 +383,20 @@ impl Context {
         // fails with the message (an `isError` result for a tool; not an
         // internal error, whose message a tool's client would not see).
         let unavailable = |message: String| Error::Other { code: ErrorCode::INTERNAL_ERROR, message, data: None };
+        let Some(session) = self.inner.session.as_ref() else {
+            return Err(unavailable(format!(
+                "`{}` needs a session, and this request has none: the server serves legacy requests without a \
+                 session (sessionless mode), so the client's answer could not reach this call; use a server \
+                 with sessions, or protocol version 2026-07-28",
+                kind.method()
+            )));
+        };
         if !kind.declared(&self.inner.client_capabilities) {
             return Err(unavailable(format!("the client did not declare the `{}` capability", kind.capability())));
         }
         if matches!(kind, InputKind::Elicitation) && !self.inner.version.has_elicitation() {
             return Err(unavailable(format!("elicitation does not exist in protocol version {}", self.inner.version)));
         }
-        let session = self.inner.session.as_ref().ok_or_else(|| Error::internal("no session to send a request on"))?;
         let (id, rx) = session.register_outgoing();
         // However this future ends (answered, cancelled, dropped by a
         // timeout), the session forgets the request.

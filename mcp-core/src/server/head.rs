@@ -243,6 +243,9 @@ pub struct RequestHead {
     pub(crate) decoded: bool,
     /// `initialize`'s `protocolVersion`, until it is negotiated.
     initialize_version: Option<Box<str>>,
+    /// A [`Era::Sessionless`] request the transport serves without a
+    /// session (its version is set).
+    pub(crate) sessionless: bool,
 }
 
 impl RequestHead {
@@ -298,8 +301,11 @@ impl RequestHead {
         self.input.arguments.as_deref()
     }
 
-    /// Decodes the head of `message`, in a session or not.
-    pub(crate) fn decode(message: &Message, session: Option<&Session>) -> Self {
+    /// Decodes the head of `message`, in a session or not. `sessionless`
+    /// is the version a legacy request with neither a session nor a
+    /// 2026-07-28 marker is served in, when the transport serves such
+    /// requests (`None`: it does not, and the dispatcher refuses them).
+    pub(crate) fn decode(message: &Message, session: Option<&Session>, sessionless: Option<ProtocolVersion>) -> Self {
         let (method, params, id) = match message {
             Message::Request(r) => (&r.method, r.params.as_deref(), Some(r.id.clone())),
             Message::Notification(n) => (&n.method, n.params.as_deref(), None),
@@ -310,16 +316,23 @@ impl RequestHead {
         if let Some(params) = params {
             head.read_params(&method, params);
         }
-        head.era = Some(if head.requested != Requested::Absent {
+        // Outside a session, the 2026-07-28 `_meta` members mark a modern
+        // request even when its version is missing (the dispatcher then says
+        // so) rather than a sessionless legacy one.
+        let modern = head.requested != Requested::Absent
+            || (session.is_none() && (head.meta.client_capabilities.is_some() || head.meta.client_info.is_some()));
+        head.era = Some(if modern {
             Era::Stateless
         } else if session.is_some() {
             Era::Session
         } else {
             Era::Sessionless
         });
+        head.sessionless = head.era == Some(Era::Sessionless) && sessionless.is_some();
         head.version = match (&head.requested, session) {
             (Requested::Known(v), _) => v.is_stateless().then_some(*v),
             (Requested::Absent, Some(s)) => s.version(),
+            _ if head.sessionless && method != Method::Initialize => sessionless,
             _ => None,
         };
         if head.version.is_none() && method == Method::Initialize {
@@ -472,7 +485,7 @@ mod tests {
     use super::*;
 
     fn head(json: &str, session: Option<&Session>) -> RequestHead {
-        RequestHead::decode(&Message::parse(json.as_bytes()).expect("valid message"), session)
+        RequestHead::decode(&Message::parse(json.as_bytes()).expect("valid message"), session, None)
     }
 
     const META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"progressToken":"p1","traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}"#;

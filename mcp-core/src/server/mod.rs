@@ -58,9 +58,9 @@ pub use tool::{
 };
 
 use crate::jsonrpc::Message;
-use crate::protocol::CacheScope;
 use crate::protocol::completion::{CompleteRequestParams, CompleteResult};
 use crate::protocol::lifecycle::Implementation;
+use crate::protocol::{CacheScope, ProtocolVersion};
 use routes::Routes;
 
 /// What a transport hands the dispatcher: one decoded message and where it
@@ -94,7 +94,33 @@ impl ServerRequest {
     /// The head is not decoded again: a layer that replaces
     /// [`message`](Self::message) builds a new `ServerRequest` instead.
     pub fn new(message: Message, session: Option<Arc<Session>>, sink: Sink) -> Self {
-        let head = RequestHead::decode(&message, session.as_deref());
+        let head = RequestHead::decode(&message, session.as_deref(), None);
+        Self::with_head(message, session, sink, head)
+    }
+
+    /// A request a transport serves without a session when it is a legacy
+    /// one ([`Era::Sessionless`]: no session, no 2026-07-28 `_meta`), in
+    /// `version` (the `MCP-Protocol-Version` header's, or 2025-03-26 when
+    /// there is none); `initialize` is answered without opening a session.
+    /// A request carrying the 2026-07-28 `_meta` is served in that era as
+    /// with [`new`](Self::new).
+    ///
+    /// ```
+    /// use mcp_core::jsonrpc::Message;
+    /// use mcp_core::protocol::ProtocolVersion;
+    /// use mcp_core::server::{Era, ServerRequest, Sink};
+    ///
+    /// let msg = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#).unwrap();
+    /// let req = ServerRequest::sessionless(msg, ProtocolVersion::V2025_03_26, Sink::none());
+    /// assert_eq!(req.head().era(), Era::Sessionless);
+    /// assert_eq!(req.head().protocol_version(), Some(ProtocolVersion::V2025_03_26));
+    /// ```
+    pub fn sessionless(message: Message, version: ProtocolVersion, sink: Sink) -> Self {
+        let head = RequestHead::decode(&message, None, Some(version));
+        Self::with_head(message, None, sink, head)
+    }
+
+    fn with_head(message: Message, session: Option<Arc<Session>>, sink: Sink, head: RequestHead) -> Self {
         Self {
             message,
             session,

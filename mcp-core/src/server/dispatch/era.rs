@@ -40,6 +40,7 @@ impl Server {
         }
         match (head.era(), session) {
             (Era::Session, Some(session)) => legacy(method, session),
+            (Era::Sessionless, None) if head.sessionless => sessionless(head, method),
             _ => self.stateless(head, method, headers),
         }
     }
@@ -99,6 +100,39 @@ impl Server {
         }
         Ok(Settled { version, capabilities, client_info: head.meta.client_info.take(), log_level: head.meta.log_level })
     }
+}
+
+/// A legacy request served without a session, in the version the transport
+/// gave it (or, for `initialize`, the one negotiated from its params).
+fn sessionless(head: &RequestHead, method: &str) -> Result<Settled, Refusal> {
+    use crate::protocol::methods;
+    let Some(version) = head.protocol_version() else {
+        return Err((Error::internal("a sessionless request without a protocol version"), None));
+    };
+    if matches!(method, methods::LOGGING_SET_LEVEL | methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE) {
+        return Err((
+            Error::InvalidRequest(format!(
+                "`{method}` needs a session, and this request has none: the server serves legacy requests \
+                 without a session (sessionless mode), so there is nowhere to keep the setting; \
+                 log levels can be set per request in protocol version 2026-07-28"
+            )),
+            Some(version),
+        ));
+    }
+    if version.is_stateless() || !version.has_method(method) {
+        return Err((
+            Error::MethodNotFound { method: method.to_owned(), reason: Some("not part of the legacy protocol") },
+            Some(version),
+        ));
+    }
+    Ok(Settled { version, capabilities: no_capabilities(), client_info: None, log_level: None })
+}
+
+/// The capabilities of a client that declared none (sessionless requests):
+/// one shared value, not an allocation per request.
+fn no_capabilities() -> Arc<ClientCapabilities> {
+    static NONE: std::sync::OnceLock<Arc<ClientCapabilities>> = std::sync::OnceLock::new();
+    Arc::clone(NONE.get_or_init(|| Arc::new(ClientCapabilities::default())))
 }
 
 /// A request inside a legacy session.

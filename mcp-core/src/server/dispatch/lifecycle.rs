@@ -16,8 +16,9 @@ use crate::server::session::Session;
 
 impl Server {
     /// What the server can do in `version`: derived from what is registered,
-    /// never kept by hand.
-    pub(super) fn capabilities(&self, version: ProtocolVersion) -> ServerCapabilities {
+    /// never kept by hand. Without a session (`in_session` false) there is
+    /// nothing to subscribe with.
+    pub(super) fn capabilities(&self, version: ProtocolVersion, in_session: bool) -> ServerCapabilities {
         let reg = self.routes();
         let has_resources = !reg.resources.is_empty() || !reg.templates.is_empty();
         ServerCapabilities {
@@ -25,24 +26,28 @@ impl Server {
             completions: (version >= ProtocolVersion::V2025_03_26).then_some(CompletionsCapability {}),
             tools: (!reg.tools.is_empty()).then_some(ToolsCapability { list_changed: Some(true) }),
             resources: has_resources
-                .then_some(ResourcesCapability { subscribe: Some(!version.is_stateless()), list_changed: Some(true) }),
+                .then_some(ResourcesCapability { subscribe: Some(in_session), list_changed: Some(true) }),
             prompts: (!reg.prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(true) }),
             ..ServerCapabilities::default()
         }
     }
 
+    /// `initialize`: negotiates the version and, in a session, keeps the
+    /// client's capabilities there. Without one (sessionless serving, which
+    /// the era check alone admits here) the answer is all there is.
     pub(super) fn initialize(&self, params: Option<&RawValue>, session: Option<&Session>) -> Result<Reply, Error> {
         let p: InitializeRequestParams = parse_params(methods::INITIALIZE, params)?;
-        let session = session.ok_or_else(|| Error::InvalidRequest("initialize needs a session".into()))?;
         let version = ProtocolVersion::negotiate(&p.protocol_version);
-        session.modify(|s| {
-            s.version = Some(version);
-            s.client_capabilities = Arc::new(p.capabilities);
-            s.client_info = Some(p.client_info);
-        });
+        if let Some(session) = session {
+            session.modify(|s| {
+                s.version = Some(version);
+                s.client_capabilities = Arc::new(p.capabilities);
+                s.client_info = Some(p.client_info);
+            });
+        }
         let result = InitializeResult {
             protocol_version: version,
-            capabilities: self.capabilities(version),
+            capabilities: self.capabilities(version, session.is_some()),
             server_info: self.shared.info.clone(),
             instructions: self.shared.instructions.clone(),
             result_type: None,
@@ -56,7 +61,7 @@ impl Server {
         let result = DiscoverResult {
             result_type: Some(ResultType::Complete),
             supported_versions: ProtocolVersion::MODERN.to_vec(),
-            capabilities: self.capabilities(ProtocolVersion::LATEST),
+            capabilities: self.capabilities(ProtocolVersion::LATEST, false),
             instructions: self.shared.instructions.clone(),
             ttl_ms: Some(ttl),
             cache_scope: Some(scope),

@@ -112,7 +112,8 @@ fn strip_port(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host })
 }
 
-/// What the client's `Accept` header admits.
+/// What the client's `Accept` header admits. A POST's reply is a stream
+/// only when `sse` is named; a GET's stream is admitted by `*/*` too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Accepts {
     pub(super) json: bool,
@@ -120,6 +121,13 @@ pub(super) struct Accepts {
 }
 
 impl Accepts {
+    /// Whether a GET may open an SSE stream: `text/event-stream` named, or
+    /// anything admitted.
+    pub(super) fn stream(headers: &HeaderMap) -> bool {
+        let a = Self::from_headers(headers);
+        a.sse || a.json && headers.get_all(ACCEPT).iter().all(|v| v.to_str().is_ok_and(|v| v.contains("*/*")))
+    }
+
     pub(super) fn from_headers(headers: &HeaderMap) -> Self {
         let mut out = Self { json: false, sse: false };
         let mut any = false;
@@ -129,17 +137,17 @@ impl Accepts {
                 any = true;
                 let media = item.split(';').next().unwrap_or("").trim();
                 let is = |m: &str| media.eq_ignore_ascii_case(m);
-                if is("*/*") {
-                    out.json = true;
-                    out.sse = true;
-                } else if is("application/json") || is("application/*") {
+                // `*/*` (curl's default) and no `Accept` at all ask for
+                // nothing in particular: plain JSON, never a stream the
+                // caller did not name.
+                if is("*/*") || is("application/json") || is("application/*") {
                     out.json = true;
                 } else if is("text/event-stream") || is("text/*") {
                     out.sse = true;
                 }
             }
         }
-        if any { out } else { Self { json: true, sse: true } }
+        if any { out } else { Self { json: true, sse: false } }
     }
 }
 
@@ -208,6 +216,10 @@ mod tests {
         assert_eq!(a, Accepts { json: true, sse: false });
         let a = Accepts::from_headers(&headers(&[("accept", "text/html")]));
         assert_eq!(a, Accepts { json: false, sse: false });
-        assert_eq!(Accepts::from_headers(&headers(&[])), Accepts { json: true, sse: true });
+        assert_eq!(Accepts::from_headers(&headers(&[])), Accepts { json: true, sse: false });
+        assert_eq!(Accepts::from_headers(&headers(&[("accept", "*/*")])), Accepts { json: true, sse: false });
+        assert!(Accepts::stream(&headers(&[("accept", "*/*")])));
+        assert!(Accepts::stream(&headers(&[])));
+        assert!(!Accepts::stream(&headers(&[("accept", "application/json")])));
     }
 }

@@ -5,20 +5,31 @@
 //! svc)`) or let [`serve`] run it on hyper. Each request picks its era:
 //!
 //! - **Stateless (2026-07-28)**: a non-legacy `MCP-Protocol-Version` header,
-//!   or a request with no session that is not `initialize`. POST only (GET
-//!   and DELETE get 405); notifications get 202; a request gets
+//!   or a request whose `_meta` carries the 2026-07-28 protocol version.
+//!   POST only (GET and DELETE get 405); notifications get 202; a request gets
 //!   `application/json`, or an SSE stream when it sends progress or log
 //!   notifications before its response. The `MCP-Protocol-Version`,
 //!   `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers must match the body
 //!   (-32020, HTTP 400). Closing the stream cancels the handler.
 //! - **Legacy (2024-11-05 to 2025-11-25)**: `initialize` opens a session
 //!   and returns its `Mcp-Session-Id` (cryptographically random); later
-//!   requests carry it (400 without, 404 once unknown or expired). POST
+//!   requests carry it (404 once unknown or expired). POST
 //!   carries messages, GET opens the session's standalone SSE stream,
 //!   DELETE ends the session. SSE events have ids; a client whose stream
 //!   dropped resumes with `Last-Event-ID` and gets what it missed (an
 //!   [`EventStore`]), while its request keeps running. Server-to-client
 //!   requests (sampling, elicitation, roots) ride the request's stream.
+//! - **Sessionless legacy**: a legacy request with no `Mcp-Session-Id` and no
+//!   2026-07-28 marker (a plain `curl` of `tools/list`, or any request after
+//!   an `initialize` answered without a session: [`SessionMode::Disabled`],
+//!   FastMCP's `stateless_http`) is served on its own, in the version its
+//!   `MCP-Protocol-Version` header names (2025-03-26 without one, as the
+//!   specification says). Tools, resources, prompts, completion, progress
+//!   and logging on the request's stream work; what needs a session
+//!   (server-to-client requests, `logging/setLevel`, subscriptions, the GET
+//!   stream) is refused with an error naming the mode. Any number of
+//!   instances serve such clients with no shared store.
+//!   [`SessionMode::Required`] refuses these requests with 400 instead.
 //!
 //! Layers around the dispatcher see the HTTP request through
 //! [`ServerRequest::extensions`](crate::server::ServerRequest::extensions):
@@ -126,6 +137,68 @@ pub struct HttpOptions {
     pub header_timeout: Duration,
     /// The path [`serve`] answers on (default `/mcp`); other paths get 404.
     pub path: String,
+    /// Whether `initialize` opens a session, and how legacy requests
+    /// without one are served (default [`SessionMode::Optional`]).
+    pub sessions: SessionMode,
+}
+
+/// How the legacy era's sessions are used (see the [module docs](self)).
+///
+/// ```
+/// use mcp_core::transport::http::{HttpOptions, SessionMode};
+///
+/// // Many instances, no shared session store: as FastMCP's `stateless_http`.
+/// let mut options = HttpOptions::default();
+/// options.sessions = SessionMode::Disabled;
+/// assert_ne!(options.sessions, SessionMode::default());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionMode {
+    /// `initialize` opens a session (`Mcp-Session-Id`); a legacy request
+    /// without one is served on its own, sessionless. The default.
+    #[default]
+    Optional,
+    /// `initialize` opens a session, and a legacy request without one gets
+    /// 400 (the specification's strict reading).
+    Required,
+    /// `initialize` opens no session: every legacy request is served on its
+    /// own, and an `Mcp-Session-Id` a client sends is ignored; GET and DELETE
+    /// get 405. For deployments with many instances and no shared session
+    /// store (Lambda's default without a session table).
+    Disabled,
+}
+
+impl SessionMode {
+    /// The name [`FromStr`](std::str::FromStr) reads: `optional`,
+    /// `required` or `disabled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Optional => "optional",
+            Self::Required => "required",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// A [`SessionMode`] name that is not `optional`, `required` or `disabled`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown session mode {0:?}: expected optional, required or disabled")]
+pub struct UnknownSessionMode(pub String);
+
+impl std::str::FromStr for SessionMode {
+    type Err = UnknownSessionMode;
+
+    /// Reads `optional`, `required` or `disabled` (any case; `stateless` is
+    /// read as `disabled`, FastMCP's name for it).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "optional" => Ok(Self::Optional),
+            "required" => Ok(Self::Required),
+            "disabled" | "stateless" => Ok(Self::Disabled),
+            _ => Err(UnknownSessionMode(s.to_owned())),
+        }
+    }
 }
 
 impl Default for HttpOptions {
@@ -142,6 +215,7 @@ impl Default for HttpOptions {
             accept_client_session_ids: false,
             header_timeout: Duration::from_secs(30),
             path: "/mcp".to_owned(),
+            sessions: SessionMode::default(),
         }
     }
 }
@@ -279,21 +353,23 @@ where
             Method::POST => self.post(req).await,
             Method::GET => self.get(req.into_parts().0.headers).await,
             Method::DELETE => self.delete(req.into_parts().0.headers).await,
-            _ => method_not_allowed(),
+            _ => method_not_allowed(
+                if self.options.sessions == SessionMode::Disabled { "POST" } else { "GET, POST, DELETE" },
+                "MCP uses POST, and GET and DELETE for legacy sessions",
+            ),
         }
     }
 }
 
-/// 405 with `Allow: POST` (the stateless era, and methods no era has).
-fn method_not_allowed() -> http::Response<HttpBody> {
+/// 405 with `Allow: {allow}` and why.
+fn method_not_allowed(allow: &'static str, why: &str) -> http::Response<HttpBody> {
     let mut resp = error_response(
         StatusCode::METHOD_NOT_ALLOWED,
         None,
         ErrorCode::INVALID_REQUEST,
-        "method not allowed: stateless MCP uses POST only; GET and DELETE need a legacy session (Mcp-Session-Id)"
-            .into(),
+        format!("method not allowed: {why}"),
     );
-    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     resp
 }
 

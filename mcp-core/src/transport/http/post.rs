@@ -13,7 +13,8 @@ use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
 use super::guard::{Accepts, content_type_is_json};
 use super::sessions::{LiveSession, OpenError};
 use super::{
-    BoxError, Inner, SESSION_NOT_FOUND, empty_response, error_response, json_response, rate_limit_headers, status_for,
+    BoxError, Inner, SESSION_NOT_FOUND, SessionMode, empty_response, error_response, json_response, rate_limit_headers,
+    status_for,
 };
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
@@ -26,6 +27,10 @@ enum Route {
     Session(String),
     NewSession,
     MissingSession,
+    /// A legacy request (or `initialize` with [`SessionMode::Disabled`])
+    /// served without a session, in this version unless its `_meta` says
+    /// 2026-07-28.
+    Sessionless(ProtocolVersion),
 }
 
 /// A fresh session id: 128 random bits, hex (visible ASCII).
@@ -93,20 +98,35 @@ where
             }
         };
         let header_version = header_str(&parts.headers, &typed::PROTOCOL_VERSION);
-        let legacy_header = header_version.map(|v| ProtocolVersion::from_wire(v).is_ok_and(|v| !v.is_stateless()));
-        let route = match (legacy_header, header_str(&parts.headers, &typed::SESSION_ID)) {
-            (Some(false), _) => Route::Stateless,
+        // A legacy version named in the header; `Some(Err)` for a 2026-07-28
+        // or unknown one, which the stateless era serves or words.
+        let legacy_header = header_version.map(|v| ProtocolVersion::from_wire(v).ok().filter(|v| !v.is_stateless()));
+        let mode = self.options.sessions;
+        let session_id = match mode {
+            SessionMode::Disabled => None,
+            _ => header_str(&parts.headers, &typed::SESSION_ID),
+        };
+        let route = match (legacy_header, session_id) {
+            (Some(None), _) => Route::Stateless,
             (_, Some(id)) => Route::Session(id.to_owned()),
-            _ if is_initialize(&incoming) => Route::NewSession,
-            (Some(true), None) => Route::MissingSession,
-            (None, None) => Route::Stateless,
+            _ if mode != SessionMode::Disabled && is_initialize(&incoming) => Route::NewSession,
+            (Some(Some(_)), None) if mode == SessionMode::Required => Route::MissingSession,
+            (Some(Some(v)), None) => Route::Sessionless(v),
+            (None, None) if mode == SessionMode::Required => Route::Stateless,
+            // No header at all: 2025-03-26, as the specification says.
+            (None, None) => Route::Sessionless(ProtocolVersion::V2025_03_26),
         };
         let mut extensions = parts.extensions;
         match route {
             Route::Stateless => {
                 extensions.insert(McpHeaders::from_headers(&parts.headers));
                 extensions.insert(parts.headers);
-                self.stateless(incoming, extensions, accepts).await
+                self.stateless(incoming, extensions, accepts, None).await
+            }
+            Route::Sessionless(version) => {
+                extensions.insert(McpHeaders::from_headers(&parts.headers));
+                extensions.insert(parts.headers);
+                self.stateless(incoming, extensions, accepts, Some(version)).await
             }
             Route::MissingSession => error_response(
                 StatusCode::BAD_REQUEST,
@@ -198,27 +218,37 @@ where
         }
     }
 
+    /// A message served without a session: stateless (2026-07-28), or, with
+    /// `sessionless` set, a legacy one in that version.
     async fn stateless(
         self: Arc<Self>,
         incoming: Incoming,
         extensions: http::Extensions,
         accepts: Accepts,
+        sessionless: Option<ProtocolVersion>,
     ) -> http::Response<HttpBody> {
         let message = match incoming {
             Incoming::Single(m) => m,
             Incoming::Batch(_) => {
+                let why = match sessionless {
+                    None => "JSON-RPC batches are not accepted in protocol version 2026-07-28",
+                    Some(_) => "JSON-RPC batches need a session (protocol version 2025-03-26, after `initialize`)",
+                };
                 return error_response(
                     StatusCode::BAD_REQUEST,
                     None,
                     ErrorCode::INVALID_REQUEST,
-                    "invalid request: JSON-RPC batches are not accepted in protocol version 2026-07-28".into(),
+                    format!("invalid request: {why}"),
                 );
             }
         };
         match message {
-            Message::Request(r) => self.respond(r, None, extensions, accepts).await,
+            Message::Request(r) => self.respond(r, None, sessionless, extensions, accepts).await,
             other => {
-                let mut req = ServerRequest::new(other, None, Sink::none());
+                let mut req = match sessionless {
+                    Some(v) => ServerRequest::sessionless(other, v, Sink::none()),
+                    None => ServerRequest::new(other, None, Sink::none()),
+                };
                 req.extensions = extensions;
                 let _ = call(self.service.clone(), req).await;
                 empty_response(StatusCode::ACCEPTED)
@@ -300,7 +330,7 @@ where
                     None => empty_response(StatusCode::ACCEPTED),
                 }
             }
-            Incoming::Single(Message::Request(r)) => self.respond(r, Some(live), extensions, accepts).await,
+            Incoming::Single(Message::Request(r)) => self.respond(r, Some(live), None, extensions, accepts).await,
             Incoming::Single(other) => {
                 let mut req = ServerRequest::new(other, Some(Arc::clone(&live.session)), Sink::none());
                 req.extensions = extensions;
@@ -312,11 +342,13 @@ where
     }
 
     /// Runs a request and answers with JSON, or with an SSE stream as soon
-    /// as the handler sends anything before its response.
+    /// as the handler sends anything before its response. Without a session
+    /// `sessionless` is the version a legacy request is served in.
     async fn respond(
         self: Arc<Self>,
         request: Request,
         live: Option<Arc<LiveSession>>,
+        sessionless: Option<ProtocolVersion>,
         extensions: http::Extensions,
         accepts: Accepts,
     ) -> http::Response<HttpBody> {
@@ -328,8 +360,14 @@ where
         } else {
             (Sink::none(), None)
         };
-        let mut req =
-            ServerRequest::new(Message::Request(request), live.as_ref().map(|l| Arc::clone(&l.session)), sink);
+        let message = Message::Request(request);
+        let mut req = match (&live, sessionless) {
+            (Some(l), _) => ServerRequest::new(message, Some(Arc::clone(&l.session)), sink),
+            (None, Some(v)) => ServerRequest::sessionless(message, v, sink),
+            (None, None) => ServerRequest::new(message, None, sink),
+        };
+        // Legacy clients, in a session or not, read errors from 200s.
+        let legacy = live.is_some() || req.head().sessionless;
         req.extensions = extensions;
         req.cancel = cancel.clone();
         let service = self.service.clone();
@@ -379,7 +417,7 @@ where
                         Some(first) => Some(first),
                         // Every sender is gone: nothing but the response
                         // can follow.
-                        None => return self.json_reply(reply.await, live.is_some()),
+                        None => return self.json_reply(reply.await, legacy),
                     },
                     resp = &mut reply => match rx.try_recv() {
                         // The handler sent something and finished in the same
@@ -388,7 +426,7 @@ where
                             reply = Box::pin(std::future::ready(resp));
                             Some(first)
                         }
-                        Err(_) => return self.json_reply(resp, live.is_some()),
+                        Err(_) => return self.json_reply(resp, legacy),
                     },
                     // A long call: stream, so that keepalives (and, in a
                     // session, the priming event) keep the connection useful.
@@ -398,7 +436,7 @@ where
                 }
             }
             (Some(_), false) => None,
-            (None, _) => return self.json_reply(reply.await, live.is_some()),
+            (None, _) => return self.json_reply(reply.await, legacy),
         };
         let Some(rx) = rx else { return empty_response(StatusCode::ACCEPTED) };
         self.sse_reply(live, rx, reply, first, cancel)

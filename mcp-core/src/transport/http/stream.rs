@@ -10,7 +10,7 @@ use super::events::EventId;
 use super::guard::Accepts;
 use super::post::{detach_into, sse_response};
 use super::sessions::LiveSession;
-use super::{Inner, SESSION_NOT_FOUND, empty_response, error_response, method_not_allowed};
+use super::{Inner, SESSION_NOT_FOUND, SessionMode, empty_response, error_response, method_not_allowed};
 use crate::jsonrpc::ErrorCode;
 use crate::protocol::ProtocolVersion;
 use crate::server::McpService;
@@ -25,20 +25,37 @@ where
 {
     /// The session a GET or DELETE names, or the response refusing it.
     async fn session_of(&self, headers: &http::HeaderMap) -> Result<Arc<LiveSession>, http::Response<HttpBody>> {
-        let Some(id) = headers.get(names::SESSION_ID).and_then(|v| v.to_str().ok()) else {
+        let mode = self.options.sessions;
+        let id = match mode {
+            SessionMode::Disabled => None,
+            _ => headers.get(names::SESSION_ID).and_then(|v| v.to_str().ok()),
+        };
+        let Some(id) = id else {
             let legacy = headers
                 .get(names::PROTOCOL_VERSION)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| ProtocolVersion::from_wire(v.trim()).is_ok_and(|v| !v.is_stateless()));
-            return Err(if legacy {
-                error_response(
+            return Err(match mode {
+                SessionMode::Required if legacy => error_response(
                     StatusCode::BAD_REQUEST,
                     None,
                     ErrorCode::INVALID_REQUEST,
                     "bad request: missing `Mcp-Session-Id` header".into(),
-                )
-            } else {
-                method_not_allowed()
+                ),
+                SessionMode::Disabled => method_not_allowed(
+                    "POST",
+                    "this server serves every request without a session (sessionless mode): \
+                     there is no stream to open or session to end",
+                ),
+                _ if legacy => method_not_allowed(
+                    "GET, POST, DELETE",
+                    "GET and DELETE need the `Mcp-Session-Id` that `initialize` returned; \
+                     a request without one is served on its own (sessionless), with no stream to open",
+                ),
+                _ => method_not_allowed(
+                    "GET, POST, DELETE",
+                    "stateless MCP uses POST only; GET and DELETE need a legacy session (Mcp-Session-Id)",
+                ),
             });
         };
         match self.sessions.get(id).await {
@@ -66,7 +83,7 @@ where
             Ok(l) => l,
             Err(resp) => return resp,
         };
-        if !Accepts::from_headers(&headers).sse {
+        if !Accepts::stream(&headers) {
             return error_response(
                 StatusCode::NOT_ACCEPTABLE,
                 None,
