@@ -42,6 +42,8 @@ fn server() -> mcp_core::server::Server {
             ToolRoute::new("steps", |ctx: Context, _: NoArgs| async move {
                 for i in 1..=2 {
                     ctx.progress(f64::from(i), Some(2.0), None).await?;
+                    // Sent in a session; not offered without one.
+                    ctx.info("stepping").await?;
                 }
                 Ok::<_, Error>("stepped")
             })
@@ -177,8 +179,16 @@ async fn a_disabled_mode_client_works_across_instances_that_share_nothing() {
     assert!(r.headers.get("mcp-session-id").is_none(), "no session is opened");
     let init = result(r).await;
     assert_eq!(init["protocolVersion"], "2025-11-25");
-    assert_eq!(init["capabilities"]["resources"]["subscribe"], false, "nothing to subscribe with: {init}");
-    assert_eq!(init["capabilities"]["logging"], json!({}));
+    // Only what a lone request can do: no subscriptions, no list-change
+    // notifications, and no logging (nothing would hold its level).
+    let caps = &init["capabilities"];
+    assert_eq!(caps["resources"], json!({ "subscribe": false, "listChanged": false }), "{init}");
+    assert_eq!(
+        (caps["tools"]["listChanged"].clone(), caps["prompts"]["listChanged"].clone()),
+        (json!(false), json!(false))
+    );
+    assert!(caps.get("logging").is_none(), "{init}");
+    assert!(caps.get("completions").is_some(), "{init}");
     let note = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
     let r = send_json(&b, legacy(&note, "2025-11-25"), &note).await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
@@ -211,10 +221,10 @@ async fn progress_rides_the_requests_own_stream() {
     let last = loop {
         let (_, data) = r.next_event().await.expect("an event");
         let v: Value = serde_json::from_str(&data).expect("JSON");
-        if v["method"] == "notifications/progress" {
-            progress.push(v["params"]["progress"].clone());
-        } else {
-            break v;
+        match v["method"].as_str() {
+            Some("notifications/progress") => progress.push(v["params"]["progress"].clone()),
+            Some(other) => panic!("only progress rides a sessionless stream, got {other}: {v}"),
+            None => break v,
         }
     };
     assert_eq!(progress, [json!(1.0), json!(2.0)]);
@@ -279,7 +289,9 @@ async fn optional_mode_still_opens_sessions_and_modern_requests_keep_their_rules
     );
     let r = send(&t, curl(&init)).await;
     assert!(r.headers.get("mcp-session-id").is_some(), "initialize opens a session");
-    assert_eq!(result(r).await["capabilities"]["resources"]["subscribe"], true);
+    let caps = result(r).await["capabilities"].clone();
+    assert_eq!(caps["resources"], json!({ "subscribe": true, "listChanged": true }));
+    assert_eq!(caps["logging"], json!({}));
     assert_eq!(t.session_count(), 1);
 
     // The 2026-07-28 header without `_meta`: -32602, 400, as before.

@@ -11,20 +11,17 @@ import json
 import os
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import anyio
 import boto3
 import pytest
-from mcp import Client, types
-from peers import AWS_ENV, REPO, TARGET, debug_binary, free_port, require, require_binary, wait_for_port
+from mcp import Client
+from lambda_watch import FUNCTION, WAIT, cargo_lambda_watch, http, mcp_url, text_of
+from peers import AWS_ENV, REPO, debug_binary, free_port, require, require_binary, wait_for_port
 
-FUNCTION = "calculator-lambda"
 TABLE = "mcp-sessions-interop"
-WAIT = 20
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
@@ -48,42 +45,6 @@ def dynamodb() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-@contextmanager
-def cargo_lambda_watch(env_vars: dict[str, str], log_name: str) -> Iterator[int]:
-    """`cargo lambda watch` serving the example with `env_vars`; yields its port."""
-    port = free_port()
-    cmd = [require("cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "--ignore-changes",
-           "--disable-cors", "--env-vars", ",".join(f"{k}={v}" for k, v in env_vars.items())]
-    TARGET.mkdir(parents=True, exist_ok=True)
-    log = open(TARGET / log_name, "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(cmd, cwd=REPO / "examples" / "lambda", stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    wait_for_port(port, proc, "cargo lambda watch", 60)
-    # The first invocation starts (and, if needed, builds) the function.
-    health = f"http://127.0.0.1:{port}/lambda-url/{FUNCTION}/health"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(health, timeout=60) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            os.killpg(proc.pid, 9)
-            pytest.fail(f"the function never answered /health under cargo lambda watch; see {TARGET / log_name}")
-        time.sleep(0.5)
-    try:
-        yield port
-    finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def watch(dynamodb: str) -> Iterator[int]:
     """Buffered responses (API Gateway, ALB, BUFFERED Function URLs), sessions in DynamoDB."""
@@ -105,15 +66,6 @@ def limited_watch() -> Iterator[int]:
     env = {"MCP_RATE_LIMIT_PER_MINUTE": "3", "MCP_TOOL_TIMEOUT_MS": "5000", "LOG_LEVEL": "info"}
     with cargo_lambda_watch(env, "cargo-lambda-watch-limited.log") as port:
         yield port
-
-
-def text_of(result: types.CallToolResult) -> str:
-    assert result.content and isinstance(result.content[0], types.TextContent), result
-    return result.content[0].text
-
-
-def mcp_url(port: int) -> str:
-    return f"http://127.0.0.1:{port}/lambda-url/{FUNCTION}/mcp"
 
 
 def test_health_checks_the_session_table(watch: int) -> None:
@@ -177,16 +129,6 @@ def runtime() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-def http(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, dict, str]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=WAIT) as resp:
-            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
 
 
 async def test_agentcore_runtime_accepts_the_platform_session_id(runtime: str) -> None:

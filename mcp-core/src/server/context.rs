@@ -250,10 +250,11 @@ impl Context {
         self.notify(methods::NOTIFICATION_PROGRESS, &params).await
     }
 
-    /// Whether a message at `level` would be sent: in the legacy era, when it
-    /// is at or above the session's `logging/setLevel` (everything before
+    /// Whether a message at `level` would be sent: in a legacy session, when
+    /// it is at or above the session's `logging/setLevel` (everything before
     /// one); in the stateless era, only when the request set a `logLevel`
-    /// and the message is at or above it.
+    /// and the message is at or above it; never for a legacy request served
+    /// without a session (its client was not offered `logging`).
     pub fn log_enabled(&self, level: LoggingLevel) -> bool {
         let threshold = if self.inner.version.is_stateless() {
             match self.inner.log_level {
@@ -261,7 +262,8 @@ impl Context {
                 None => return false,
             }
         } else {
-            match self.inner.session.as_ref().and_then(|s| s.update(|st| st.log_level)) {
+            let Some(session) = self.inner.session.as_ref() else { return false };
+            match session.update(|st| st.log_level) {
                 Some(l) => l,
                 None => return true,
             }

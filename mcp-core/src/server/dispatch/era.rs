@@ -113,8 +113,8 @@ fn sessionless(head: &RequestHead, method: &str) -> Result<Settled, Refusal> {
         return Err((
             Error::InvalidRequest(format!(
                 "`{method}` needs a session, and this request has none: the server serves legacy requests \
-                 without a session (sessionless mode), so there is nowhere to keep the setting; \
-                 log levels can be set per request in protocol version 2026-07-28"
+                 without a session (sessionless mode) and offers neither logging nor subscriptions there; \
+                 use a server with sessions, or protocol version 2026-07-28 (log levels per request)"
             )),
             Some(version),
         ));

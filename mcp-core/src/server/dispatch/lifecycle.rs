@@ -16,18 +16,24 @@ use crate::server::session::Session;
 
 impl Server {
     /// What the server can do in `version`: derived from what is registered,
-    /// never kept by hand. Without a session (`in_session` false) there is
-    /// nothing to subscribe with.
+    /// never kept by hand. A legacy client served without a session
+    /// (`in_session` false) is offered only what a lone request can do: no
+    /// subscriptions and no list-change notifications (no stream carries
+    /// them), and no `logging` (no session holds a `logging/setLevel`, and a
+    /// server that does not declare it sends no log messages).
     pub(super) fn capabilities(&self, version: ProtocolVersion, in_session: bool) -> ServerCapabilities {
         let reg = self.routes();
         let has_resources = !reg.resources.is_empty() || !reg.templates.is_empty();
+        let follows = in_session || version.is_stateless();
         ServerCapabilities {
-            logging: Some(LoggingCapability {}),
+            logging: follows.then_some(LoggingCapability {}),
             completions: (version >= ProtocolVersion::V2025_03_26).then_some(CompletionsCapability {}),
-            tools: (!reg.tools.is_empty()).then_some(ToolsCapability { list_changed: Some(true) }),
-            resources: has_resources
-                .then_some(ResourcesCapability { subscribe: Some(in_session), list_changed: Some(true) }),
-            prompts: (!reg.prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(true) }),
+            tools: (!reg.tools.is_empty()).then_some(ToolsCapability { list_changed: Some(follows) }),
+            resources: has_resources.then_some(ResourcesCapability {
+                subscribe: Some(in_session && !version.is_stateless()),
+                list_changed: Some(follows),
+            }),
+            prompts: (!reg.prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(follows) }),
             ..ServerCapabilities::default()
         }
     }

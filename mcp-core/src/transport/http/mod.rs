@@ -24,10 +24,12 @@
 //!   an `initialize` answered without a session: [`SessionMode::Disabled`],
 //!   FastMCP's `stateless_http`) is served on its own, in the version its
 //!   `MCP-Protocol-Version` header names (2025-03-26 without one, as the
-//!   specification says). Tools, resources, prompts, completion, progress
-//!   and logging on the request's stream work; what needs a session
+//!   specification says). Tools, resources, prompts, completion and
+//!   progress on the request's stream work; what needs a session
 //!   (server-to-client requests, `logging/setLevel`, subscriptions, the GET
-//!   stream) is refused with an error naming the mode. Any number of
+//!   stream) is refused with an error naming the mode, and a sessionless
+//!   `initialize` does not offer it (no `logging`, `subscribe` or
+//!   `listChanged`), so well-behaved clients never ask. Any number of
 //!   instances serve such clients with no shared store.
 //!   [`SessionMode::Required`] refuses these requests with 400 instead.
 //!
