@@ -7,6 +7,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,15 @@ def require(tool: str) -> str:
     if path is None:
         pytest.fail(f"{tool} not found on PATH; run ./scripts/test.sh (it installs it into .cache/venv)")
     return path
+
+
+@contextmanager
+def serving(cmd: list[str], port: int, what: str, env: dict[str, str] | None = None, seconds: float = 20) -> Iterator[None]:
+    """Runs `cmd` (stderr discarded) until the block ends, once it listens on 127.0.0.1:`port`."""
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc, what, seconds)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -7,7 +7,6 @@ The server binary comes from $EVERYTHING_BIN (default: everything in cargo's tar
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from mcp import Client, ClientSession, types
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from peers import debug_binary, free_port, require_binary, wait_for_port
+from peers import debug_binary, free_port, require_binary, serving
 
 EVERYTHING_BIN = debug_binary("everything", "EVERYTHING_BIN")
 WAIT = 15
@@ -29,13 +28,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 def url() -> Iterator[str]:
     require_binary(EVERYTHING_BIN, "everything")
     port = free_port()
-    proc = subprocess.Popen([EVERYTHING_BIN], env={**os.environ, "PORT": str(port)}, stderr=subprocess.DEVNULL)
-    wait_for_port(port, proc, "the everything server", 10)
-    try:
+    with serving([EVERYTHING_BIN], port, "the everything server", env={**os.environ, "PORT": str(port)}):
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def text_of(result: types.CallToolResult) -> str:

@@ -27,7 +27,7 @@ import anyio
 import pytest
 from lambda_watch import FUNCTION, WAIT, cargo_lambda_watch, text_of
 from mcp import Client, types
-from peers import REPO, debug_binary, free_port, require_binary, wait_for_port
+from peers import REPO, debug_binary, free_port, require_binary, serving
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 
@@ -205,13 +205,8 @@ def http_example() -> Iterator[str]:
     """The calculator example over Streamable HTTP (sessions on, the default)."""
     port = free_port()
     binary = require_binary(debug_binary("calculator", "CALCULATOR_BIN"), "calculator")
-    proc = subprocess.Popen([binary, "--http", str(port)], stderr=subprocess.DEVNULL)
-    wait_for_port(port, proc, "calculator --http", 20)
-    try:
+    with serving([binary, "--http", str(port)], port, "calculator --http"):
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_the_registry_guides_curl_line_against_the_http_example(http_example: str) -> None:
