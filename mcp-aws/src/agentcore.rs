@@ -39,6 +39,8 @@ pub fn runtime_options(config: &DeployConfig) -> HttpOptions {
     if let Some(mode) = config.sessions {
         options.sessions = mode;
     }
+    #[cfg(feature = "rest")]
+    options.rest.clone_from(&config.rest);
     options
 }
 

@@ -6,6 +6,7 @@
 //! | `ENVIRONMENT` | `dev` | deployment stage; names tables (`mcp-sessions-{env}`) |
 //! | `LOG_LEVEL` | `info` | `error`, `warn`, `info`, `debug` or `trace` (any case) |
 //! | `MCP_SESSION_TABLE` | none | DynamoDB table for legacy-era sessions; without it sessions live in the instance |
+//! | `MCP_REST_PATH` | none | with feature `rest`: serve the REST façade (`GET /tools`, `POST /tools/{name}`, `POST` of `{"tool", "params"}`, `/openapi.json`) under this base path (`/` for the root) |
 //! | `MCP_SESSIONS` | see meaning | `optional` (`initialize` opens a session; requests without one are served sessionless), `required`, or `disabled` (no sessions: every legacy request stands alone). Default: `disabled` on Lambda without `MCP_SESSION_TABLE`, else `optional` |
 //! | `CORS_ALLOW_ORIGINS` | `*` | comma-separated origins, `*` for any (`Access-Control-Allow-Origin: *`, no credentials), empty to disable CORS |
 //! | `CORS_ALLOW_CREDENTIALS` | `false` | `true` lets the listed origins make credentialed calls; needs an explicit `CORS_ALLOW_ORIGINS` list |
@@ -36,6 +37,8 @@ use std::time::Duration;
 
 #[cfg(feature = "http")]
 use mcp_core::transport::http::SessionMode;
+#[cfg(feature = "rest")]
+use mcp_core::transport::http::rest::RestOptions;
 
 use crate::cors::Cors;
 
@@ -67,6 +70,10 @@ pub struct DeployConfig {
     #[cfg(feature = "http")]
     #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub sessions: Option<SessionMode>,
+    /// The REST façade (`MCP_REST_PATH`); off when `None`.
+    #[cfg(feature = "rest")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
+    pub rest: Option<RestOptions>,
     /// Browser origins allowed (`CORS_ALLOW_ORIGINS`).
     pub cors: Cors,
     /// The MCP path (`MCP_PATH`).
@@ -87,6 +94,8 @@ impl Default for DeployConfig {
             session_table: None,
             #[cfg(feature = "http")]
             sessions: None,
+            #[cfg(feature = "rest")]
+            rest: None,
             cors: Cors::AnyOrigin,
             path: "/mcp".to_owned(),
             bind: SocketAddr::from(([0, 0, 0, 0], 8000)),
@@ -126,6 +135,13 @@ impl DeployConfig {
             config.log_level = lower;
         }
         config.session_table = var("MCP_SESSION_TABLE").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        #[cfg(feature = "rest")]
+        if let Some(base) = var("MCP_REST_PATH").filter(|v| !v.trim().is_empty()) {
+            if !base.trim().starts_with('/') {
+                return Err(invalid("MCP_REST_PATH", base, "must start with '/' (`/` serves the façade at the root)"));
+            }
+            config.rest = Some(RestOptions::at(&base));
+        }
         #[cfg(feature = "http")]
         if let Some(mode) = var("MCP_SESSIONS").filter(|v| !v.trim().is_empty()) {
             config.sessions = Some(
@@ -188,6 +204,15 @@ impl DeployConfig {
         self
     }
 
+    /// Serves the REST façade beside MCP.
+    #[cfg(feature = "rest")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
+    #[must_use]
+    pub fn with_rest(mut self, rest: RestOptions) -> Self {
+        self.rest = Some(rest);
+        self
+    }
+
     /// Serves MCP on `path`.
     #[must_use]
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
@@ -240,10 +265,13 @@ mod tests {
             ("MCP_RATE_LIMIT_PER_MINUTE", "120"),
             ("MCP_TOOL_TIMEOUT_MS", "2500"),
             ("MCP_SESSIONS", "Disabled"),
+            ("MCP_REST_PATH", "/api/"),
         ]))
         .expect("valid");
         #[cfg(feature = "http")]
         assert_eq!(c.sessions, Some(SessionMode::Disabled));
+        #[cfg(feature = "rest")]
+        assert_eq!(c.rest.as_ref().map(RestOptions::base), Some("/api"));
         assert_eq!(c.environment, "prod");
         assert_eq!(c.log_level, "debug");
         assert_eq!(c.session_table.as_deref(), Some("sessions"));
@@ -274,6 +302,8 @@ mod tests {
             (&[("MCP_TOOL_TIMEOUT_MS", "30s")][..], "MCP_TOOL_TIMEOUT_MS"),
             #[cfg(feature = "http")]
             (&[("MCP_SESSIONS", "sometimes")][..], "MCP_SESSIONS"),
+            #[cfg(feature = "rest")]
+            (&[("MCP_REST_PATH", "api")][..], "MCP_REST_PATH"),
         ] {
             let pairs: &'static [(&'static str, &'static str)] = pairs;
             let err = DeployConfig::from_vars(vars(pairs)).expect_err("invalid");

@@ -115,14 +115,8 @@ pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(),
     // instance's memory would strand their session on one instance.
     let shared = config.session_table.is_some();
     let adapter = || {
-        let mut builder = LambdaAdapter::builder(app.clone()).config(config.clone());
-        if shared {
-            builder = builder.session_store(Arc::clone(&store));
-        }
-        match config.sessions {
-            Some(mode) => builder.sessions(mode),
-            None => builder,
-        }
+        let builder = LambdaAdapter::builder(app.clone()).config(config.clone());
+        if shared { builder.session_store(Arc::clone(&store)) } else { builder }
     };
     match handler.trim() {
         "" | "http" => adapter().health(health.clone()).build().run().await.map_err(RunError::from),

@@ -399,3 +399,58 @@ async fn an_allow_list_with_credentials_reflects_listed_origins_only_on_every_so
     assert_eq!(header(&resp, "access-control-allow-origin").as_deref(), Some("https://app.example.com"));
     assert_eq!(header(&resp, "access-control-allow-credentials"), None, "{resp}");
 }
+
+/// `event` as a request for `path` with `method` and a plain-text `body`,
+/// whatever the source's shape (API Gateway REST keeps its `/prod` stage in
+/// the request context).
+#[cfg(feature = "rest")]
+fn rest_event(source: &str, method: &str, path: &str, body: Option<&str>) -> Value {
+    let mut e = event(source);
+    if e.get("rawPath").is_some() {
+        e["rawPath"] = json!(path);
+        e["requestContext"]["http"]["path"] = json!(path);
+        e["requestContext"]["http"]["method"] = json!(method);
+    } else {
+        e["path"] = json!(path);
+        e["httpMethod"] = json!(method);
+        if e["requestContext"].get("stage").is_some() {
+            e["requestContext"]["path"] = json!(format!("/prod{path}"));
+        }
+    }
+    e["body"] = body.map_or(Value::Null, |b| json!(b));
+    e["isBase64Encoded"] = json!(false);
+    with_header(
+        with_header(e, "content-type", "application/json"),
+        "content-length",
+        &body.map_or(0, str::len).to_string(),
+    )
+}
+
+#[cfg(feature = "rest")]
+#[tokio::test]
+async fn the_rest_facade_answers_on_every_source() {
+    use mcp_core::transport::http::rest::RestOptions;
+    let config = DeployConfig::default().with_rest(RestOptions::default());
+    let adapter = LambdaAdapter::builder(server()).config(config).build();
+    for source in SOURCES {
+        let resp = invoke(&adapter, rest_event(source, "POST", "/tools/add", Some(r#"{"a":2,"b":3}"#))).await;
+        assert_eq!((resp["statusCode"].clone(), body(&resp)), (json!(200), json!("5")), "{source}: {resp}");
+        let guide = r#"{"tool": "add", "params": {"a": 20, "b": 22}}"#;
+        let resp = invoke(&adapter, rest_event(source, "POST", "/", Some(guide))).await;
+        assert_eq!((resp["statusCode"].clone(), body(&resp)), (json!(200), json!("42")), "{source}: {resp}");
+        let resp = invoke(&adapter, rest_event(source, "GET", "/tools", None)).await;
+        assert_eq!(resp["statusCode"], 200, "{source}: {resp}");
+        assert_eq!(body(&resp)["tools"].as_array().map(Vec::len), Some(3), "{source}: {resp}");
+        let resp = invoke(&adapter, rest_event(source, "POST", "/tools/refuse", Some("{}"))).await;
+        assert_eq!(resp["statusCode"], 422, "{source}: {resp}");
+        assert_eq!(body(&resp)["error"]["code"], "refused", "{source}: {resp}");
+        // CORS applies to the façade as to MCP.
+        assert_eq!(header(&resp, "access-control-allow-origin").as_deref(), Some("*"), "{source}: {resp}");
+        // MCP is still at /mcp.
+        let resp = invoke(&adapter, event(source)).await;
+        assert_eq!(resp["statusCode"], 200, "{source}: {resp}");
+    }
+    // Off by default: the same path is not found.
+    let resp = invoke(&LambdaAdapter::new(server()), rest_event("function-url.json", "GET", "/tools", None)).await;
+    assert_eq!(resp["statusCode"], 404, "{resp}");
+}

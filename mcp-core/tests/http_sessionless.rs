@@ -9,22 +9,13 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::Full;
 use mcp_core::Error;
-use mcp_core::protocol::elicitation::ElicitRequestParams;
 use mcp_core::server::{Context, NoArgs, PromptRoute, ResourceRoute, ServerBuilder, ToolRoute};
 use mcp_core::transport::http::{HttpOptions, SessionMode, StreamableHttp};
 use serde_json::{Value, json};
 
 mod http_common;
 
-use http_common::{Reply, bodiless, error_code, send, send_json};
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct AddArgs {
-    /// First addend
-    a: i64,
-    /// Second addend
-    b: i64,
-}
+use http_common::{Reply, add_tool, ask_tool, bodiless, error_code, send, send_json};
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct GreetArgs {
@@ -34,10 +25,7 @@ struct GreetArgs {
 
 fn server() -> mcp_core::server::Server {
     ServerBuilder::new("sessionless-test", "1.0.0")
-        .tool(
-            ToolRoute::new("add", |_ctx: Context, a: AddArgs| async move { (a.a + a.b).to_string() })
-                .with_description("Adds"),
-        )
+        .tool(add_tool())
         .tool(
             ToolRoute::new("steps", |ctx: Context, _: NoArgs| async move {
                 for i in 1..=2 {
@@ -49,15 +37,7 @@ fn server() -> mcp_core::server::Server {
             })
             .with_description("Two progress steps"),
         )
-        .tool(
-            ToolRoute::new("ask", |ctx: Context, _: NoArgs| async move {
-                let schema = serde_json::from_value(json!({ "type": "object", "properties": {} }))
-                    .map_err(|e| Error::internal(e.to_string()))?;
-                ctx.elicit(ElicitRequestParams::form("Sure?", schema)).await?;
-                Ok::<_, Error>("answered")
-            })
-            .with_description("Asks the client"),
-        )
+        .tool(ask_tool())
         .resource(ResourceRoute::new("notes://one", "one", |_ctx: Context, _uri: String| async { "note one" }))
         .prompt(
             PromptRoute::new("greet", |_ctx: Context, a: GreetArgs| async move { format!("Hello, {}!", a.name) })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -70,3 +71,11 @@ def serving(cmd: list[str], port: int, what: str, env: dict[str, str] | None = N
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def curl(url: str, *args: str, seconds: int = 20) -> dict:
+    """`curl -sS -X POST url args...` (the guides' command lines); the JSON it printed."""
+    out = subprocess.run(["curl", "-sS", "--max-time", str(seconds), "-X", "POST", url, *args],
+                         capture_output=True, text=True, timeout=seconds + 10, check=False)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)

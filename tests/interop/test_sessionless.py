@@ -27,7 +27,7 @@ import anyio
 import pytest
 from lambda_watch import FUNCTION, WAIT, cargo_lambda_watch, text_of
 from mcp import Client, types
-from peers import REPO, debug_binary, free_port, require_binary, serving
+from peers import REPO, curl
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 
@@ -180,13 +180,6 @@ def test_the_mcp_inspector_cli_in_legacy_mode(proxy: Alternating) -> None:
         assert "3 x 3 = 9" in read["contents"][0]["text"], read
 
 
-def curl(url: str, *args: str) -> dict:
-    out = subprocess.run(["curl", "-sS", "--max-time", str(WAIT), "-X", "POST", url, *args],
-                         capture_output=True, text=True, timeout=WAIT + 10, check=False)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
-
-
 REGISTRY_GUIDE_LIST = '{"jsonrpc":"2.0","method":"tools/list","params":{},"id":1}'
 
 
@@ -198,15 +191,6 @@ def test_the_registry_guides_curl_line_under_cargo_lambda_watch(proxy: Alternati
     call = '{"jsonrpc":"2.0","method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}},"id":2}'
     reply = curl(proxy.url(), "-H", "Content-Type: application/json", "-d", call)
     assert reply["result"]["content"][0]["text"] == "3", reply
-
-
-@pytest.fixture(scope="module")
-def http_example() -> Iterator[str]:
-    """The calculator example over Streamable HTTP (sessions on, the default)."""
-    port = free_port()
-    binary = require_binary(debug_binary("calculator", "CALCULATOR_BIN"), "calculator")
-    with serving([binary, "--http", str(port)], port, "calculator --http"):
-        yield f"http://127.0.0.1:{port}/mcp"
 
 
 def test_the_registry_guides_curl_line_against_the_http_example(http_example: str) -> None:

@@ -78,7 +78,13 @@ pub mod calc {
         if b == 0.0 {
             return Err(ToolError::new("division_by_zero", "cannot divide by zero"));
         }
-        Ok(Json(Division { quotient: a / b, remainder: a % b }))
+        let (quotient, remainder) = (a / b, a % b);
+        // JSON has no infinity or NaN: they would go out as `null`, which
+        // the output schema (numbers) does not allow.
+        if !quotient.is_finite() || !remainder.is_finite() {
+            return Err(ToolError::new("out_of_range", format!("{a} / {b} is not a finite number")));
+        }
+        Ok(Json(Division { quotient, remainder }))
     }
 
     /// Count slowly, reporting progress; cancellable.

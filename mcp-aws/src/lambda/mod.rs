@@ -226,8 +226,12 @@ impl<S: McpService> LambdaBuilder<S> {
             o.sessions = if shared { SessionMode::Optional } else { SessionMode::Disabled };
             o
         });
-        if let Some(mode) = self.sessions {
+        if let Some(mode) = self.sessions.or(self.config.sessions) {
             options.sessions = mode;
+        }
+        #[cfg(feature = "rest")]
+        if self.config.rest.is_some() {
+            options.rest.clone_from(&self.config.rest);
         }
         options.hosts = self.config.cors.host_policy(options.hosts);
         let store = self.store.unwrap_or_else(|| Arc::new(InMemorySessionStore::default()));
@@ -272,13 +276,25 @@ where
     pub async fn respond(&self, req: lambda_http::Request) -> http::Response<HttpBody> {
         let (mut parts, body) = req.into_parts();
         let origin = parts.headers.get(header::ORIGIN).cloned();
+        let mcp = path_matches(parts.uri.path(), &self.path);
+        // A REST façade route, when the transport has one on; its paths are
+        // read without the API Gateway stage.
+        let facade = !mcp && {
+            if let Some(path) = source::path_without_stage(&parts) {
+                let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+                if let Ok(uri) = format!("{path}{query}").parse() {
+                    parts.uri = uri;
+                }
+            }
+            self.http.serves_path(parts.uri.path())
+        };
         let mut resp = if self.cors.answers_preflight(&parts.method) {
             self.cors.preflight(&parts.headers)
         } else if Health::matches(parts.uri.path()) {
             self.health.respond(&parts.method).await
-        } else if !path_matches(parts.uri.path(), &self.path) {
+        } else if !mcp && !facade {
             not_found(parts.uri.path(), &self.path)
-        } else if parts.method == Method::GET && self.delivery == Delivery::Buffered {
+        } else if mcp && parts.method == Method::GET && self.delivery == Delivery::Buffered {
             // A standalone SSE stream never ends: a buffered response
             // would hold it until the function times out.
             let mut resp = error(

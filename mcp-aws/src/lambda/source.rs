@@ -1,4 +1,5 @@
-//! Who sent an HTTP event: the caller's IP as API Gateway or ALB saw it.
+//! Who sent an HTTP event (the caller's IP as API Gateway or ALB saw it),
+//! and the path it named without the API Gateway stage.
 
 use std::net::IpAddr;
 
@@ -19,4 +20,25 @@ pub(super) fn client_ip(parts: &http::request::Parts) -> Option<IpAddr> {
     }
     let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).next_back()?;
     forwarded.rsplit(',').next()?.trim().parse().ok()
+}
+
+/// The request's path without its API Gateway stage prefix (`/prod/tools`
+/// → `/tools`), when the event names a stage other than `$default` and the
+/// path starts with it; `None` otherwise.
+pub(super) fn path_without_stage(parts: &http::request::Parts) -> Option<String> {
+    let stage = match parts.extensions.get::<RequestContext>()? {
+        RequestContext::ApiGatewayV1(ctx) => ctx.stage.as_deref(),
+        RequestContext::ApiGatewayV2(ctx) => ctx.stage.as_deref(),
+        _ => None,
+    }?;
+    if stage.is_empty() || stage == "$default" {
+        return None;
+    }
+    let path = parts.uri.path();
+    let rest = path.strip_prefix('/')?.strip_prefix(stage)?;
+    match rest {
+        "" => Some("/".to_owned()),
+        r if r.starts_with('/') => Some(r.to_owned()),
+        _ => None,
+    }
 }

@@ -223,6 +223,28 @@ impl Server {
         self.shared.events.subscribe()
     }
 
+    /// The tools registered now, as `tools/list` describes them (every
+    /// page, in order).
+    ///
+    /// ```
+    /// use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+    ///
+    /// let server = ServerBuilder::new("s", "1")
+    ///     .tool(ToolRoute::new("ping", |_ctx: Context, _: NoArgs| async { "pong" }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(server.tools()[0].name, "ping");
+    /// ```
+    pub fn tools(&self) -> Vec<crate::protocol::tools::Tool> {
+        self.routes().tools.iter().map(|t| t.tool().clone()).collect()
+    }
+
+    /// Whether a tool of this name is registered now.
+    #[cfg(feature = "rest")]
+    pub(crate) fn has_tool(&self, name: &str) -> bool {
+        self.routes().tool(name).is_some()
+    }
+
     fn routes(&self) -> Arc<Routes> {
         self.shared.routes.read().map_or_else(|p| Arc::clone(&p.into_inner()), |r| Arc::clone(&r))
     }

@@ -120,11 +120,17 @@ where
 /// errors ([`ServerBuilder::expose_internal_errors`](super::ServerBuilder::expose_internal_errors)).
 pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallToolResult {
     tracing::error!(tool = %name, error = %detail, "tool failed with an internal error");
-    if expose {
+    let mut result = if expose {
         CallToolResult::error_text(format!("tool `{name}` failed: {detail}"))
     } else {
         CallToolResult::error_text(format!("tool `{name}` failed with an internal error"))
-    }
+    };
+    // Marked as a `ToolError` is: the REST façade answers it with 500.
+    result
+        .meta
+        .get_or_insert_with(Default::default)
+        .insert(TOOL_ERROR_META_KEY.into(), serde_json::json!({ "code": ToolError::INTERNAL }));
+    result
 }
 
 /// A tool: its wire description (name, schemas, annotations) and its

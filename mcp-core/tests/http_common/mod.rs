@@ -242,3 +242,29 @@ pub fn bodiless(method: http::Method, version: &str) -> Request<Full<Bytes>> {
         .body(Full::new(Bytes::new()))
         .expect("request")
 }
+
+/// Two integers, for an `add` tool.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct Pair {
+    /// The first number
+    pub a: i64,
+    /// The second number
+    pub b: i64,
+}
+
+/// `add`: the sum of a [`Pair`], as text.
+pub fn add_tool() -> ToolRoute {
+    ToolRoute::new("add", |_ctx: Context, p: Pair| async move { (p.a + p.b).to_string() }).with_description("Adds")
+}
+
+/// `ask`: asks the client through `ctx.elicit`, which needs a session in
+/// the legacy era.
+pub fn ask_tool() -> ToolRoute {
+    ToolRoute::new("ask", |ctx: Context, _: NoArgs| async move {
+        let schema = serde_json::from_value(json!({ "type": "object", "properties": {} }))
+            .map_err(|e| mcp_core::Error::internal(e.to_string()))?;
+        ctx.elicit(mcp_core::protocol::elicitation::ElicitRequestParams::form("Sure?", schema)).await?;
+        Ok::<_, mcp_core::Error>("answered")
+    })
+    .with_description("Asks the client")
+}

@@ -74,6 +74,9 @@ mod body;
 mod events;
 mod guard;
 mod post;
+#[cfg(feature = "rest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
+pub mod rest;
 mod serve;
 mod sessions;
 mod stream;
@@ -142,6 +145,10 @@ pub struct HttpOptions {
     /// Whether `initialize` opens a session, and how legacy requests
     /// without one are served (default [`SessionMode::Optional`]).
     pub sessions: SessionMode,
+    /// The REST façade beside MCP (see [`rest`]); off by default.
+    #[cfg(feature = "rest")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
+    pub rest: Option<rest::RestOptions>,
 }
 
 /// How the legacy era's sessions are used (see the [module docs](self)).
@@ -218,6 +225,8 @@ impl Default for HttpOptions {
             header_timeout: Duration::from_secs(30),
             path: "/mcp".to_owned(),
             sessions: SessionMode::default(),
+            #[cfg(feature = "rest")]
+            rest: None,
         }
     }
 }
@@ -351,6 +360,10 @@ where
                 format!("forbidden: {why}"),
             );
         }
+        #[cfg(feature = "rest")]
+        if let Some(route) = self.rest_route(req.uri().path()) {
+            return self.rest(route, req).await;
+        }
         match *req.method() {
             Method::POST => self.post(req).await,
             Method::GET => self.get(req.into_parts().0.headers).await,
@@ -361,6 +374,39 @@ where
             ),
         }
     }
+}
+
+impl<S> Inner<S> {
+    /// The REST façade's route for `path`, unless it is the MCP path.
+    #[cfg(feature = "rest")]
+    fn rest_route(&self, path: &str) -> Option<rest::Route> {
+        let rest = self.options.rest.as_ref()?;
+        if path.trim_end_matches('/') == self.options.path.trim_end_matches('/') {
+            return None;
+        }
+        rest.route(path)
+    }
+}
+
+impl<S> StreamableHttp<S> {
+    /// Whether this transport answers `path`: the MCP path, or a route of
+    /// the REST façade when it is on. [`serve`] and the Lambda adapter send
+    /// it those paths and answer the others themselves.
+    pub fn serves_path(&self, path: &str) -> bool {
+        #[cfg(feature = "rest")]
+        if self.inner.rest_route(path).is_some() {
+            return true;
+        }
+        path == self.inner.options.path
+    }
+}
+
+/// Why a request body could not be read.
+pub(crate) enum BodyError {
+    /// Over the limit (the limit).
+    TooLarge(usize),
+    /// The connection failed mid-body.
+    Unreadable(String),
 }
 
 /// 405 with `Allow: {allow}` and why.

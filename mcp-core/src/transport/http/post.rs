@@ -13,8 +13,8 @@ use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
 use super::guard::{Accepts, content_type_is_json};
 use super::sessions::{LiveSession, OpenError};
 use super::{
-    BoxError, Inner, SESSION_NOT_FOUND, SessionMode, empty_response, error_response, json_response, rate_limit_headers,
-    status_for,
+    BodyError, BoxError, Inner, SESSION_NOT_FOUND, SessionMode, empty_response, error_response, json_response,
+    rate_limit_headers, status_for,
 };
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
@@ -87,7 +87,22 @@ where
         }
         let bytes = match self.read_body(&parts.headers, body).await {
             Ok(b) => b,
-            Err(resp) => return resp,
+            Err(BodyError::TooLarge(max)) => {
+                return error_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    None,
+                    ErrorCode::INVALID_REQUEST,
+                    format!("payload too large: the request body exceeds the {max}-byte limit"),
+                );
+            }
+            Err(BodyError::Unreadable(why)) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    ErrorCode::PARSE_ERROR,
+                    format!("parse error: {why}"),
+                );
+            }
         };
         let incoming = match Incoming::parse(&bytes) {
             Ok(i) => i,
@@ -187,34 +202,21 @@ where
         }
     }
 
-    /// Reads the body, refusing more than the limit with 413.
-    async fn read_body<B>(&self, headers: &http::HeaderMap, body: B) -> Result<Bytes, http::Response<HttpBody>>
+    /// Reads the body, up to the limit.
+    pub(super) async fn read_body<B>(&self, headers: &http::HeaderMap, body: B) -> Result<Bytes, BodyError>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         let max = self.options.max_body_bytes;
-        let too_large = || {
-            error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                ErrorCode::INVALID_REQUEST,
-                format!("payload too large: the request body exceeds the {max}-byte limit"),
-            )
-        };
         let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|n| n > max as u64) {
-            return Err(too_large());
+            return Err(BodyError::TooLarge(max));
         }
         match Limited::new(body, max).collect().await {
             Ok(c) => Ok(c.to_bytes()),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-            Err(e) => Err(error_response(
-                StatusCode::BAD_REQUEST,
-                None,
-                ErrorCode::PARSE_ERROR,
-                format!("parse error: could not read the request body: {e}"),
-            )),
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge(max)),
+            Err(e) => Err(BodyError::Unreadable(format!("could not read the request body: {e}"))),
         }
     }
 

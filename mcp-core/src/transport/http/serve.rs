@@ -83,7 +83,6 @@ where
     builder.timer(TokioTimer::new()).header_read_timeout(service.options().header_timeout).keep_alive(true);
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
-    let path: std::sync::Arc<str> = service.options().path.as_str().into();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -101,10 +100,9 @@ where
         let _ = stream.set_nodelay(true);
         let svc = service.clone();
         let other = other.clone();
-        let path = std::sync::Arc::clone(&path);
         let handler = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
             req.extensions_mut().insert(PeerAddr(peer));
-            if req.uri().path() == &*path {
+            if svc.serves_path(req.uri().path()) {
                 let mut svc = svc.clone();
                 Either::Left(async move { svc.call(req).await })
             } else {
