@@ -36,6 +36,7 @@ use crate::error::Error;
 use crate::jsonrpc::{Message, RequestId};
 use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
 use crate::protocol::logging::LoggingLevel;
+use crate::protocol::meta::keys;
 use crate::protocol::progress::ProgressToken;
 use crate::protocol::{ProtocolVersion, methods};
 
@@ -347,7 +348,10 @@ impl RequestHead {
             Ok(p) => {
                 let meta = p.meta.unwrap_or_default();
                 self.requested = meta.requested();
-                self.meta = meta.into_head();
+                match meta.into_head(method.as_str()) {
+                    Ok(head) => self.meta = head,
+                    Err(e) => self.meta_error = Some(Box::new(e)),
+                }
                 self.target = target(method, p.name.as_deref(), p.uri.as_deref());
                 if method == &Method::Initialize {
                     self.initialize_version = p.protocol_version.map(Into::into);
@@ -442,8 +446,10 @@ struct Lenient<'a> {
 struct MetaPeek<'a> {
     #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
     protocol_version: Option<&'a RawValue>,
-    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", default)]
-    client_capabilities: Option<ClientCapabilities>,
+    /// Read on its own ([`client_capabilities`]): most requests send `{}`,
+    /// which needs no parse and no allocation.
+    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
+    client_capabilities: Option<&'a RawValue>,
     #[serde(rename = "io.modelcontextprotocol/clientInfo", default)]
     client_info: Option<Box<Implementation>>,
     #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
@@ -468,16 +474,43 @@ impl MetaPeek<'_> {
         }
     }
 
-    fn into_head(self) -> HeadMeta {
-        HeadMeta {
+    /// The head's `_meta` members, or the error naming the member that does
+    /// not fit.
+    fn into_head(self, method: &str) -> Result<HeadMeta, Error> {
+        Ok(HeadMeta {
+            client_capabilities: self.client_capabilities.map(|raw| client_capabilities(method, raw)).transpose()?,
             progress_token: self.progress_token,
             traceparent: self.traceparent.map(Into::into),
             tracestate: self.tracestate.map(Into::into),
             log_level: self.log_level,
-            client_capabilities: self.client_capabilities.map(Arc::new),
             client_info: self.client_info,
-        }
+        })
     }
+}
+
+/// The capabilities a client declared: one shared value for `{}`, else
+/// parsed, with an error naming the field that does not fit.
+fn client_capabilities(method: &str, raw: &RawValue) -> Result<Arc<ClientCapabilities>, Error> {
+    if raw.get().trim() == "{}" {
+        return Ok(no_capabilities());
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize::<_, ClientCapabilities>(&mut de).map(Arc::new).map_err(|e| {
+        let path = e.path().to_string();
+        let mut msg = e.into_inner().to_string();
+        if let Some(i) = msg.find(" at line ") {
+            msg.truncate(i);
+        }
+        let at = if path == "." { String::new() } else { format!(".{path}") };
+        Error::invalid_params(format!("`{method}`: `_meta.{}{at}`: {msg}", keys::CLIENT_CAPABILITIES))
+    })
+}
+
+/// The capabilities of a client that declared none: one shared value, not
+/// an allocation per request.
+pub(crate) fn no_capabilities() -> Arc<ClientCapabilities> {
+    static NONE: std::sync::OnceLock<Arc<ClientCapabilities>> = std::sync::OnceLock::new();
+    Arc::clone(NONE.get_or_init(|| Arc::new(ClientCapabilities::default())))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::protocol::ProtocolVersion;
 use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
 use crate::protocol::logging::LoggingLevel;
 use crate::protocol::meta::keys;
-use crate::server::head::{Era, RequestHead, Requested};
+use crate::server::head::{Era, RequestHead, Requested, no_capabilities};
 use crate::server::headers::McpHeaders;
 use crate::server::session::Session;
 
@@ -126,13 +126,6 @@ fn sessionless(head: &RequestHead, method: &str) -> Result<Settled, Refusal> {
         ));
     }
     Ok(Settled { version, capabilities: no_capabilities(), client_info: None, log_level: None })
-}
-
-/// The capabilities of a client that declared none (sessionless requests):
-/// one shared value, not an allocation per request.
-fn no_capabilities() -> Arc<ClientCapabilities> {
-    static NONE: std::sync::OnceLock<Arc<ClientCapabilities>> = std::sync::OnceLock::new();
-    Arc::clone(NONE.get_or_init(|| Arc::new(ClientCapabilities::default())))
 }
 
 /// A request inside a legacy session.
