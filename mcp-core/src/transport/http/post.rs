@@ -13,7 +13,8 @@ use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
 use super::guard::{Accepts, content_type_is_json};
 use super::sessions::{LiveSession, OpenError};
 use super::{
-    BoxError, Inner, SESSION_NOT_FOUND, empty_response, error_response, json_response, rate_limit_headers, status_for,
+    BoxError, Inner, SESSION_NOT_FOUND, auth_challenge, empty_response, error_response, json_response,
+    rate_limit_headers, status_for,
 };
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
@@ -269,6 +270,7 @@ where
             resp.write_to(&mut buf);
             let mut out = json_response(status_for(&resp), buf);
             rate_limit_headers(&resp, out.headers_mut());
+            auth_challenge(&resp, &mut out);
             return out;
         }
         self.sessions.save(&live, true).await;
@@ -419,6 +421,7 @@ where
         resp.write_to(&mut buf);
         let mut out = json_response(status, buf);
         rate_limit_headers(&resp, out.headers_mut());
+        auth_challenge(&resp, &mut out);
         out
     }
 
