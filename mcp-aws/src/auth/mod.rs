@@ -1,0 +1,129 @@
+//! Authentication and authorization as a tower layer over the dispatcher:
+//! API keys (stored as SHA-256 hashes, in memory or in DynamoDB), OAuth 2.1
+//! bearer tokens (JWTs validated against the issuer's JWKS: Cognito,
+//! AgentCore's `customJWTAuthorizer`, any OIDC issuer), and per-tool
+//! requirements.
+//!
+//! [`AuthLayer`] reads the credentials from the HTTP headers the transport
+//! puts in [`ServerRequest::extensions`] (`x-api-key`, or
+//! `Authorization: Bearer`), inserts the caller's [`Principal`] (and, for
+//! an API key, its [`ApiKeyRecord`]) into the extensions for the layers and
+//! handlers after it, and checks the [`Requirements`] of the tool, prompt
+//! or resource named. A refused request never reaches the dispatcher:
+//!
+//! | refusal | JSON-RPC | HTTP (both eras) |
+//! |---|---|---|
+//! | no credentials | -31401 | 401, `WWW-Authenticate: Bearer resource_metadata="…"` |
+//! | bad token or key | -31401, `data.error = "invalid_token"` | 401, `Bearer error="invalid_token", …` |
+//! | missing scope or permission | -31403, `data.error = "insufficient_scope"`, `data.scope` | 403, `Bearer error="insufficient_scope", scope="…", …` |
+//!
+//! Every message needs credentials, `initialize` included (a legacy
+//! client's OAuth flow starts from its 401). Refused notifications and
+//! client responses are dropped without reaching the dispatcher (they have
+//! no reply to carry an error; over HTTP they still get 202). Requests
+//! without HTTP headers (stdio) are refused unless the layer has a
+//! [headerless principal](AuthLayer::headerless_principal). The health
+//! endpoint, the metadata document ([`WithMetadata`]) and CORS preflights
+//! are answered before the layer and stay open. Tokens are validated, never
+//! passed on.
+//!
+//! ```
+//! use mcp_aws::auth::{ApiKeyRecord, ApiKeys, AuthLayer, InMemoryApiKeyStore, Requirements};
+//! use mcp_core::server::ServerBuilder;
+//!
+//! let keys = InMemoryApiKeyStore::new();
+//! keys.insert(ApiKeyRecord::new("the-key", "alice", ["execute:*"]));
+//! let server = ServerBuilder::new("demo", "1.0.0").build().expect("valid");
+//! let app = server.layer(
+//!     AuthLayer::new()
+//!         .api_keys(ApiKeys::new(keys))
+//!         .requirements(Requirements::new().tool("drop_tables", ["admin:db"])),
+//! );
+//! # let _ = app;
+//! ```
+//!
+//! Secrets stay out of logs, spans and errors: a key is named by the first
+//! 8 hex digits of its hash, a token not at all.
+
+mod api_key;
+mod error;
+mod jwks;
+mod jwt;
+mod layer;
+mod metadata;
+mod permissions;
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use mcp_core::jsonrpc::Response;
+use mcp_core::server::{BoxFuture, Principal, ServerRequest};
+use tower_service::Service;
+
+pub use api_key::{ApiKeyRecord, ApiKeyStore, ApiKeys, InMemoryApiKeyStore, hash_key};
+pub use error::{AuthError, KeyRefusal, StoreError};
+pub use jwt::{JwtConfig, JwtVerifier};
+pub use layer::AuthLayer;
+pub use metadata::{ProtectedResourceMetadata, WELL_KNOWN_PATH, WithMetadata};
+pub use permissions::Requirements;
+
+use layer::AuthConfig;
+
+/// The authenticating service [`AuthLayer`] builds. Cheap to clone.
+#[derive(Clone)]
+pub struct Auth<S> {
+    inner: S,
+    config: Arc<AuthConfig>,
+}
+
+impl<S> fmt::Debug for Auth<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth").finish_non_exhaustive()
+    }
+}
+
+crate::inner_accessors!(Auth);
+
+impl<S> Service<ServerRequest> for Auth<S>
+where
+    S: Service<ServerRequest, Response = Option<Response>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Option<Response>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Option<Response>, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: ServerRequest) -> Self::Future {
+        // The ready service goes into the future; a clone stays behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let config = Arc::clone(&self.config);
+        Box::pin(async move {
+            match config.admit(&req).await {
+                Ok((principal, record)) => {
+                    req.extensions.insert::<Principal>(principal);
+                    if let Some(record) = record {
+                        req.extensions.insert::<Arc<ApiKeyRecord>>(record);
+                    }
+                    inner.call(req).await
+                }
+                Err(e) => {
+                    let head = req.head();
+                    tracing::debug!(reason = %e, method = head.method().map(|m| m.as_str()), "request refused by auth");
+                    if head.method().is_none() || head.id().is_none() {
+                        // A notification or a client's response: nothing
+                        // to answer, and nothing runs.
+                        return Ok(None);
+                    }
+                    Ok(Some(e.to_response(head.id().cloned(), config.resource_metadata.as_deref())))
+                }
+            }
+        })
+    }
+}
