@@ -4,22 +4,24 @@
 //! 127.0.0.1. Each refusal is checked for its exact status,
 //! `WWW-Authenticate` and JSON-RPC error, and followed by a good request.
 
+mod auth_common;
 mod lambda_common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use auth_common::{call_body, exchange, post, request, server};
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mcp_aws::auth::{
     ApiKeyRecord, ApiKeys, AuthLayer, InMemoryApiKeyStore, JwtConfig, JwtVerifier, ProtectedResourceMetadata,
     Requirements,
 };
 use mcp_aws::lambda::LambdaAdapter;
-use mcp_core::server::{Context, NoArgs, Principal, Server, ServerBuilder, ToolRoute};
-use mcp_core::transport::http::{HttpBody, StreamableHttp};
+use mcp_core::server::Principal;
+use mcp_core::transport::http::StreamableHttp;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -144,16 +146,6 @@ fn unsigned(claims: &Value) -> String {
 
 // ---------------------------------------------------------------- server --
 
-fn server() -> Server {
-    ServerBuilder::new("auth-test", "1.0.0")
-        .tool(ToolRoute::new("whoami", |ctx: Context, _: NoArgs| async move {
-            ctx.extensions().get::<Principal>().map_or_else(|| "nobody".to_owned(), |p| p.subject.clone())
-        }))
-        .tool(ToolRoute::new("drop_tables", |_ctx: Context, _: NoArgs| async move { "dropped" }))
-        .build()
-        .expect("valid server")
-}
-
 fn keys() -> InMemoryApiKeyStore {
     let store = InMemoryApiKeyStore::new();
     store.insert(ApiKeyRecord::new(GOOD_KEY, "alice", ["execute:*"]));
@@ -171,43 +163,6 @@ fn layer(issuer: &Issuer, config: impl FnOnce(JwtConfig) -> JwtConfig) -> AuthLa
         .jwt(JwtVerifier::new(jwt).expect("valid config"))
         .requirements(Requirements::new().tool("drop_tables", ["admin:db"]))
         .resource_metadata(&meta)
-}
-
-fn call_body(id: u64, tool: &str) -> Value {
-    json!({ "jsonrpc": "2.0", "id": id, "method": "tools/call", "params": { "name": tool, "arguments": {},
-        "_meta": { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} } } })
-}
-
-/// A POST to `/mcp` carrying `body`, with `headers` after the usual ones.
-fn request(body: &Value, headers: &[(&str, &str)]) -> http::Request<Full<Bytes>> {
-    let mut req = http::Request::post("/mcp")
-        .header("host", "127.0.0.1:3000")
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream");
-    for (name, value) in headers {
-        req = req.header(*name, http::HeaderValue::from_bytes(value.as_bytes()).expect("header value"));
-    }
-    req.body(Full::new(Bytes::from(body.to_string()))).expect("request")
-}
-
-/// A stateless `tools/call` of `tool` with credential headers `creds`.
-fn post(id: u64, tool: &str, creds: &[(&str, &str)]) -> http::Request<Full<Bytes>> {
-    let mut headers = vec![("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/call"), ("mcp-name", tool)];
-    headers.extend_from_slice(creds);
-    request(&call_body(id, tool), &headers)
-}
-
-/// Status, `WWW-Authenticate` and body of one exchange.
-async fn exchange<S: mcp_core::server::McpService>(
-    http: &StreamableHttp<S>,
-    req: http::Request<Full<Bytes>>,
-) -> (u16, Option<String>, Value) {
-    let resp: http::Response<HttpBody> = http.clone().oneshot(req).await.expect("infallible");
-    let status = resp.status().as_u16();
-    let www = resp.headers().get("www-authenticate").map(|v| v.to_str().expect("ascii").to_owned());
-    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("json body") };
-    (status, www, body)
 }
 
 fn invalid_token(description: &str) -> String {
@@ -577,4 +532,51 @@ async fn headerless_requests_need_a_fixed_principal() {
     let served = call(server().layer(fixed).into_parts().1, request()).await.expect("a reply");
     let result: Value = serde_json::from_str(served.payload.expect("served").get()).expect("json");
     assert_eq!(result["content"][0]["text"], "local-operator");
+}
+
+/// The settings a deployment reads from the environment build the layer
+/// and the RFC 9728 document, which the Lambda adapter and the container's
+/// extra routes serve without auth while `/mcp` asks for a token.
+#[tokio::test]
+async fn settings_from_the_environment_secure_lambda_and_serve_the_metadata() {
+    use lambda_common::{body, header, invoke};
+    use mcp_aws::auth::{ConfiguredAuth, WithMetadata};
+    let issuer = Issuer::start(&["rsa1"]).await;
+    let config = mcp_aws::config::DeployConfig::from_vars(|name| match name {
+        "MCP_AUTH_DISCOVERY_URL" => Some(issuer.discovery()),
+        "MCP_AUTH_AUDIENCE" => Some(RESOURCE.to_owned()),
+        "MCP_AUTH_REQUIRED_SCOPES" => Some("mcp:tools".to_owned()),
+        _ => None,
+    })
+    .expect("valid settings");
+    let auth = ConfiguredAuth::from_settings(&config.auth).await.expect("usable").expect("auth configured");
+    let meta = auth.metadata.clone().expect("the resource URL is known");
+    let adapter = LambdaAdapter::builder(server().layer(auth.layer)).protected_resource(meta.clone()).build();
+
+    let mut get = lambda_common::event("function-url.json");
+    get["rawPath"] = json!("/.well-known/oauth-protected-resource/mcp");
+    get["requestContext"]["http"]["method"] = json!("GET");
+    get["requestContext"]["http"]["path"] = get["rawPath"].clone();
+    get.as_object_mut().expect("event").remove("body");
+    get["isBase64Encoded"] = json!(false);
+    let resp = invoke(&adapter, get).await;
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert_eq!(
+        body(&resp),
+        json!({ "resource": RESOURCE, "authorization_servers": [issuer.url], "scopes_supported": ["mcp:tools"],
+                "bearer_methods_supported": ["header"] })
+    );
+    let resp = invoke(&adapter, lambda_event(1, "whoami", &[])).await;
+    assert_eq!(resp["statusCode"], 401, "{resp}");
+    assert_eq!(header(&resp, "www-authenticate"), Some(format!("Bearer resource_metadata=\"{META}\"")));
+    let token = bearer(&sign(&issuer.claims(), Algorithm::RS256, "rsa1", "rsa1"));
+    let resp = invoke(&adapter, lambda_event(2, "whoami", &[("authorization", &token)])).await;
+    assert_eq!(body(&resp)["result"]["content"][0]["text"], "user-1", "{resp}");
+
+    // Off Lambda: the document in front of the health endpoint.
+    let routes = WithMetadata::new(meta, mcp_aws::health::Health::new());
+    for (path, status) in [("/.well-known/oauth-protected-resource", 200), ("/health", 200), ("/elsewhere", 404)] {
+        let req = http::Request::get(path).body(Full::new(Bytes::new())).expect("request");
+        assert_eq!(routes.clone().oneshot(req).await.expect("infallible").status(), status, "{path}");
+    }
 }

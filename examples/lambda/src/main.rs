@@ -17,7 +17,12 @@
 //!   authenticated principal, else the client IP), answered with 429 and
 //!   `Retry-After` beyond it;
 //! - `OTEL_EXPORTER_OTLP_ENDPOINT` (and the other standard OpenTelemetry
-//!   variables): traces and metrics over OTLP/HTTP.
+//!   variables): traces and metrics over OTLP/HTTP;
+//! - `MCP_AUTH_DISCOVERY_URL` with `MCP_AUTH_AUDIENCE` or
+//!   `MCP_AUTH_ALLOWED_CLIENTS` (Cognito, AgentCore's `customJWTAuthorizer`):
+//!   bearer tokens on every request, and `MCP_API_KEYS_TABLE`: API keys
+//!   from DynamoDB. `mcp_aws::run_with` puts that layer outside these, so
+//!   the rate limiter counts per authenticated principal.
 //!
 //! Off Lambda it registers itself in the MCP server registry when
 //! `MCP_REGISTRY_URL` (with `MCP_REGISTRATION_TOKEN`) or `MCP_REGISTRY_TABLE`

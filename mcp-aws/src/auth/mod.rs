@@ -42,31 +42,44 @@
 //! # let _ = app;
 //! ```
 //!
+//! Deployments configure it from the environment without code
+//! ([`AuthSettings`](crate::config::AuthSettings): `MCP_AUTH_DISCOVERY_URL`,
+//! `MCP_AUTH_AUDIENCE`, `MCP_AUTH_ALLOWED_CLIENTS`, `MCP_API_KEYS_TABLE`...;
+//! see [`ConfiguredAuth`]), which `mcp_aws::run` applies, serving the
+//! metadata document beside `/health`.
+//!
 //! Secrets stay out of logs, spans and errors: a key is named by the first
 //! 8 hex digits of its hash, a token not at all.
 
 mod api_key;
+#[cfg(feature = "dynamodb")]
+mod dynamodb;
 mod error;
 mod jwks;
 mod jwt;
 mod layer;
 mod metadata;
 mod permissions;
+mod settings;
 
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use mcp_core::jsonrpc::Response;
-use mcp_core::server::{BoxFuture, Principal, ServerRequest};
+use mcp_core::server::{BoxError, BoxFuture, Principal, ServerRequest};
 use tower_service::Service;
 
 pub use api_key::{ApiKeyRecord, ApiKeyStore, ApiKeys, InMemoryApiKeyStore, hash_key};
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub use dynamodb::DynamoDbApiKeyStore;
 pub use error::{AuthError, KeyRefusal, StoreError};
 pub use jwt::{JwtConfig, JwtVerifier};
 pub use layer::AuthLayer;
 pub use metadata::{ProtectedResourceMetadata, WELL_KNOWN_PATH, WithMetadata};
 pub use permissions::Requirements;
+pub use settings::ConfiguredAuth;
 
 use layer::AuthConfig;
 
@@ -89,14 +102,14 @@ impl<S> Service<ServerRequest> for Auth<S>
 where
     S: Service<ServerRequest, Response = Option<Response>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    S::Error: Send + 'static,
+    S::Error: Into<BoxError>,
 {
     type Response = Option<Response>;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Option<Response>, S::Error>>;
+    type Error = BoxError;
+    type Future = BoxFuture<Result<Option<Response>, BoxError>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, mut req: ServerRequest) -> Self::Future {
@@ -111,7 +124,7 @@ where
                     if let Some(record) = record {
                         req.extensions.insert::<Arc<ApiKeyRecord>>(record);
                     }
-                    inner.call(req).await
+                    inner.call(req).await.map_err(Into::into)
                 }
                 Err(e) => {
                     let head = req.head();
