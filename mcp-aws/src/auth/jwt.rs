@@ -2,27 +2,6 @@
 //! `customJWTAuthorizer`) and [`JwtVerifier`], which validates JWT access
 //! tokens against the issuer's keys and caches verified tokens until they
 //! expire.
-//!
-//! A token is accepted when:
-//!
-//! - its `alg` is RS256, ES256 or PS256 (`none` and HMAC are refused, so a
-//!   token "signed" with the public key as an HMAC secret never verifies)
-//!   and matches its key's type, and the signature verifies with the key
-//!   its `kid` names in the issuer's JWKS;
-//! - `exp` is in the future and `nbf`, if present, in the past, both with
-//!   [`leeway`](JwtConfig::leeway) (default 60 s);
-//! - `iss` is the configured (or discovered) issuer;
-//! - `aud` holds one of the [audiences](JwtConfig::audience) (RFC 8707:
-//!   the server's own resource URL), when any are configured;
-//! - `client_id` is one of the [allowed clients](JwtConfig::allowed_clients),
-//!   when any are configured (Cognito access tokens carry no `aud`);
-//! - `token_use`, when present (Cognito), is `access`: ID tokens are
-//!   refused;
-//! - it has every [required scope](JwtConfig::required_scopes) (`scope`,
-//!   space-separated, or `scp`); a token without one is refused with 403
-//!   `insufficient_scope`.
-//!
-//! At least one of audiences and allowed clients must be configured.
 
 use std::fmt;
 use std::sync::Arc;
@@ -48,7 +27,7 @@ pub(super) fn accepted_algorithm(alg: &str) -> Option<Algorithm> {
 }
 
 /// How bearer tokens are validated: where the issuer's keys are, and which
-/// claims a token must carry. See the [module docs](self).
+/// claims a token must carry. [`JwtVerifier`] lists the checks.
 ///
 /// ```
 /// use mcp_aws::auth::JwtConfig;
@@ -156,8 +135,30 @@ struct Verified {
     exp: u64,
 }
 
-/// Validates bearer tokens (see the [module docs](self)). Cheap to clone;
-/// clones share the key and token caches.
+/// Validates bearer tokens, and caches those it accepted (by SHA-256)
+/// until they expire. Cheap to clone; clones share the key and token
+/// caches.
+///
+/// A token is accepted when:
+///
+/// - its `alg` is RS256, ES256 or PS256 (`none` and HMAC are refused, so a
+///   token "signed" with the public key as an HMAC secret never verifies)
+///   and matches its key's type, and the signature verifies with the key
+///   its `kid` names in the issuer's JWKS;
+/// - `exp` is in the future and `nbf`, if present, in the past, both with
+///   [`leeway`](JwtConfig::leeway) (default 60 s);
+/// - `iss` is the configured (or discovered) issuer;
+/// - `aud` holds one of the [audiences](JwtConfig::audience) (RFC 8707:
+///   the server's own resource URL), when any are configured;
+/// - `client_id` is one of the [allowed clients](JwtConfig::allowed_clients),
+///   when any are configured (Cognito access tokens carry no `aud`);
+/// - `token_use`, when present (Cognito), is `access`: ID tokens are
+///   refused;
+/// - it has every [required scope](JwtConfig::required_scopes) (`scope`,
+///   space-separated, or `scp`); a token without one is refused with 403
+///   `insufficient_scope`.
+///
+/// At least one of audiences and allowed clients must be configured.
 #[derive(Clone)]
 pub struct JwtVerifier {
     config: Arc<JwtConfig>,
