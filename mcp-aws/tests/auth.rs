@@ -580,3 +580,30 @@ async fn settings_from_the_environment_secure_lambda_and_serve_the_metadata() {
         assert_eq!(routes.clone().oneshot(req).await.expect("infallible").status(), status, "{path}");
     }
 }
+
+/// `tools/list` leaves out the tools a caller may not call, unless told
+/// not to; calling one is refused either way.
+#[tokio::test]
+async fn tool_lists_hide_what_the_caller_may_not_call() {
+    let issuer = Issuer::start(&["rsa1"]).await;
+    let list = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": { "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} } } });
+    let names = |body: &Value| -> Vec<String> {
+        let tools = body["result"]["tools"].as_array().unwrap_or_else(|| panic!("a tool list: {body}"));
+        tools.iter().filter_map(|t| t["name"].as_str().map(str::to_owned)).collect()
+    };
+    for (hide, key, want) in [
+        (true, GOOD_KEY, vec!["whoami"]),
+        (true, ADMIN_KEY, vec!["whoami", "drop_tables"]),
+        (false, GOOD_KEY, vec!["whoami", "drop_tables"]),
+    ] {
+        let http = StreamableHttp::new(server().layer(layer(&issuer, |c| c).hide_forbidden_tools(hide)));
+        let headers = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list"), ("x-api-key", key)];
+        let (status, _, body) = exchange(&http, request(&list, &headers)).await;
+        assert_eq!(
+            (status, names(&body)),
+            (200, want.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()),
+            "hide={hide}"
+        );
+    }
+}

@@ -278,3 +278,49 @@ impl ApiKeys {
         self.cache.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Counts reads.
+    struct Counting(InMemoryApiKeyStore, Arc<AtomicUsize>);
+
+    #[async_trait]
+    impl ApiKeyStore for Counting {
+        async fn get(&self, api_key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            self.0.get(api_key_hash).await
+        }
+    }
+
+    #[tokio::test]
+    async fn known_and_unknown_keys_cost_one_store_read_per_ttl() {
+        let store = InMemoryApiKeyStore::new();
+        store.insert(ApiKeyRecord::new("good", "alice", ["read:*"]));
+        let reads = Arc::new(AtomicUsize::new(0));
+        let keys = ApiKeys::new(Counting(store, Arc::clone(&reads)));
+        for _ in 0..3 {
+            assert_eq!(keys.verify("good").await.map(|(p, _)| p.subject), Ok("alice".to_owned()));
+            let refused = keys.verify("made-up").await.map(|(p, _)| p.subject);
+            assert!(matches!(refused, Err(AuthError::InvalidApiKey { reason: KeyRefusal::Unknown, .. })));
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 2, "one read per key");
+        // Past the negative TTL the store is asked again.
+        let keys = keys.negative_ttl(Duration::ZERO);
+        let _ = keys.verify("made-up").await;
+        let _ = keys.verify("made-up").await;
+        assert_eq!(reads.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn errors_name_a_hash_prefix_never_the_key() {
+        let keys = ApiKeys::new(InMemoryApiKeyStore::new());
+        let Err(e) = keys.verify("super-secret-key-value").await else { panic!("unknown key accepted") };
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("super-secret"), "{text}");
+        assert!(text.contains(&hash_key("super-secret-key-value")[..8]), "{text}");
+    }
+}

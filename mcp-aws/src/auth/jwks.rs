@@ -140,7 +140,12 @@ impl Jwks {
                 let doc = self.get_json(url).await?;
                 let uri = doc.get("jwks_uri").and_then(Value::as_str).ok_or("discovery document has no jwks_uri")?;
                 allowed_url(uri)?;
-                refresh.issuer = doc.get("issuer").and_then(Value::as_str).map(str::to_owned);
+                let issuer = doc.get("issuer").and_then(Value::as_str).ok_or("discovery document has no issuer")?;
+                // OIDC Discovery §4.3: the document is the issuer's own.
+                if !url.starts_with(issuer.trim_end_matches('/')) {
+                    return Err(format!("{url}: names issuer {issuer}, which it does not belong to"));
+                }
+                refresh.issuer = Some(issuer.to_owned());
                 refresh.jwks_uri = Some(uri.to_owned());
                 uri.to_owned()
             }

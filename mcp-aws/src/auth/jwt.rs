@@ -135,9 +135,10 @@ struct Verified {
     exp: u64,
 }
 
-/// Validates bearer tokens, and caches those it accepted (by SHA-256)
-/// until they expire. Cheap to clone; clones share the key and token
-/// caches.
+/// Validates bearer tokens, and caches those it accepted (by SHA-256,
+/// up to 10 000) until they expire: a token accepted once stays accepted
+/// until its `exp`, even if the issuer withdraws its key meanwhile. Cheap
+/// to clone; clones share the key and token caches.
 ///
 /// A token is accepted when:
 ///

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName, header};
+use mcp_core::jsonrpc::Response;
 use mcp_core::server::{Principal, ServerRequest};
 use tower_layer::Layer;
 
@@ -35,6 +36,7 @@ pub(super) struct AuthConfig {
     requirements: Requirements,
     pub(super) resource_metadata: Option<String>,
     headerless: Option<Principal>,
+    hide_forbidden_tools: bool,
 }
 
 impl fmt::Debug for AuthLayer {
@@ -48,6 +50,7 @@ impl fmt::Debug for AuthLayer {
             .field("requirements", &c.requirements)
             .field("resource_metadata", &c.resource_metadata)
             .field("headerless", &c.headerless)
+            .field("hide_forbidden_tools", &c.hide_forbidden_tools)
             .finish()
     }
 }
@@ -71,6 +74,7 @@ impl AuthLayer {
                 requirements: Requirements::new(),
                 resource_metadata: None,
                 headerless: None,
+                hide_forbidden_tools: true,
             }),
         }
     }
@@ -115,6 +119,13 @@ impl AuthLayer {
         self.edit(|c| c.resource_metadata = Some(url))
     }
 
+    /// Whether `tools/list` leaves out the tools the caller may not call
+    /// (default true). Off, the list shows every tool and calling one the
+    /// caller lacks the requirements of is refused with 403.
+    pub fn hide_forbidden_tools(self, hide: bool) -> Self {
+        self.edit(|c| c.hide_forbidden_tools = hide)
+    }
+
     /// Requests that come without HTTP headers (stdio, in-process calls)
     /// run as `principal` instead of being refused.
     pub fn headerless_principal(self, principal: Principal) -> Self {
@@ -156,6 +167,18 @@ impl AuthConfig {
         };
         self.requirements.check(&principal, req.head())?;
         Ok((principal, record))
+    }
+
+    /// Whether `req`'s answer is a tool list to filter for its caller.
+    pub(super) fn filters(&self, req: &ServerRequest) -> bool {
+        self.hide_forbidden_tools
+            && self.requirements.has_tool_requirements()
+            && req.head().method() == Some(&mcp_core::server::Method::ToolsList)
+    }
+
+    /// `resp` without the tools `principal` may not call.
+    pub(super) fn filter(&self, principal: &Principal, resp: Response) -> Response {
+        self.requirements.filter_tool_list(principal, resp)
     }
 
     /// The caller the headers name: an API key in its header, else the

@@ -9,7 +9,9 @@
 //! `Authorization: Bearer`), inserts the caller's [`Principal`] (and, for
 //! an API key, its [`ApiKeyRecord`]) into the extensions for the layers and
 //! handlers after it, and checks the [`Requirements`] of the tool, prompt
-//! or resource named. A refused request never reaches the dispatcher:
+//! or resource named; `tools/list` leaves out the tools the caller may not
+//! call ([`AuthLayer::hide_forbidden_tools`]). A refused request never
+//! reaches the dispatcher:
 //!
 //! | refusal | JSON-RPC | HTTP (both eras) |
 //! |---|---|---|
@@ -120,11 +122,16 @@ where
         Box::pin(async move {
             match config.admit(&req).await {
                 Ok((principal, record)) => {
+                    let filter = config.filters(&req).then(|| principal.clone());
                     req.extensions.insert::<Principal>(principal);
                     if let Some(record) = record {
                         req.extensions.insert::<Arc<ApiKeyRecord>>(record);
                     }
-                    inner.call(req).await.map_err(Into::into)
+                    let resp = inner.call(req).await.map_err(Into::into)?;
+                    Ok(match filter {
+                        Some(principal) => resp.map(|r| config.filter(&principal, r)),
+                        None => resp,
+                    })
                 }
                 Err(e) => {
                     let head = req.head();

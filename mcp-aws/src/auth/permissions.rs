@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 
+use mcp_core::jsonrpc::Response;
 use mcp_core::server::{Principal, RequestHead, Target};
+use serde_json::Value;
 
 use super::error::AuthError;
 
@@ -90,6 +92,27 @@ impl Requirements {
     /// Whether `principal` may call tool `name`.
     pub fn allows_tool(&self, principal: &Principal, name: &str) -> bool {
         self.tools.get(name).is_none_or(|needs| needs.iter().all(|n| principal.satisfies(n)))
+    }
+
+    /// Whether some tool has requirements (so `tools/list` is filtered).
+    pub(super) fn has_tool_requirements(&self) -> bool {
+        !self.tools.is_empty()
+    }
+
+    /// `resp`, a `tools/list` result, without the tools `principal` may not
+    /// call. Anything that does not read as a tool list is left as it is.
+    pub(super) fn filter_tool_list(&self, principal: &Principal, mut resp: Response) -> Response {
+        let Ok(raw) = &resp.payload else { return resp };
+        let Ok(mut result) = serde_json::from_str::<Value>(raw.get()) else { return resp };
+        let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) else { return resp };
+        let before = tools.len();
+        tools.retain(|t| t.get("name").and_then(Value::as_str).is_none_or(|name| self.allows_tool(principal, name)));
+        if tools.len() != before
+            && let Ok(raw) = serde_json::value::to_raw_value(&result)
+        {
+            resp.payload = Ok(raw);
+        }
+        resp
     }
 
     /// Checks the request's target against `principal`.
