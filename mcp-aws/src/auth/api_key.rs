@@ -45,7 +45,10 @@ pub struct ApiKeyRecord {
     /// When the key stops working, in seconds since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
-    /// The key's own quota, requests per minute, for the rate limiter.
+    /// The key's own quota, requests per minute, for the rate limiter. The
+    /// auth layer puts the record in the request's extensions, so a rate
+    /// limiter inside it can use it:
+    /// `RateLimitLayer::resolver(|r: &ServerRequest| r.extensions.get::<Arc<ApiKeyRecord>>()?.rate_limit.map(Quota::per_minute))`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
     /// Whether the key may be used.
