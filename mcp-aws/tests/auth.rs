@@ -607,3 +607,56 @@ async fn tool_lists_hide_what_the_caller_may_not_call() {
         );
     }
 }
+
+/// Behind API Gateway with an authorizer, the layer can take the caller
+/// the gateway authenticated (opt-in); requirements still apply, and
+/// without an authorizer's caller credentials are still needed.
+#[tokio::test]
+async fn gateway_authorizer_callers_when_trusted() {
+    use lambda_common::{body, invoke};
+    let issuer = Issuer::start(&["rsa1"]).await;
+    let trusting = LambdaAdapter::new(server().layer(layer(&issuer, |c| c).trust_gateway_authorizer(true)));
+    let wary = LambdaAdapter::new(server().layer(layer(&issuer, |c| c)));
+    let v2 = |tool: &str, authorizer: Value| {
+        let mut e = lambda_event(5, tool, &[]);
+        e["requestContext"]["authorizer"] = authorizer;
+        e
+    };
+    let jwt = json!({ "jwt": { "claims": { "sub": "jwt-user", "scope": "mcp:tools" }, "scopes": null } });
+    let v1 = {
+        let mut e = lambda_common::event("apigw-v1-rest.json");
+        e["body"] = json!(call_body(6, "whoami").to_string());
+        e["isBase64Encoded"] = json!(false);
+        e["headers"]["Mcp-Name"] = json!("whoami");
+        e["multiValueHeaders"]["Mcp-Name"] = json!(["whoami"]);
+        e["requestContext"]["authorizer"] = json!({ "claims": { "sub": "cognito-user", "token_use": "access" } });
+        e
+    };
+    let subject = |resp: &Value| body(resp)["result"]["content"][0]["text"].as_str().map(str::to_owned);
+    for (case, event, want) in [
+        ("http api jwt authorizer", v2("whoami", jwt.clone()), "jwt-user"),
+        (
+            "lambda authorizer",
+            v2("whoami", json!({ "lambda": { "principalId": "lam-user", "tier": "gold" } })),
+            "lam-user",
+        ),
+        (
+            "iam",
+            v2("whoami", json!({ "iam": { "userArn": "arn:aws:iam::123456789012:user/ops" } })),
+            "arn:aws:iam::123456789012:user/ops",
+        ),
+        ("rest api cognito authorizer", v1.clone(), "cognito-user"),
+    ] {
+        let resp = invoke(&trusting, event.clone()).await;
+        assert_eq!(subject(&resp).as_deref(), Some(want), "{case}: {resp}");
+        // Not trusted: the same event needs credentials.
+        assert_eq!(invoke(&wary, event).await["statusCode"], 401, "{case}");
+    }
+    // Requirements apply to gateway callers too.
+    let resp = invoke(&trusting, v2("drop_tables", jwt)).await;
+    assert_eq!((resp["statusCode"].clone(), body(&resp)["error"]["code"].clone()), (json!(403), json!(-31403)));
+    // No authorizer: credentials as usual.
+    assert_eq!(invoke(&trusting, lambda_event(7, "whoami", &[])).await["statusCode"], 401);
+    let resp = invoke(&trusting, lambda_event(8, "whoami", &[("x-api-key", GOOD_KEY)])).await;
+    assert_eq!(subject(&resp).as_deref(), Some("alice"));
+}

@@ -37,6 +37,7 @@ pub(super) struct AuthConfig {
     pub(super) resource_metadata: Option<String>,
     headerless: Option<Principal>,
     hide_forbidden_tools: bool,
+    trust_gateway: bool,
 }
 
 impl fmt::Debug for AuthLayer {
@@ -51,6 +52,7 @@ impl fmt::Debug for AuthLayer {
             .field("resource_metadata", &c.resource_metadata)
             .field("headerless", &c.headerless)
             .field("hide_forbidden_tools", &c.hide_forbidden_tools)
+            .field("trust_gateway", &c.trust_gateway)
             .finish()
     }
 }
@@ -75,6 +77,7 @@ impl AuthLayer {
                 resource_metadata: None,
                 headerless: None,
                 hide_forbidden_tools: true,
+                trust_gateway: false,
             }),
         }
     }
@@ -126,6 +129,21 @@ impl AuthLayer {
         self.edit(|c| c.hide_forbidden_tools = hide)
     }
 
+    /// Takes the caller API Gateway's authorizer already authenticated,
+    /// from the Lambda request context, instead of asking for credentials
+    /// (off by default; never implicit): a JWT authorizer's claims (HTTP
+    /// APIs), a Cognito user pool authorizer's claims (REST APIs), a Lambda
+    /// authorizer's `principalId` and context, or the IAM caller's ARN.
+    /// Requests without such a caller still need credentials. Turn it on
+    /// only where every route of the API has an authorizer: the request
+    /// context comes from API Gateway, which a client cannot forge, but a
+    /// route without an authorizer carries no caller. Needs feature
+    /// `lambda`; without it there is no request context and this changes
+    /// nothing.
+    pub fn trust_gateway_authorizer(self, trust: bool) -> Self {
+        self.edit(|c| c.trust_gateway = trust)
+    }
+
     /// Requests that come without HTTP headers (stdio, in-process calls)
     /// run as `principal` instead of being refused.
     pub fn headerless_principal(self, principal: Principal) -> Self {
@@ -139,6 +157,16 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Auth<S> {
         Auth { inner, config: Arc::clone(&self.config) }
     }
+}
+
+#[cfg(feature = "lambda")]
+fn gateway_principal(extensions: &http::Extensions) -> Option<Principal> {
+    super::gateway::principal(extensions)
+}
+
+#[cfg(not(feature = "lambda"))]
+fn gateway_principal(_: &http::Extensions) -> Option<Principal> {
+    None
 }
 
 /// A bearer value: a JWT has three dot-separated parts.
@@ -161,9 +189,11 @@ impl AuthConfig {
     /// Who sent `req`, if it may go on: authentication, then the target's
     /// requirements.
     pub(super) async fn admit(&self, req: &ServerRequest) -> Result<(Principal, Option<Arc<ApiKeyRecord>>), AuthError> {
-        let (principal, record) = match req.extensions.get::<HeaderMap>() {
-            Some(headers) => self.authenticate(headers).await?,
-            None => (self.headerless.clone().ok_or(AuthError::MissingCredentials)?, None),
+        let gateway = if self.trust_gateway { gateway_principal(&req.extensions) } else { None };
+        let (principal, record) = match (gateway, req.extensions.get::<HeaderMap>()) {
+            (Some(principal), _) => (principal, None),
+            (None, Some(headers)) => self.authenticate(headers).await?,
+            (None, None) => (self.headerless.clone().ok_or(AuthError::MissingCredentials)?, None),
         };
         self.requirements.check(&principal, req.head())?;
         Ok((principal, record))

@@ -57,6 +57,8 @@ mod api_key;
 #[cfg(feature = "dynamodb")]
 mod dynamodb;
 mod error;
+#[cfg(feature = "lambda")]
+mod gateway;
 mod jwks;
 mod jwt;
 mod layer;
