@@ -20,6 +20,7 @@
 //! | `MCP_AUTH_REQUIRED_SCOPES` | none | comma- or space-separated scopes every token needs |
 //! | `MCP_AUTH_RESOURCE_URL` | first URL audience | this server's resource URL, for RFC 9728 metadata and challenges |
 //! | `MCP_API_KEYS_TABLE` | none | DynamoDB table of API keys (by `api_key_hash`); turns API-key auth on |
+//! | `MCP_AUTH_TRUST_GATEWAY` | `false` | `true` takes the caller API Gateway's authorizer authenticated (Lambda only; every route must have an authorizer) |
 //!
 //! The rate limit and the timeout only describe layers; the deployment
 //! builds them (see `examples/lambda`), since the stack of layers is the
@@ -105,12 +106,15 @@ pub struct AuthSettings {
     pub resource_url: Option<String>,
     /// The DynamoDB table of API keys (`MCP_API_KEYS_TABLE`).
     pub api_keys_table: Option<String>,
+    /// Whether API Gateway's authorizer's caller is taken
+    /// (`MCP_AUTH_TRUST_GATEWAY`).
+    pub trust_gateway: bool,
 }
 
 impl AuthSettings {
     /// Whether any auth is configured: bearer tokens or API keys.
     pub fn is_enabled(&self) -> bool {
-        self.uses_tokens() || self.api_keys_table.is_some()
+        self.uses_tokens() || self.api_keys_table.is_some() || self.trust_gateway
     }
 
     /// Whether bearer tokens are configured.
@@ -134,8 +138,19 @@ impl AuthSettings {
             required_scopes: list("MCP_AUTH_REQUIRED_SCOPES"),
             resource_url: one("MCP_AUTH_RESOURCE_URL"),
             api_keys_table: one("MCP_API_KEYS_TABLE"),
+            trust_gateway: match one("MCP_AUTH_TRUST_GATEWAY").map(|v| v.to_ascii_lowercase()).as_deref() {
+                None | Some("false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(_) => {
+                    return Err(invalid(
+                        "MCP_AUTH_TRUST_GATEWAY",
+                        value_of(var, "MCP_AUTH_TRUST_GATEWAY"),
+                        "expected true or false",
+                    ));
+                }
+            },
         };
-        let value = |name: &str| var(name).unwrap_or_default();
+        let value = |name: &str| value_of(var, name);
         if auth.discovery_url.is_some() && auth.jwks_url.is_some() {
             return Err(invalid(
                 "MCP_AUTH_JWKS_URL",
@@ -296,6 +311,11 @@ impl DeployConfig {
     }
 }
 
+/// A variable's raw value, for an error message.
+fn value_of(var: &impl Fn(&str) -> Option<String>, name: &str) -> String {
+    var(name).unwrap_or_default()
+}
+
 fn invalid(variable: &'static str, value: String, reason: &'static str) -> ConfigError {
     ConfigError { variable, value, reason }
 }
@@ -364,6 +384,8 @@ mod tests {
         assert_eq!(c.auth.resource(), Some("https://mcp.example.com/mcp"));
         assert_eq!(c.auth.api_keys_table.as_deref(), Some("keys-prod"));
         assert!(!DeployConfig::default().auth.is_enabled());
+        let gateway = DeployConfig::from_vars(vars(&[("MCP_AUTH_TRUST_GATEWAY", "TRUE")])).expect("valid");
+        assert!(gateway.auth.trust_gateway && gateway.auth.is_enabled() && !gateway.auth.uses_tokens());
     }
 
     #[test]
@@ -382,6 +404,7 @@ mod tests {
             (&[("MCP_AUTH_JWKS_URL", "https://i/jwks"), ("MCP_AUTH_AUDIENCE", "a")][..], "MCP_AUTH_ISSUER"),
             (&[("MCP_AUTH_DISCOVERY_URL", "d"), ("MCP_AUTH_JWKS_URL", "j")][..], "MCP_AUTH_JWKS_URL"),
             (&[("MCP_AUTH_DISCOVERY_URL", "ftp://x"), ("MCP_AUTH_ALLOWED_CLIENTS", "c")][..], "MCP_AUTH_DISCOVERY_URL"),
+            (&[("MCP_AUTH_TRUST_GATEWAY", "maybe")][..], "MCP_AUTH_TRUST_GATEWAY"),
         ] {
             let pairs: &'static [(&'static str, &'static str)] = pairs;
             let err = DeployConfig::from_vars(vars(pairs)).expect_err("invalid");

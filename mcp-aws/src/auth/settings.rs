@@ -40,7 +40,7 @@ impl ConfiguredAuth {
         if !settings.is_enabled() {
             return Ok(None);
         }
-        let mut layer = AuthLayer::new();
+        let mut layer = AuthLayer::new().trust_gateway_authorizer(settings.trust_gateway);
         let mut metadata = None;
         let source = match (&settings.discovery_url, &settings.jwks_url, &settings.issuer) {
             (Some(url), _, _) => Some(JwtConfig::discovery(url.clone())),
