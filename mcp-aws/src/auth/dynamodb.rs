@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
 use mcp_core::async_trait;
 
 use super::api_key::{ApiKeyRecord, ApiKeyStore};
@@ -65,6 +67,65 @@ impl DynamoDbApiKeyStore {
         }
         put.send().await.map_err(|e| store_error("PutItem", e))?;
         Ok(())
+    }
+
+    /// Creates the table (on-demand billing, hash key `api_key_hash`).
+    ///
+    /// # Errors
+    /// DynamoDB refused (the table exists) or could not be reached.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attr = AttributeDefinition::builder().attribute_name(KEY).attribute_type(ScalarAttributeType::S).build();
+        let key = KeySchemaElement::builder().attribute_name(KEY).key_type(KeyType::Hash).build();
+        let (attr, key) = attr.and_then(|a| Ok((a, key?))).map_err(|e| StoreError(format!("CreateTable: {e}")))?;
+        let create = self.client.create_table().table_name(&self.table).attribute_definitions(attr).key_schema(key);
+        create.billing_mode(BillingMode::PayPerRequest).send().await.map_err(|e| store_error("CreateTable", e))?;
+        Ok(())
+    }
+
+    /// Every stored key (a full scan: operator tooling, not the request
+    /// path).
+    ///
+    /// # Errors
+    /// DynamoDB refused or could not be reached.
+    pub async fn list(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let scan = self.client.scan().table_name(&self.table).set_exclusive_start_key(start);
+            let out = scan.send().await.map_err(|e| store_error("Scan", e))?;
+            for item in out.items() {
+                if let Some(hash) = item.get(KEY).and_then(|v| v.as_s().ok())
+                    && let Some(record) = record_of(hash, item)
+                {
+                    records.push(record);
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(records),
+            }
+        }
+    }
+
+    /// Enables or disables the key with this hash; `false` when there is
+    /// none.
+    ///
+    /// # Errors
+    /// DynamoDB refused or could not be reached.
+    pub async fn set_enabled(&self, api_key_hash: &str, enabled: bool) -> Result<bool, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(KEY, AttributeValue::S(api_key_hash.to_owned()))
+            .update_expression("SET enabled = :e")
+            .condition_expression("attribute_exists(api_key_hash)")
+            .expression_attribute_values(":e", AttributeValue::Bool(enabled));
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(store_error("UpdateItem", e)),
+        }
     }
 
     /// Deletes the key with this hash.
