@@ -142,6 +142,16 @@ fn benches(c: &mut Criterion) {
     group.bench_function("bare", |b| b.iter(|| run(&server, black_box(&message), &api_key)));
     group.bench_function("api_key", |b| b.iter(|| run(&guarded, black_box(&message), &api_key)));
     group.bench_function("jwt", |b| b.iter(|| run(&guarded, black_box(&message), &bearer)));
+    // The layer's fixed part (boxed future, principal into the extensions)
+    // without any credential check: a fixed principal for requests with no
+    // headers.
+    let fixed = AuthLayer::new().headerless_principal(mcp_core::server::Principal::new("fixed")).layer(server.clone());
+    group.bench_function("fixed_principal", |b| {
+        b.iter(|| {
+            let req = ServerRequest::new(black_box(&message).clone(), None, Sink::none());
+            fixed.clone().oneshot(req).now_or_never().expect("does not yield").expect("no service error")
+        });
+    });
     group.finish();
 }
 
