@@ -5,6 +5,8 @@
 //! `WWW-Authenticate` and JSON-RPC error, and followed by a good request.
 
 mod auth_common;
+#[cfg(feature = "emf")]
+mod common;
 mod lambda_common;
 
 use std::sync::Arc;
@@ -659,4 +661,44 @@ async fn gateway_authorizer_callers_when_trusted() {
     assert_eq!(invoke(&trusting, lambda_event(7, "whoami", &[])).await["statusCode"], 401);
     let resp = invoke(&trusting, lambda_event(8, "whoami", &[("x-api-key", GOOD_KEY)])).await;
     assert_eq!(subject(&resp).as_deref(), Some("alice"));
+}
+
+/// With EMF inside the auth layer, each API key's use is recorded as
+/// `APIUsage` per key hash and operation, never with the key.
+#[cfg(feature = "emf")]
+#[tokio::test]
+async fn api_key_usage_goes_to_emf_by_hash_and_operation() {
+    let issuer = Issuer::start(&["rsa1"]).await;
+    let lines = common::Buffer::default();
+    let emf = mcp_aws::emf::Emf::new("MCPTest").with_service_name("calc").with_writer(lines.clone());
+    let http = StreamableHttp::new(server().layer(emf.layer()).layer(layer(&issuer, |c| c)));
+    for (id, tool, key) in [(1, "whoami", GOOD_KEY), (2, "whoami", GOOD_KEY), (3, "drop_tables", ADMIN_KEY)] {
+        assert_eq!(exchange(&http, post(id, tool, &[("x-api-key", key)])).await.0, 200);
+    }
+    // Refused and token-authenticated requests are not key usage.
+    assert_eq!(exchange(&http, post(4, "whoami", &[("x-api-key", "nope-nope-nope")])).await.0, 401);
+    let token = bearer(&sign(&issuer.claims(), Algorithm::RS256, "rsa1", "rsa1"));
+    assert_eq!(exchange(&http, post(5, "whoami", &[("authorization", &token)])).await.0, 200);
+    emf.flush().expect("flush");
+    let text = String::from_utf8(lines.0.lock().expect("lock").clone()).expect("utf-8");
+    assert!(!text.contains(GOOD_KEY) && !text.contains(ADMIN_KEY), "{text}");
+    let mut usage: Vec<(String, String, u64)> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+        .filter(|r| r.get("APIUsage").is_some())
+        .map(|r| {
+            let dims = &r["_aws"]["CloudWatchMetrics"][0]["Dimensions"];
+            assert_eq!(dims, &json!([["ServiceName", "ApiKeyHash", "Operation"]]));
+            (
+                r["ApiKeyHash"].as_str().unwrap_or_default().to_owned(),
+                r["Operation"].as_str().unwrap_or_default().to_owned(),
+                r["APIUsage"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    usage.sort();
+    let hash = |k: &str| mcp_aws::auth::hash_key(k)[..16].to_owned();
+    let mut want = vec![(hash(GOOD_KEY), "whoami".to_owned(), 2), (hash(ADMIN_KEY), "drop_tables".to_owned(), 1)];
+    want.sort();
+    assert_eq!(usage, want);
 }
