@@ -40,7 +40,9 @@ pub fn runtime_options(config: &DeployConfig) -> HttpOptions {
         options.sessions = mode;
     }
     #[cfg(feature = "rest")]
-    options.rest.clone_from(&config.rest);
+    {
+        options.rest = config.rest_options();
+    }
     options
 }
 
@@ -67,8 +69,30 @@ pub async fn serve_runtime_with(
     health: Health,
     sessions: Arc<dyn SessionStore>,
 ) -> io::Result<()> {
+    serve_runtime_routes(app, config, health, sessions).await
+}
+
+/// As [`serve_runtime_with`], with `other` answering every path but MCP's
+/// (the health endpoint, with the auth metadata in front of it).
+pub(crate) async fn serve_runtime_routes<O>(
+    app: impl IntoLayered,
+    config: &DeployConfig,
+    other: O,
+    sessions: Arc<dyn SessionStore>,
+) -> io::Result<()>
+where
+    O: tower_service::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<mcp_core::transport::http::HttpBody>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    O::Future: Send,
+{
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(address = %config.bind, path = %config.path, "serving MCP (AgentCore Runtime contract)");
     let http = StreamableHttp::with_stores(app, runtime_options(config), sessions, None);
-    serve_listener_with(listener, http, health, shutdown_signal()).await
+    serve_listener_with(listener, http, other, shutdown_signal()).await
 }

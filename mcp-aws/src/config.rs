@@ -14,9 +14,20 @@
 //! | `MCP_BIND` | `0.0.0.0:8000` | the address a container (AgentCore Runtime) listens on |
 //! | `MCP_RATE_LIMIT_PER_MINUTE` | none | tool calls a minute each caller may make (for a rate-limit layer, which counts `tools/call` only by default) |
 //! | `MCP_TOOL_TIMEOUT_MS` | none | the deadline of every tool call, in milliseconds (for a timeout layer) |
+//! | `MCP_AUTH_DISCOVERY_URL` | none | OIDC discovery URL of the token issuer (AgentCore `discoveryUrl`); turns bearer-token auth on |
+//! | `MCP_AUTH_JWKS_URL` | none | the issuer's JWKS, instead of discovery (needs `MCP_AUTH_ISSUER`) |
+//! | `MCP_AUTH_ISSUER` | none | the tokens' `iss` (with discovery: instead of the document's) |
+//! | `MCP_AUTH_AUDIENCE` | none | comma-separated accepted `aud` values (`allowedAudience`; RFC 8707: this server's URL) |
+//! | `MCP_AUTH_ALLOWED_CLIENTS` | none | comma-separated accepted `client_id`s (`allowedClients`; Cognito) |
+//! | `MCP_AUTH_REQUIRED_SCOPES` | none | comma- or space-separated scopes every token needs |
+//! | `MCP_AUTH_RESOURCE_URL` | first URL audience | this server's resource URL, for RFC 9728 metadata and challenges |
+//! | `MCP_API_KEYS_TABLE` | none | DynamoDB table of API keys (by `api_key_hash`); turns API-key auth on |
+//! | `MCP_AUTH_TRUST_GATEWAY` | `false` | `true` takes the caller API Gateway's authorizer authenticated (Lambda only; every route must have an authorizer) |
 //!
-//! The last two only describe layers; the deployment builds them (see
-//! `examples/lambda`), since the stack of layers is the application's.
+//! The rate limit and the timeout only describe layers; the deployment
+//! builds them (see `examples/lambda`), since the stack of layers is the
+//! application's. The auth settings ([`AuthSettings`]) are applied by
+//! `mcp_aws::run` itself when the `auth` feature is on.
 //!
 //! ```
 //! use mcp_aws::config::DeployConfig;
@@ -84,6 +95,112 @@ pub struct DeployConfig {
     pub rate_limit_per_minute: Option<u32>,
     /// The deadline of every tool call (`MCP_TOOL_TIMEOUT_MS`).
     pub tool_timeout: Option<Duration>,
+    /// Who may call (`MCP_AUTH_*`, `MCP_API_KEYS_TABLE`).
+    pub auth: AuthSettings,
+}
+
+/// Authentication settings, mirroring AgentCore's `customJWTAuthorizer`
+/// (`discoveryUrl`, `allowedAudience`, `allowedClients`), plus an API key
+/// table. Plain values: the `auth` feature turns them into a layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthSettings {
+    /// The issuer's OIDC discovery URL (`MCP_AUTH_DISCOVERY_URL`).
+    pub discovery_url: Option<String>,
+    /// The issuer's JWKS URL (`MCP_AUTH_JWKS_URL`).
+    pub jwks_url: Option<String>,
+    /// The tokens' issuer (`MCP_AUTH_ISSUER`).
+    pub issuer: Option<String>,
+    /// Accepted audiences (`MCP_AUTH_AUDIENCE`).
+    pub audience: Vec<String>,
+    /// Accepted client ids (`MCP_AUTH_ALLOWED_CLIENTS`).
+    pub allowed_clients: Vec<String>,
+    /// Scopes every token needs (`MCP_AUTH_REQUIRED_SCOPES`).
+    pub required_scopes: Vec<String>,
+    /// This server's resource URL (`MCP_AUTH_RESOURCE_URL`, else the first
+    /// audience that is a URL).
+    pub resource_url: Option<String>,
+    /// The DynamoDB table of API keys (`MCP_API_KEYS_TABLE`).
+    pub api_keys_table: Option<String>,
+    /// Whether API Gateway's authorizer's caller is taken
+    /// (`MCP_AUTH_TRUST_GATEWAY`).
+    pub trust_gateway: bool,
+}
+
+impl AuthSettings {
+    /// Whether any auth is configured: bearer tokens or API keys.
+    pub fn is_enabled(&self) -> bool {
+        self.uses_tokens() || self.api_keys_table.is_some() || self.trust_gateway
+    }
+
+    /// Whether bearer tokens are configured.
+    pub fn uses_tokens(&self) -> bool {
+        self.discovery_url.is_some() || self.jwks_url.is_some()
+    }
+
+    fn from_vars(var: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let one = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let list = |name: &str| {
+            var(name)
+                .map(|v| v.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let auth = Self {
+            discovery_url: one("MCP_AUTH_DISCOVERY_URL"),
+            jwks_url: one("MCP_AUTH_JWKS_URL"),
+            issuer: one("MCP_AUTH_ISSUER"),
+            audience: list("MCP_AUTH_AUDIENCE"),
+            allowed_clients: list("MCP_AUTH_ALLOWED_CLIENTS"),
+            required_scopes: list("MCP_AUTH_REQUIRED_SCOPES"),
+            resource_url: one("MCP_AUTH_RESOURCE_URL"),
+            api_keys_table: one("MCP_API_KEYS_TABLE"),
+            trust_gateway: match one("MCP_AUTH_TRUST_GATEWAY").map(|v| v.to_ascii_lowercase()).as_deref() {
+                None | Some("false" | "0") => false,
+                Some("true" | "1") => true,
+                Some(_) => {
+                    return Err(invalid(
+                        "MCP_AUTH_TRUST_GATEWAY",
+                        value_of(var, "MCP_AUTH_TRUST_GATEWAY"),
+                        "expected true or false",
+                    ));
+                }
+            },
+        };
+        let value = |name: &str| value_of(var, name);
+        if auth.discovery_url.is_some() && auth.jwks_url.is_some() {
+            return Err(invalid(
+                "MCP_AUTH_JWKS_URL",
+                value("MCP_AUTH_JWKS_URL"),
+                "set the discovery URL or the JWKS URL, not both",
+            ));
+        }
+        if auth.jwks_url.is_some() && auth.issuer.is_none() {
+            return Err(invalid("MCP_AUTH_ISSUER", String::new(), "MCP_AUTH_JWKS_URL needs MCP_AUTH_ISSUER"));
+        }
+        if auth.uses_tokens() && auth.audience.is_empty() && auth.allowed_clients.is_empty() {
+            return Err(invalid(
+                "MCP_AUTH_AUDIENCE",
+                String::new(),
+                "token auth needs MCP_AUTH_AUDIENCE or MCP_AUTH_ALLOWED_CLIENTS, or any token from the issuer would do",
+            ));
+        }
+        for name in ["MCP_AUTH_DISCOVERY_URL", "MCP_AUTH_JWKS_URL", "MCP_AUTH_RESOURCE_URL"] {
+            if let Some(url) = one(name)
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                return Err(invalid(name, url, "expected an http(s) URL"));
+            }
+        }
+        Ok(auth)
+    }
+
+    /// This server's resource URL: the configured one, or the first
+    /// audience that is a URL.
+    pub fn resource(&self) -> Option<&str> {
+        self.resource_url.as_deref().or_else(|| {
+            self.audience.iter().map(String::as_str).find(|a| a.starts_with("https://") || a.starts_with("http://"))
+        })
+    }
 }
 
 impl Default for DeployConfig {
@@ -101,6 +218,7 @@ impl Default for DeployConfig {
             bind: SocketAddr::from(([0, 0, 0, 0], 8000)),
             rate_limit_per_minute: None,
             tool_timeout: None,
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -187,6 +305,7 @@ impl DeployConfig {
                 n.ok_or_else(|| invalid("MCP_TOOL_TIMEOUT_MS", ms, "expected milliseconds, a whole number above 0"))?;
             config.tool_timeout = Some(Duration::from_millis(n));
         }
+        config.auth = AuthSettings::from_vars(&var)?;
         Ok(config)
     }
 
@@ -202,6 +321,24 @@ impl DeployConfig {
     pub fn with_cors(mut self, cors: Cors) -> Self {
         self.cors = cors;
         self
+    }
+
+    /// The REST façade's settings, with the security schemes the configured
+    /// authentication accepts declared for its OpenAPI document (`x-api-key`
+    /// with `MCP_API_KEYS_TABLE`, bearer tokens with `MCP_AUTH_*`); `None`
+    /// when the façade is off.
+    #[cfg(feature = "rest")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
+    pub fn rest_options(&self) -> Option<RestOptions> {
+        use mcp_core::transport::http::rest::SecurityScheme;
+        let mut rest = self.rest.clone()?;
+        if self.auth.api_keys_table.is_some() && rest.security.is_empty() {
+            rest = rest.security(SecurityScheme::api_key("x-api-key"));
+        }
+        if self.auth.uses_tokens() && !rest.security.contains(&SecurityScheme::Bearer) {
+            rest = rest.security(SecurityScheme::Bearer);
+        }
+        Some(rest)
     }
 
     /// Serves the REST façade beside MCP.
@@ -232,6 +369,11 @@ impl DeployConfig {
     pub fn default_session_table(&self) -> String {
         format!("mcp-sessions-{}", self.environment)
     }
+}
+
+/// A variable's raw value, for an error message.
+fn value_of(var: &impl Fn(&str) -> Option<String>, name: &str) -> String {
+    var(name).unwrap_or_default()
 }
 
 fn invalid(variable: &'static str, value: String, reason: &'static str) -> ConfigError {
@@ -289,6 +431,30 @@ mod tests {
     }
 
     #[test]
+    fn auth_settings_mirror_the_agentcore_authorizer() {
+        let c = DeployConfig::from_vars(vars(&[
+            (
+                "MCP_AUTH_DISCOVERY_URL",
+                "https://cognito-idp.us-east-1.amazonaws.com/p/.well-known/openid-configuration",
+            ),
+            ("MCP_AUTH_ALLOWED_CLIENTS", "c1, c2"),
+            ("MCP_AUTH_AUDIENCE", "https://mcp.example.com/mcp,api"),
+            ("MCP_AUTH_REQUIRED_SCOPES", "mcp/read mcp/write"),
+            ("MCP_API_KEYS_TABLE", "keys-prod"),
+        ]))
+        .expect("valid");
+        assert!(c.auth.is_enabled() && c.auth.uses_tokens());
+        assert_eq!(c.auth.allowed_clients, ["c1", "c2"]);
+        assert_eq!(c.auth.audience, ["https://mcp.example.com/mcp", "api"]);
+        assert_eq!(c.auth.required_scopes, ["mcp/read", "mcp/write"]);
+        assert_eq!(c.auth.resource(), Some("https://mcp.example.com/mcp"));
+        assert_eq!(c.auth.api_keys_table.as_deref(), Some("keys-prod"));
+        assert!(!DeployConfig::default().auth.is_enabled());
+        let gateway = DeployConfig::from_vars(vars(&[("MCP_AUTH_TRUST_GATEWAY", "TRUE")])).expect("valid");
+        assert!(gateway.auth.trust_gateway && gateway.auth.is_enabled() && !gateway.auth.uses_tokens());
+    }
+
+    #[test]
     fn bad_values_name_their_variable() {
         for (pairs, variable) in [
             (&[("LOG_LEVEL", "loud")][..], "LOG_LEVEL"),
@@ -304,6 +470,11 @@ mod tests {
             (&[("MCP_SESSIONS", "sometimes")][..], "MCP_SESSIONS"),
             #[cfg(feature = "rest")]
             (&[("MCP_REST_PATH", "api")][..], "MCP_REST_PATH"),
+            (&[("MCP_AUTH_DISCOVERY_URL", "https://i/.well-known/openid-configuration")][..], "MCP_AUTH_AUDIENCE"),
+            (&[("MCP_AUTH_JWKS_URL", "https://i/jwks"), ("MCP_AUTH_AUDIENCE", "a")][..], "MCP_AUTH_ISSUER"),
+            (&[("MCP_AUTH_DISCOVERY_URL", "d"), ("MCP_AUTH_JWKS_URL", "j")][..], "MCP_AUTH_JWKS_URL"),
+            (&[("MCP_AUTH_DISCOVERY_URL", "ftp://x"), ("MCP_AUTH_ALLOWED_CLIENTS", "c")][..], "MCP_AUTH_DISCOVERY_URL"),
+            (&[("MCP_AUTH_TRUST_GATEWAY", "maybe")][..], "MCP_AUTH_TRUST_GATEWAY"),
         ] {
             let pairs: &'static [(&'static str, &'static str)] = pairs;
             let err = DeployConfig::from_vars(vars(pairs)).expect_err("invalid");

@@ -17,6 +17,12 @@
 //! with dimensions `ServiceName` + `Method`, and `ServiceName` + `Method` +
 //! `Tool` for tool calls.
 //!
+//! With feature `auth`, requests made with an API key also count as
+//! `APIUsage` (Count) with dimensions `ServiceName` + `ApiKeyHash` (the
+//! first 16 hex digits of the key's SHA-256, never the key) + `Operation`
+//! (the tool for tool calls, else the method): usage per key, as the
+//! deployment guides record it.
+//!
 //! ```
 //! use mcp_aws::emf::Emf;
 //! use mcp_core::server::ServerBuilder;
@@ -63,6 +69,8 @@ struct Inner {
     service: String,
     writer: Mutex<Box<dyn Write + Send>>,
     groups: Mutex<BTreeMap<(String, Option<String>), Aggregate>>,
+    /// `APIUsage` per (key hash prefix, operation).
+    usage: Mutex<BTreeMap<(String, String), u64>>,
 }
 
 /// The EMF recorder: its [`layer`](Self::layer) aggregates, its
@@ -92,7 +100,8 @@ impl Emf {
     }
 
     fn build(namespace: String, service: String, writer: Box<dyn Write + Send>) -> Self {
-        let inner = Inner { namespace, service, writer: Mutex::new(writer), groups: Mutex::default() };
+        let inner =
+            Inner { namespace, service, writer: Mutex::new(writer), groups: Mutex::default(), usage: Mutex::default() };
         Self { inner: Arc::new(inner) }
     }
 
@@ -124,8 +133,13 @@ impl Emf {
         EmfLayer { emf: self.clone() }
     }
 
-    fn record(&self, info: &RequestInfo, outcome: Outcome, elapsed_ms: f64) {
+    fn record(&self, info: &RequestInfo, key: Option<&str>, outcome: Outcome, elapsed_ms: f64) {
         let (Some(method), Some(_)) = (&info.method, &info.request_id) else { return };
+        if let Some(key) = key {
+            let operation = info.tool().unwrap_or(method.as_str()).to_owned();
+            let mut usage = self.inner.usage.lock().unwrap_or_else(PoisonError::into_inner);
+            *usage.entry((key.to_owned(), operation)).or_default() += 1;
+        }
         let key = (method.as_str().to_owned(), info.tool().map(str::to_owned));
         let mut groups = self.inner.groups.lock().unwrap_or_else(PoisonError::into_inner);
         let agg = groups.entry(key).or_default();
@@ -145,13 +159,17 @@ impl Emf {
     /// The writer failed; the records are dropped either way.
     pub fn flush(&self) -> std::io::Result<()> {
         let groups = std::mem::take(&mut *self.inner.groups.lock().unwrap_or_else(PoisonError::into_inner));
-        if groups.is_empty() {
+        let usage = std::mem::take(&mut *self.inner.usage.lock().unwrap_or_else(PoisonError::into_inner));
+        if groups.is_empty() && usage.is_empty() {
             return Ok(());
         }
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-        let mut out = Vec::with_capacity(512 * groups.len());
-        for ((method, tool), agg) in groups {
-            let record = self.record_json(timestamp, &method, tool.as_deref(), &agg);
+        let mut out = Vec::with_capacity(512 * (groups.len() + usage.len()));
+        let records = groups
+            .into_iter()
+            .map(|((method, tool), agg)| self.record_json(timestamp, &method, tool.as_deref(), &agg))
+            .chain(usage.into_iter().map(|((key, operation), n)| self.usage_json(timestamp, &key, &operation, n)));
+        for record in records {
             // Serialising a `Value` into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut out, &record);
             out.push(b'\n');
@@ -159,6 +177,23 @@ impl Emf {
         let mut writer = self.inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
         writer.write_all(&out)?;
         writer.flush()
+    }
+
+    fn usage_json(&self, timestamp: u128, key: &str, operation: &str, count: u64) -> Value {
+        json!({
+            "_aws": {
+                "Timestamp": u64::try_from(timestamp).unwrap_or(u64::MAX),
+                "CloudWatchMetrics": [{
+                    "Namespace": self.inner.namespace,
+                    "Dimensions": [["ServiceName", "ApiKeyHash", "Operation"]],
+                    "Metrics": [{ "Name": "APIUsage", "Unit": "Count" }],
+                }],
+            },
+            "ServiceName": self.inner.service,
+            "ApiKeyHash": key,
+            "Operation": operation,
+            "APIUsage": count,
+        })
     }
 
     fn record_json(&self, timestamp: u128, method: &str, tool: Option<&str>, agg: &Aggregate) -> Value {
@@ -226,6 +261,7 @@ where
         let pending = req.head().id().is_some().then(|| Pending {
             emf: self.emf.clone(),
             info: RequestInfo::of(&req),
+            key: api_key_hash(&req),
             started: Instant::now(),
         });
         ResponseFuture { inner: self.inner.call(req), pending }
@@ -235,7 +271,21 @@ where
 struct Pending {
     emf: Emf,
     info: RequestInfo,
+    key: Option<String>,
     started: Instant,
+}
+
+/// The first 16 hex digits of the hash of the API key the request was
+/// authenticated with, if any.
+#[cfg(feature = "auth")]
+fn api_key_hash(req: &ServerRequest) -> Option<String> {
+    let record = req.extensions.get::<Arc<crate::auth::ApiKeyRecord>>()?;
+    Some(record.api_key_hash.chars().take(16).collect())
+}
+
+#[cfg(not(feature = "auth"))]
+fn api_key_hash(_: &ServerRequest) -> Option<String> {
+    None
 }
 
 pin_project_lite::pin_project! {
@@ -264,7 +314,7 @@ where
         let out = std::task::ready!(this.inner.poll(cx));
         if let Some(p) = this.pending.take() {
             let outcome = crate::observe::outcome(&out, p.info.is_tool_call);
-            p.emf.record(&p.info, outcome, p.started.elapsed().as_secs_f64() * 1000.0);
+            p.emf.record(&p.info, p.key.as_deref(), outcome, p.started.elapsed().as_secs_f64() * 1000.0);
         }
         Poll::Ready(out)
     }

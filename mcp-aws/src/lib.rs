@@ -18,6 +18,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
+//! | `auth` | `auth`: API keys (hashed; in memory or DynamoDB with `dynamodb`), OAuth 2.1 bearer tokens (JWT/JWKS), per-tool permissions, RFC 9728 metadata |
 //! | `ratelimit` | `ratelimit`: per-key and per-tool quotas on `governor` |
 //! | `otel` | `telemetry`: OpenTelemetry spans and metrics, OTLP/HTTP export |
 //! | `json-logs` | `logging`: JSON log lines with request, session and trace ids (turns `otel` on) |
@@ -42,7 +43,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The parts every layer's service shares: `get_ref`, `get_mut` and
-/// `into_inner` (as tower's own layers have them) for a service that keeps
+/// `into_inner` (as tower's own layers have them, via [`inner_accessors!`]) for a service that keeps
 /// the one it wraps in `inner`, and its `tower::Service` impl, which passes
 /// readiness and errors through and hands each request to the service's
 /// own `start`, returning `$future`.
@@ -65,6 +66,16 @@ macro_rules! inner_service {
             }
         }
 
+        $crate::inner_accessors!($service);
+    };
+}
+pub(crate) use inner_service;
+
+/// `get_ref`, `get_mut` and `into_inner` for a layer's service that keeps
+/// the one it wraps in `inner` (the first half of [`inner_service!`], for
+/// services whose `call` is written by hand).
+macro_rules! inner_accessors {
+    ($service:ident) => {
         impl<S> $service<S> {
             /// The inner service.
             pub fn get_ref(&self) -> &S {
@@ -83,11 +94,14 @@ macro_rules! inner_service {
         }
     };
 }
-pub(crate) use inner_service;
+pub(crate) use inner_accessors;
 
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod agentcore;
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+pub mod auth;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod config;
@@ -103,6 +117,8 @@ pub mod emf;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod health;
+#[cfg(any(feature = "registry", feature = "auth"))]
+mod http_client;
 #[cfg(feature = "lambda")]
 #[cfg_attr(docsrs, doc(cfg(feature = "lambda")))]
 pub mod lambda;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mcp_core::server::IntoLayered;
+use mcp_core::server::{IntoLayered, Layered, McpService};
 use mcp_core::transport::http::{InMemorySessionStore, SessionStore};
 
 use crate::agentcore::serve_runtime_with;
@@ -43,7 +43,22 @@ pub enum RunError {
     #[cfg_attr(docsrs, doc(cfg(feature = "registry")))]
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
+    /// The auth settings (`MCP_AUTH_*`, `MCP_API_KEYS_TABLE`) cannot work.
+    #[cfg(feature = "auth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    /// Auth settings are set but this build has no `auth` feature: the
+    /// server would run open.
+    #[error("MCP_AUTH_* or MCP_API_KEYS_TABLE is set but mcp-aws was built without the `auth` feature")]
+    NoAuth,
 }
+
+/// The metadata document to serve beside `/health`, if any.
+#[cfg(feature = "auth")]
+type Metadata = Option<crate::auth::ProtectedResourceMetadata>;
+#[cfg(not(feature = "auth"))]
+type Metadata = Option<std::convert::Infallible>;
 
 /// Serves `app` (a [`Server`](mcp_core::server::Server), or one with
 /// layers: rate limits, telemetry, timeouts, tower's own) where the process
@@ -59,6 +74,12 @@ pub enum RunError {
 /// legacy clients are served without sessions
 /// ([`SessionMode::Disabled`](mcp_core::transport::http::SessionMode)), so
 /// any instance answers any request; off Lambda sessions stay in memory.
+///
+/// With feature `auth` and `MCP_AUTH_*` or `MCP_API_KEYS_TABLE` set, every
+/// request is authenticated ([`ConfiguredAuth`](crate::auth::ConfiguredAuth):
+/// the auth layer goes outside `app`'s own layers) and the RFC 9728 metadata
+/// is served beside `/health`. Without the feature, those settings are an
+/// error rather than an open server.
 ///
 /// Off Lambda, with feature `registry` and `MCP_REGISTRY_URL` or
 /// `MCP_REGISTRY_TABLE` set, the server registers itself in the MCP server
@@ -93,6 +114,23 @@ pub async fn run(app: impl IntoLayered) -> Result<(), RunError> {
 /// See [`RunError`].
 pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(), RunError> {
     let app = app.into_layered();
+    #[cfg(feature = "auth")]
+    if let Some(auth) = crate::auth::ConfiguredAuth::from_settings(&config.auth).await? {
+        tracing::info!(
+            tokens = config.auth.uses_tokens(),
+            api_keys = config.auth.api_keys_table.is_some(),
+            "authenticating every request"
+        );
+        return serve(app.layer(auth.layer), config, auth.metadata).await;
+    }
+    if config.auth.is_enabled() {
+        return Err(RunError::NoAuth);
+    }
+    serve(app, config, None).await
+}
+
+/// [`run_with`], once the stack is final.
+async fn serve<S: McpService>(app: Layered<S>, config: DeployConfig, metadata: Metadata) -> Result<(), RunError> {
     let (store, health) = sessions(&config).await?;
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
         #[cfg(feature = "registry")]
@@ -100,7 +138,16 @@ pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(),
             Some(registry) => Some(registry.start(app.server()).await?),
             None => None,
         };
-        let served = serve_runtime_with(app, &config, health, store).await;
+        let served = match metadata {
+            #[cfg(feature = "auth")]
+            Some(metadata) => {
+                let other = crate::auth::WithMetadata::new(metadata, health);
+                crate::agentcore::serve_runtime_routes(app, &config, other, store).await
+            }
+            #[cfg(not(feature = "auth"))]
+            Some(never) => match never {},
+            None => serve_runtime_with(app, &config, health, store).await,
+        };
         // Graceful shutdown (SIGTERM, ctrl-c): retire the registry entry.
         #[cfg(feature = "registry")]
         if let Some(registrar) = registrar
@@ -116,7 +163,13 @@ pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(),
     let shared = config.session_table.is_some();
     let adapter = || {
         let builder = LambdaAdapter::builder(app.clone()).config(config.clone());
-        if shared { builder.session_store(Arc::clone(&store)) } else { builder }
+        let builder = if shared { builder.session_store(Arc::clone(&store)) } else { builder };
+        #[cfg(feature = "auth")]
+        let builder = match &metadata {
+            Some(metadata) => builder.protected_resource(metadata.clone()),
+            None => builder,
+        };
+        builder
     };
     match handler.trim() {
         "" | "http" => adapter().health(health.clone()).build().run().await.map_err(RunError::from),

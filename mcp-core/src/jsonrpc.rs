@@ -67,6 +67,13 @@ impl ErrorCode {
     /// The request was cancelled (implementation-defined; normally no
     /// response is sent for a cancelled request at all).
     pub const REQUEST_CANCELLED: Self = Self(-31002);
+    /// The request carried no usable credentials, or invalid ones
+    /// (implementation-defined, HTTP 401 with `WWW-Authenticate`).
+    pub const UNAUTHORIZED: Self = Self(-31401);
+    /// The caller is authenticated but lacks a scope or permission the
+    /// request needs (implementation-defined, HTTP 403 with
+    /// `WWW-Authenticate: Bearer error="insufficient_scope"`).
+    pub const FORBIDDEN: Self = Self(-31403);
 }
 
 impl fmt::Display for ErrorCode {

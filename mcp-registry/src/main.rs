@@ -9,6 +9,7 @@
 //! mcp-registry check
 //! mcp-registry serve [--bind 127.0.0.1:9000] [--health-interval SECS]
 //! mcp-registry custom-resource
+//! mcp-registry keys create-table | create USER_ID | list | disable HASH | enable HASH | delete HASH
 //! ```
 //!
 //! The registry is the DynamoDB table `--table NAME` (or `MCP_REGISTRY_TABLE`,
@@ -20,6 +21,9 @@
 //! Secrets Manager (`MCP_REGISTRATION_TOKEN_SECRET`). `check` runs one
 //! round of health checks (schedule it where `serve` runs on Lambda). `custom-resource`
 //! runs the CloudFormation custom resource handler as a Lambda function.
+//! `keys` manages the API keys of the auth layer (see `keys.rs`).
+
+mod keys;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -32,7 +36,7 @@ use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Registration, RegistryEr
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: mcp-registry [--table NAME | --url URL] \
-(list [--status S] | get ID VERSION | decommission ID VERSION | create-table | check | serve [--bind ADDR] [--health-interval SECS] | custom-resource)";
+(list [--status S] | get ID VERSION | decommission ID VERSION | create-table | check | serve [--bind ADDR] [--health-interval SECS] | custom-resource | keys ...)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -99,6 +103,7 @@ async fn run(raw: Vec<String>) -> Result<(), Error> {
     let command: Vec<&str> = args.positional.iter().map(String::as_str).collect();
     let service = args.option("url").or_else(|| env("MCP_REGISTRY_URL"));
     match command.as_slice() {
+        ["keys", rest @ ..] => return keys::run(&args, rest).await,
         ["serve"] => return serve(&args).await,
         ["custom-resource"] => return Ok(CustomResource::new(table(&args).await)?.run().await?),
         ["create-table"] => return Ok(table(&args).await.create_table().await?),

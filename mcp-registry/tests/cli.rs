@@ -127,3 +127,31 @@ fn bad_arguments_exit_with_status_1_and_say_why() {
     let dangling = cli(nowhere, &["list", "--status"]);
     failed(&dangling, "--status needs a value");
 }
+
+#[test]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
+fn api_keys_are_created_once_listed_by_hash_disabled_and_deleted() {
+    let moto = moto::start_moto();
+    let ep = moto.endpoint.as_str();
+    let keys = |args: &[&str]| cli(ep, &[&["--keys-table", "mcp-api-keys-cli", "keys"][..], args].concat());
+    assert!(keys(&["create-table"]).status.success());
+    let created = json(&keys(&["create", "alice", "--permissions", "execute:*,read:reports", "--rate-limit", "30"]));
+    let key = created["api_key"].as_str().expect("the key, once").to_owned();
+    let hash = created["record"]["api_key_hash"].as_str().expect("hash").to_owned();
+    assert_eq!(hash, mcp_aws::auth::hash_key(&key));
+    assert_eq!(created["record"]["permissions"], serde_json::json!(["execute:*", "read:reports"]));
+
+    let listed = keys(&["list"]);
+    let text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(!text.contains(&key), "list shows keys: {text}");
+    let list = json(&listed);
+    assert_eq!((list[0]["api_key_hash"].as_str(), list[0]["rate_limit"].as_u64()), (Some(hash.as_str()), Some(30)));
+
+    assert_eq!(json(&keys(&["disable", &hash[..8]]))["enabled"], false);
+    assert_eq!(json(&keys(&["list"]))[0]["enabled"], false);
+    assert!(!keys(&["disable", "0000000000"]).status.success(), "an unknown prefix fails");
+    assert!(!keys(&["disable", "abc"]).status.success(), "a short prefix fails");
+    assert_eq!(json(&keys(&["enable", &hash]))["enabled"], true);
+    assert_eq!(json(&keys(&["delete", &hash[..12]]))["deleted"], true);
+    assert_eq!(json(&keys(&["list"])), serde_json::json!([]));
+}

@@ -17,17 +17,26 @@
 //!   authenticated principal, else the client IP), answered with 429 and
 //!   `Retry-After` beyond it;
 //! - `OTEL_EXPORTER_OTLP_ENDPOINT` (and the other standard OpenTelemetry
-//!   variables): traces and metrics over OTLP/HTTP.
+//!   variables): traces and metrics over OTLP/HTTP;
+//! - `MCP_AUTH_DISCOVERY_URL` with `MCP_AUTH_AUDIENCE` or
+//!   `MCP_AUTH_ALLOWED_CLIENTS` (Cognito, AgentCore's `customJWTAuthorizer`):
+//!   bearer tokens on every request, and `MCP_API_KEYS_TABLE`: API keys
+//!   from DynamoDB. `mcp_aws::run_with` puts that layer outside these, so
+//!   the rate limiter counts per authenticated principal.
 //!
 //! Off Lambda it registers itself in the MCP server registry when
 //! `MCP_REGISTRY_URL` (with `MCP_REGISTRATION_TOKEN`) or `MCP_REGISTRY_TABLE`
 //! and `MCP_ENDPOINT_URL` are set; see `mcp_aws::registry::RegistryConfig`.
 //! The README next to this file deploys it with SAM.
 
+use std::sync::Arc;
+
+use mcp_aws::auth::ApiKeyRecord;
 use mcp_aws::config::DeployConfig;
 use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
 use mcp_aws::telemetry::Telemetry;
 use mcp_aws::timeout::ToolTimeoutLayer;
+use mcp_core::server::ServerRequest;
 use tower::util::option_layer;
 
 #[tokio::main]
@@ -40,9 +49,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
         .init();
     let timeouts = config.tool_timeout.map(|limit| ToolTimeoutLayer::new().default_timeout(limit));
-    let limits = config
-        .rate_limit_per_minute
-        .map(|n| RateLimitLayer::new(Key::principal().or(Key::client_ip())).quota(Quota::per_minute(n)));
+    // An API key's own `rate_limit` (from the key table) wins over the
+    // default quota.
+    let key_quota = |r: &ServerRequest| r.extensions.get::<Arc<ApiKeyRecord>>()?.rate_limit.map(Quota::per_minute);
+    let limits = config.rate_limit_per_minute.map(|n| {
+        RateLimitLayer::new(Key::principal().or(Key::client_ip())).quota(Quota::per_minute(n)).resolver(key_quota)
+    });
     let telemetry = Telemetry::from_env("calculator")?;
     let app = calculator::server()?.layer(option_layer(timeouts)).layer(option_layer(limits)).layer(telemetry.layer());
     let served = mcp_aws::run_with(app, config).await;

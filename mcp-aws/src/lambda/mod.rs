@@ -24,7 +24,8 @@
 //!   the standalone `GET` stream works.
 //! - Bodies arrive base64-decoded, header names are case-insensitive,
 //!   stage prefixes (`/prod/mcp`) are accepted, `OPTIONS` preflights get CORS
-//!   answers, and `GET /health` answers without auth.
+//!   answers, and `GET /health` (and, with feature `auth`, the RFC 9728
+//!   metadata document) answers without auth.
 //! - Layers see the Lambda context (`lambda_http::Context`), the API
 //!   Gateway request context (`lambda_http::request::RequestContext`) and
 //!   the caller's IP as [`PeerAddr`] in the request's extensions.
@@ -90,6 +91,8 @@ pub struct LambdaAdapter<S = Server> {
     path: Arc<str>,
     delivery: Delivery,
     end: hooks::InvocationEnd,
+    #[cfg(feature = "auth")]
+    metadata: Option<Arc<crate::auth::ProtectedResourceMetadata>>,
 }
 
 impl<S> Clone for LambdaAdapter<S> {
@@ -101,6 +104,8 @@ impl<S> Clone for LambdaAdapter<S> {
             path: Arc::clone(&self.path),
             delivery: self.delivery,
             end: self.end.clone(),
+            #[cfg(feature = "auth")]
+            metadata: self.metadata.clone(),
         }
     }
 }
@@ -134,6 +139,8 @@ impl<S: McpService> LambdaAdapter<S> {
             store: None,
             health: Health::new(),
             end: hooks::InvocationEnd::default(),
+            #[cfg(feature = "auth")]
+            metadata: None,
         }
     }
 }
@@ -151,6 +158,8 @@ pub struct LambdaBuilder<S> {
     store: Option<Arc<dyn SessionStore>>,
     health: Health,
     end: hooks::InvocationEnd,
+    #[cfg(feature = "auth")]
+    metadata: Option<Arc<crate::auth::ProtectedResourceMetadata>>,
 }
 
 impl<S> fmt::Debug for LambdaBuilder<S> {
@@ -195,6 +204,16 @@ impl<S: McpService> LambdaBuilder<S> {
         self
     }
 
+    /// Serves this RFC 9728 protected-resource metadata at
+    /// `/.well-known/oauth-protected-resource` (and its path-suffixed
+    /// form), without auth.
+    #[cfg(feature = "auth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+    pub fn protected_resource(mut self, metadata: crate::auth::ProtectedResourceMetadata) -> Self {
+        self.metadata = Some(Arc::new(metadata));
+        self
+    }
+
     /// Runs `hook` at the end of every invocation, before Lambda freezes
     /// the process: flush telemetry (`move || { let _ = telemetry.flush(); }`)
     /// or write the EMF record. Hooks run on a blocking thread, in the
@@ -230,8 +249,8 @@ impl<S: McpService> LambdaBuilder<S> {
             options.sessions = mode;
         }
         #[cfg(feature = "rest")]
-        if self.config.rest.is_some() {
-            options.rest.clone_from(&self.config.rest);
+        if let Some(rest) = self.config.rest_options() {
+            options.rest = Some(rest);
         }
         options.hosts = self.config.cors.host_policy(options.hosts);
         let store = self.store.unwrap_or_else(|| Arc::new(InMemorySessionStore::default()));
@@ -243,6 +262,8 @@ impl<S: McpService> LambdaBuilder<S> {
             path: self.config.path.as_str().into(),
             delivery: Delivery::Buffered,
             end: self.end,
+            #[cfg(feature = "auth")]
+            metadata: self.metadata,
         }
     }
 }
@@ -292,6 +313,8 @@ where
             self.cors.preflight(&parts.headers)
         } else if Health::matches(parts.uri.path()) {
             self.health.respond(&parts.method).await
+        } else if let Some(resp) = self.metadata(&parts) {
+            resp
         } else if !mcp && !facade {
             not_found(parts.uri.path(), &self.path)
         } else if mcp && parts.method == Method::GET && self.delivery == Delivery::Buffered {
@@ -322,6 +345,18 @@ where
         };
         self.cors.decorate(origin.as_ref(), resp.headers_mut());
         resp
+    }
+
+    /// The metadata document, when this is its path and the adapter has one.
+    #[cfg(feature = "auth")]
+    fn metadata(&self, parts: &http::request::Parts) -> Option<http::Response<HttpBody>> {
+        let metadata = self.metadata.as_ref()?;
+        crate::auth::ProtectedResourceMetadata::matches(parts.uri.path()).then(|| metadata.respond(&parts.method))
+    }
+
+    #[cfg(not(feature = "auth"))]
+    fn metadata(&self, _: &http::request::Parts) -> Option<http::Response<HttpBody>> {
+        None
     }
 
     /// Answers one HTTP event with the whole body (what [`run`](Self::run)

@@ -30,8 +30,8 @@ use http::Method;
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 use serde_json::{Map, Value, json};
 
-use super::client::HttpClient;
 use super::{DynamoDbRegistry, Registration, RegistryError};
+use crate::http_client::HttpClient;
 
 /// Handles custom resource events; see the module docs.
 #[derive(Debug, Clone)]
@@ -136,7 +136,7 @@ impl CustomResource {
                         message: String::from_utf8_lossy(&answer.body).chars().take(300).collect(),
                     };
                 }
-                Err(e) => last = e,
+                Err(e) => last = e.into(),
             }
         }
         Err(last)

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use http::Method;
 
-use super::client::HttpClient;
 use super::{DynamoDbRegistry, Registration, RegistryError, Status};
+use crate::http_client::HttpClient;
 
 /// What one round of checks changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -28,9 +28,9 @@ use std::time::Duration;
 use http::{Method, StatusCode};
 use serde_json::Value;
 
-use super::client::{Answer, HttpClient};
 use super::registrar::Backoff;
 use super::{Registration, RegistryBackend, RegistryError, RegistryFuture, Status};
+use crate::http_client::{Answer, HttpClient};
 
 /// The header carrying the registration token.
 pub const TOKEN_HEADER: &str = "x-registration-token";
@@ -118,7 +118,11 @@ impl HttpRegistry {
         let mut attempt = 0;
         loop {
             let headers = [(TOKEN_HEADER, self.token.as_str()), ("accept", "application/json")];
-            let result = self.client.send(method.clone(), &url, &headers, body.clone(), self.timeout).await;
+            let result = self
+                .client
+                .send(method.clone(), &url, &headers, body.clone(), self.timeout)
+                .await
+                .map_err(RegistryError::from);
             let outcome = match result {
                 Ok(answer) if answer.status.is_server_error() => Err(RegistryError::Unavailable(format!(
                     "{url}: HTTP {}: {}",

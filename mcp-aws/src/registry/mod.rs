@@ -35,7 +35,6 @@
 //! # Ok(()) }
 //! ```
 
-mod client;
 pub mod dynamodb;
 pub mod http;
 pub mod model;
@@ -132,6 +131,16 @@ pub enum RegistryError {
         /// What is wrong.
         reason: String,
     },
+}
+
+impl From<crate::http_client::ClientError> for RegistryError {
+    fn from(e: crate::http_client::ClientError) -> Self {
+        use crate::http_client::ClientError;
+        match e {
+            ClientError::Config { variable, reason } => Self::Config { variable, reason },
+            ClientError::Unavailable(reason) => Self::Unavailable(reason),
+        }
+    }
 }
 
 impl RegistryError {

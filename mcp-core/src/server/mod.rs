@@ -140,19 +140,94 @@ impl ServerRequest {
 
 /// The authenticated caller. Auth layers insert it into
 /// [`ServerRequest::extensions`]; multi-round-trip `requestState` is bound
-/// to it, and handlers read it with [`Context::extensions`].
+/// to it, and handlers read it with [`Context::extensions`] (or take it as
+/// an argument).
+///
+/// Besides the subject it carries what the caller may do: OAuth
+/// [`scopes`](Self::scopes) (from a token's `scope` claim) and
+/// `action:resource` [`permissions`](Self::permissions) (from an API key's
+/// record), and the [`claims`](Self::claims) it was built from, so that
+/// tool code can check a permission on its own arguments:
+///
+/// ```
+/// use mcp_core::server::Principal;
+///
+/// let p = Principal::new("user-1").with_permissions(["execute:*", "read:reports"]);
+/// assert!(p.has_permission("execute", "billing-agent"));
+/// assert!(!p.has_permission("delete", "reports"));
+/// assert!(Principal::new("admin").with_permissions(["*:*"]).has_permission("delete", "reports"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Principal {
-    /// A stable identifier: a JWT `sub`, an API key id...
+    /// A stable identifier: a JWT `sub`, an API key's user id...
     pub subject: String,
+    /// OAuth scopes granted to the caller (a token's `scope` claim).
+    pub scopes: Vec<String>,
+    /// `action:resource` permissions, each part a literal or `*` (`*:*`
+    /// grants everything).
+    pub permissions: Vec<String>,
+    /// What the principal was built from, as JSON: a token's claims, or an
+    /// API key's record (never the key itself). `None` when given directly.
+    pub claims: Option<Arc<serde_json::Value>>,
 }
 
 impl Principal {
-    /// A principal with this subject.
+    /// A principal with this subject, and no scopes or permissions.
     pub fn new(subject: impl Into<String>) -> Self {
-        Self { subject: subject.into() }
+        Self { subject: subject.into(), scopes: Vec::new(), permissions: Vec::new(), claims: None }
     }
+
+    /// With these OAuth scopes.
+    #[must_use]
+    pub fn with_scopes<I: IntoIterator<Item = T>, T: Into<String>>(mut self, scopes: I) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// With these `action:resource` permissions.
+    #[must_use]
+    pub fn with_permissions<I: IntoIterator<Item = T>, T: Into<String>>(mut self, permissions: I) -> Self {
+        self.permissions = permissions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// With the claims (or key record) the principal came from.
+    #[must_use]
+    pub fn with_claims(mut self, claims: serde_json::Value) -> Self {
+        self.claims = Some(Arc::new(claims));
+        self
+    }
+
+    /// Whether the caller was granted `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Whether one of the caller's permissions grants `action` on
+    /// `resource`: `action:resource` exactly, or with `*` for either part.
+    pub fn has_permission(&self, action: &str, resource: &str) -> bool {
+        self.permissions.iter().any(|p| permission_grants(p, action, resource))
+    }
+
+    /// Whether the caller holds `requirement`, read as a scope or as an
+    /// `action:resource` permission: what per-tool requirements check.
+    pub fn satisfies(&self, requirement: &str) -> bool {
+        if self.has_scope(requirement) {
+            return true;
+        }
+        match requirement.split_once(':') {
+            Some((action, resource)) => self.has_permission(action, resource),
+            None => false,
+        }
+    }
+}
+
+/// Whether `permission` (`action:resource`, either part `*`) grants
+/// `action` on `resource`. A permission without `:` grants nothing.
+fn permission_grants(permission: &str, action: &str, resource: &str) -> bool {
+    let Some((a, r)) = permission.split_once(':') else { return false };
+    (a == "*" || a == action) && (r == "*" || r == resource)
 }
 
 /// Something that changed on the server, for the sessions and subscription

@@ -41,3 +41,28 @@ impl RateLimited {
         self.retry_after.as_millis().div_ceil(1000).max(1).try_into().unwrap_or(u64::MAX)
     }
 }
+
+/// An auth layer refused the request. HTTP renders it as its status (401
+/// or 403, in both eras: a legacy client's OAuth flow starts from a real
+/// 401) and a `WWW-Authenticate` header (RFC 6750, RFC 9728).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthChallenge {
+    /// 401 (no or bad credentials) or 403 (insufficient scope).
+    pub status: http::StatusCode,
+    /// The `WWW-Authenticate` header's value, e.g.
+    /// `Bearer resource_metadata="https://example.com/.well-known/oauth-protected-resource"`.
+    pub www_authenticate: String,
+}
+
+impl AuthChallenge {
+    /// A 401 with this `WWW-Authenticate` value.
+    pub fn unauthorized(www_authenticate: impl Into<String>) -> Self {
+        Self { status: http::StatusCode::UNAUTHORIZED, www_authenticate: www_authenticate.into() }
+    }
+
+    /// A 403 with this `WWW-Authenticate` value.
+    pub fn forbidden(www_authenticate: impl Into<String>) -> Self {
+        Self { status: http::StatusCode::FORBIDDEN, www_authenticate: www_authenticate.into() }
+    }
+}

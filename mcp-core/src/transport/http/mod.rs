@@ -46,6 +46,10 @@
 //! status is 429 on stateless requests and 200 in legacy sessions, whose
 //! clients read JSON-RPC errors only from 200 responses.
 //!
+//! An auth layer's refusal (code -31401 or -31403, with an
+//! [`AuthChallenge`] signal) gets its status, 401 or 403, in both eras, and
+//! its `WWW-Authenticate` header.
+//!
 //! Every request passes the [`HostPolicy`] first (403 otherwise: DNS
 //! rebinding protection), bodies are limited (413), sessions are bounded in
 //! number and expire when idle, and every per-session queue is bounded.
@@ -98,7 +102,7 @@ pub use serve::{PeerAddr, serve, serve_listener, serve_listener_with, shutdown_s
 pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError};
 
 use crate::jsonrpc::{ErrorCode, ErrorObject, Response};
-use crate::server::signal::RateLimited;
+use crate::server::signal::{AuthChallenge, RateLimited};
 use crate::server::{BoxFuture, IntoLayered, McpService, Server};
 use sessions::Sessions;
 
@@ -460,6 +464,8 @@ fn status_for(resp: &Response) -> StatusCode {
         | ErrorCode::UNSUPPORTED_PROTOCOL_VERSION => StatusCode::BAD_REQUEST,
         ErrorCode::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
         ErrorCode::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::UNAUTHORIZED => StatusCode::UNAUTHORIZED,
+        ErrorCode::FORBIDDEN => StatusCode::FORBIDDEN,
         ErrorCode::SERVER_OVERLOADED => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::INTERNAL_ERROR => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::OK,
@@ -481,5 +487,16 @@ fn rate_limit_headers(resp: &Response, headers: &mut http::HeaderMap) {
     }
     if let Some(remaining) = limited.remaining {
         headers.insert("ratelimit-remaining", HeaderValue::from(remaining));
+    }
+}
+
+/// Renders an auth layer's [`AuthChallenge`] on `out`: its status (401 or
+/// 403, whatever the era: legacy clients start their OAuth flow from a real
+/// 401) and its `WWW-Authenticate` header.
+fn auth_challenge(resp: &Response, out: &mut http::Response<HttpBody>) {
+    let Some(challenge) = resp.extensions.get::<AuthChallenge>() else { return };
+    *out.status_mut() = challenge.status;
+    if let Ok(value) = HeaderValue::from_str(&challenge.www_authenticate) {
+        out.headers_mut().insert(header::WWW_AUTHENTICATE, value);
     }
 }

@@ -13,8 +13,8 @@ use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
 use super::guard::{Accepts, content_type_is_json};
 use super::sessions::{LiveSession, OpenError};
 use super::{
-    BodyError, BoxError, Inner, SESSION_NOT_FOUND, SessionMode, empty_response, error_response, json_response,
-    rate_limit_headers, status_for,
+    BodyError, BoxError, Inner, SESSION_NOT_FOUND, SessionMode, auth_challenge, empty_response, error_response,
+    json_response, rate_limit_headers, status_for,
 };
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
@@ -301,6 +301,7 @@ where
             resp.write_to(&mut buf);
             let mut out = json_response(status_for(&resp), buf);
             rate_limit_headers(&resp, out.headers_mut());
+            auth_challenge(&resp, &mut out);
             return out;
         }
         self.sessions.save(&live, true).await;
@@ -459,6 +460,7 @@ where
         resp.write_to(&mut buf);
         let mut out = json_response(status, buf);
         rate_limit_headers(&resp, out.headers_mut());
+        auth_challenge(&resp, &mut out);
         out
     }
 

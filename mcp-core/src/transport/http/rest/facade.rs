@@ -14,7 +14,7 @@ use crate::jsonrpc::{ErrorCode, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
 use crate::server::{McpService, ServerRequest, Sink, TOOL_ERROR_META_KEY, call};
 use crate::transport::http::guard::content_type_is_json;
-use crate::transport::http::{BodyError, BoxError, HttpBody, Inner, json_response, rate_limit_headers};
+use crate::transport::http::{BodyError, BoxError, HttpBody, Inner, auth_challenge, json_response, rate_limit_headers};
 
 /// The version façade calls are served in: structured results, and invalid
 /// arguments as errors (400) rather than tool results.
@@ -277,6 +277,8 @@ fn outcome(resp: Result<Response, http::Response<HttpBody>>) -> Result<Value, Bo
         ErrorCode::RATE_LIMITED => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         ErrorCode::REQUEST_TIMEOUT => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
         ErrorCode::SERVER_OVERLOADED => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+        ErrorCode::UNAUTHORIZED => (StatusCode::UNAUTHORIZED, "unauthorized"),
+        ErrorCode::FORBIDDEN => (StatusCode::FORBIDDEN, "forbidden"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     };
     let mut out = if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -286,6 +288,8 @@ fn outcome(resp: Result<Response, http::Response<HttpBody>>) -> Result<Value, Bo
         rest_error(status, code, &error.message, error.data.clone())
     };
     rate_limit_headers(&resp, out.headers_mut());
+    // The auth layer's status and `WWW-Authenticate`, as on MCP requests.
+    auth_challenge(&resp, &mut out);
     Err(Box::new(out))
 }
 

@@ -1,6 +1,6 @@
 //! A small HTTP(S) client on hyper (rustls, the system's roots), shared by
-//! the registration client, the health checker and the custom resource's
-//! response.
+//! the registry (registration client, health checker, custom resource's
+//! response) and auth (OIDC discovery and JWKS).
 
 use std::time::Duration;
 
@@ -12,7 +12,16 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use super::RegistryError;
+/// Why a request could not be sent or answered.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ClientError {
+    /// The request could not be built (a bad URL or header value).
+    #[error("invalid {variable}: {reason}")]
+    Config { variable: &'static str, reason: String },
+    /// A transport failure or a timeout.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
 
 /// The largest response body read.
 const MAX_RESPONSE: usize = 1 << 20;
@@ -32,10 +41,10 @@ pub(crate) struct Answer {
 
 impl HttpClient {
     /// A client trusting the system's root certificates.
-    pub(crate) fn new() -> Result<Self, RegistryError> {
+    pub(crate) fn new() -> Result<Self, ClientError> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
-            .map_err(|e| RegistryError::Config { variable: "tls roots", reason: e.to_string() })?
+            .map_err(|e| ClientError::Config { variable: "tls roots", reason: e.to_string() })?
             .https_or_http()
             .enable_http1()
             .build();
@@ -44,7 +53,7 @@ impl HttpClient {
     }
 
     /// Sends one request and reads the answer, all within `timeout`.
-    /// Transport failures and timeouts are [`RegistryError::Unavailable`].
+    /// Transport failures and timeouts are `ClientError::Unavailable`.
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -52,10 +61,10 @@ impl HttpClient {
         headers: &[(&'static str, &str)],
         body: Option<Vec<u8>>,
         timeout: Duration,
-    ) -> Result<Answer, RegistryError> {
+    ) -> Result<Answer, ClientError> {
         let mut req = http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
-            let value = HeaderValue::from_str(value).map_err(|_| RegistryError::Config {
+            let value = HeaderValue::from_str(value).map_err(|_| ClientError::Config {
                 variable: "header",
                 reason: format!("{name} is not a valid header value"),
             })?;
@@ -67,20 +76,20 @@ impl HttpClient {
         }
         let req = req
             .body(Full::new(body))
-            .map_err(|e| RegistryError::Config { variable: "url", reason: format!("{url}: {e}") })?;
+            .map_err(|e| ClientError::Config { variable: "url", reason: format!("{url}: {e}") })?;
         let exchange = async {
-            let resp = self.inner.request(req).await.map_err(|e| RegistryError::Unavailable(format!("{url}: {e}")))?;
+            let resp = self.inner.request(req).await.map_err(|e| ClientError::Unavailable(format!("{url}: {e}")))?;
             let status = resp.status();
             let body = Limited::new(resp.into_body(), MAX_RESPONSE)
                 .collect()
                 .await
-                .map_err(|e| RegistryError::Unavailable(format!("{url}: reading the response: {e}")))?
+                .map_err(|e| ClientError::Unavailable(format!("{url}: reading the response: {e}")))?
                 .to_bytes();
             Ok(Answer { status, body })
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(answer) => answer,
-            Err(_) => Err(RegistryError::Unavailable(format!("{url}: no answer within {} ms", timeout.as_millis()))),
+            Err(_) => Err(ClientError::Unavailable(format!("{url}: no answer within {} ms", timeout.as_millis()))),
         }
     }
 }
