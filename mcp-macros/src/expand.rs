@@ -301,9 +301,17 @@ fn modifiers(h: &Handler) -> TokenStream {
     if let Some(meta) = &o.meta {
         setters.push(quote!(.with_meta(#private::meta(#private::serde_json::json!({ #meta })))));
     }
+    let extracts = extracts(h);
     match h.kind {
         // Resources and templates edit their wire description with `with`.
-        Kind::Resource if !setters.is_empty() => quote!(.with(|__r| __r #(#setters)*)),
-        _ => quote!(#(#setters)*),
+        Kind::Resource if !setters.is_empty() => quote!(.with(|__r| __r #(#setters)*) #extracts),
+        _ => quote!(#(#setters)* #extracts),
     }
+}
+
+/// `.extracts::<State<Db>>()` for each extractor parameter, so that
+/// `ServerBuilder::build` can name state that was never registered.
+fn extracts(h: &Handler) -> TokenStream {
+    let types = h.params.iter().filter(|p| p.role == Role::Extract).map(|p| &p.ty);
+    quote!(#(.extracts::<#types>())*)
 }

@@ -145,7 +145,6 @@ fn builder() -> ServerBuilder {
         .tool(protocol_tool())
         .tool(whoami_tool())
         .tool(secret_tool())
-        .tool(stateful_tool())
         .routes(Arc::new(Counter::default()).routes())
         .state(Greeting("hello"))
         .expose_internal_errors(false)
@@ -244,12 +243,16 @@ async fn a_missing_extractor_fails_the_call() {
     let mut c = Client::connect(&server(), STATELESS).await;
     let text = c.call_error("secret", json!({})).await;
     assert_eq!(text, "authentication required: the request has no authenticated principal");
-    // Unregistered state is the server's bug: an internal error.
-    assert_eq!(c.call_error("stateful", json!({})).await, "tool `stateful` failed with an internal error");
-    let server = builder().expose_internal_errors(true).build().expect("valid");
+}
+
+#[tokio::test]
+async fn build_names_state_a_tool_takes_that_was_never_registered() {
+    let err = builder().tool(stateful_tool()).build().err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("tool \"stateful\" takes state of type `u64`, which was never registered"), "{err}");
+    assert!(err.contains("ServerBuilder::state"), "{err}");
+    let server = builder().tool(stateful_tool()).state(7u64).build().expect("valid");
     let mut c = Client::connect(&server, STATELESS).await;
-    let text = c.call_error("stateful", json!({})).await;
-    assert!(text.contains("no state of type `u64`: register it with `ServerBuilder::state`"), "{text}");
+    assert_eq!(c.call_text("stateful", json!({})).await, "7");
 }
 
 #[tokio::test]

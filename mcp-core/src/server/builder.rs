@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::broadcast;
 
+use super::extract::RequiredState;
 use super::input::StateSealer;
 use super::prompt::PromptRoute;
 use super::resource::{ResourceRoute, TemplateRoute};
@@ -48,9 +49,33 @@ pub enum BuildError {
     /// A resource template does not parse.
     #[error("{0}")]
     InvalidTemplate(String),
+    /// A handler extracts `State<T>` (or another extractor needing state)
+    /// but no state of type `T` was registered.
+    #[error(
+        "{route} takes state of type `{type_name}`, which was never registered: \
+         call `ServerBuilder::state` with a value of exactly that type"
+    )]
+    MissingState {
+        /// What needs it, e.g. `tool "add_note"`.
+        route: String,
+        /// The state's type, e.g. `Arc<Mutex<Notes>>`.
+        type_name: String,
+    },
 }
 
-pub(crate) fn validate_tool(route: &ToolRoute) -> Result<(), BuildError> {
+/// The first state `required` needs that `state` lacks, as an error naming
+/// `kind` `name` (`tool` `"add_note"`).
+fn check_state(kind: &str, name: &str, required: &[RequiredState], state: &http::Extensions) -> Result<(), BuildError> {
+    match required.iter().find(|r| !r.is_registered(state)) {
+        Some(missing) => {
+            Err(BuildError::MissingState { route: format!("{kind} {name:?}"), type_name: missing.type_name() })
+        }
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn validate_tool(route: &ToolRoute, state: &http::Extensions) -> Result<(), BuildError> {
+    check_state("tool", &route.tool.name, &route.required_state, state)?;
     let name = &route.tool.name;
     let valid = (1..=128).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
@@ -64,6 +89,15 @@ pub(crate) fn validate_tool(route: &ToolRoute) -> Result<(), BuildError> {
         return Err(BuildError::SchemaNotObject { tool: name.clone(), which: "output" });
     }
     Ok(())
+}
+
+/// Whether internal errors reach clients when the code does not say:
+/// `MCP_EXPOSE_INTERNAL_ERRORS` when set, else whether this is a debug build.
+fn expose_internal_errors_default(var: Option<String>) -> bool {
+    match var {
+        Some(v) => !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off"),
+        None => cfg!(debug_assertions),
+    }
 }
 
 /// Anything a server serves: what `#[routes]` collects from an impl block or
@@ -134,7 +168,7 @@ impl ServerBuilder {
             page_size: 100,
             list_cache: (0, CacheScope::Private),
             read_cache: (0, CacheScope::Private),
-            expose_internal_errors: std::env::var_os("MCP_EXPOSE_INTERNAL_ERRORS").is_some(),
+            expose_internal_errors: expose_internal_errors_default(std::env::var("MCP_EXPOSE_INTERNAL_ERRORS").ok()),
         }
     }
 
@@ -249,9 +283,13 @@ impl ServerBuilder {
         self
     }
 
-    /// Whether a panicking or failing handler's internal message reaches the
-    /// client. Off by default (the client sees only that the tool failed);
-    /// turn it on in development, or set `MCP_EXPOSE_INTERNAL_ERRORS`.
+    /// Whether a panicking or failing tool's internal message reaches the
+    /// client. By default it does in debug builds (development, where the
+    /// message is what you need) and does not in release builds (the client
+    /// sees only that the tool failed); the environment variable
+    /// `MCP_EXPOSE_INTERNAL_ERRORS` overrides that default (`0`, `false`,
+    /// `no` or `off` to hide, anything else to show), and this method
+    /// overrides both. The message is always logged.
     pub fn expose_internal_errors(mut self, on: bool) -> Self {
         self.expose_internal_errors = on;
         self
@@ -260,11 +298,13 @@ impl ServerBuilder {
     /// Checks the definitions and builds the server.
     ///
     /// # Errors
-    /// [`BuildError`] naming the first invalid or duplicate definition.
+    /// [`BuildError`] naming the first invalid or duplicate definition, or
+    /// the first handler whose state was never registered
+    /// ([`BuildError::MissingState`]).
     pub fn build(self) -> Result<Server, BuildError> {
         let mut routes = Routes::default();
         for route in self.tools {
-            validate_tool(&route)?;
+            validate_tool(&route, &self.state)?;
             if routes.tool(&route.tool.name).is_some() {
                 return Err(BuildError::DuplicateTool(route.tool.name.clone()));
             }
@@ -272,18 +312,21 @@ impl ServerBuilder {
         }
         let mut seen = std::collections::HashSet::new();
         for route in self.resources {
+            check_state("resource", &route.resource.uri, &route.required_state, &self.state)?;
             if !seen.insert(route.resource.uri.clone()) {
                 return Err(BuildError::DuplicateResource(route.resource.uri.clone()));
             }
             routes.insert_resource(route);
         }
         for route in self.templates {
+            check_state("resource template", &route.template.uri_template, &route.required_state, &self.state)?;
             if let Err(e) = &route.matcher {
                 return Err(BuildError::InvalidTemplate(e.clone()));
             }
             routes.insert_template(route);
         }
         for route in self.prompts {
+            check_state("prompt", &route.prompt.name, &route.required_state, &self.state)?;
             if routes.has_prompt_name(&route.prompt.name) {
                 return Err(BuildError::DuplicatePrompt(route.prompt.name.clone()));
             }
@@ -310,5 +353,52 @@ impl ServerBuilder {
                 server_info_meta_json,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{NoArgs, State};
+
+    #[test]
+    fn internal_errors_show_in_debug_builds_unless_the_environment_says_no() {
+        assert_eq!(expose_internal_errors_default(None), cfg!(debug_assertions));
+        for off in ["0", "false", "OFF", " no "] {
+            assert!(!expose_internal_errors_default(Some(off.into())), "{off}");
+        }
+        assert!(expose_internal_errors_default(Some("1".into())));
+    }
+
+    #[test]
+    fn build_names_unregistered_state() {
+        let tool = ToolRoute::new("add_note", |_: Context, _: NoArgs| async { "ok" }).extracts::<State<Arc<String>>>();
+        let err = ServerBuilder::new("s", "1").tool(tool.clone()).build().err();
+        assert_eq!(
+            err,
+            Some(BuildError::MissingState { route: "tool \"add_note\"".into(), type_name: "Arc<String>".into() })
+        );
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("`Arc<String>`") && msg.contains("ServerBuilder::state"), "{msg}");
+        // The wrong type does not count; the right one does.
+        assert!(ServerBuilder::new("s", "1").state(String::new()).tool(tool.clone()).build().is_err());
+        assert!(ServerBuilder::new("s", "1").state(Arc::new(String::new())).tool(tool).build().is_ok());
+    }
+
+    #[test]
+    fn optional_state_is_not_required() {
+        let tool = ToolRoute::new("t", |_: Context, _: NoArgs| async { "ok" }).extracts::<Option<State<u8>>>();
+        assert!(ServerBuilder::new("s", "1").tool(tool).build().is_ok());
+    }
+
+    #[test]
+    fn prompts_and_resources_are_checked_too() {
+        let prompt = PromptRoute::new("p", |_: Context, _: NoArgs| async { String::new() }).extracts::<State<u8>>();
+        let err = ServerBuilder::new("s", "1").prompt(prompt).build().err();
+        assert!(matches!(&err, Some(BuildError::MissingState { route, .. }) if route == "prompt \"p\""), "{err:?}");
+        let resource =
+            ResourceRoute::new("x://r", "r", |_: Context, _: String| async { String::new() }).extracts::<State<u8>>();
+        let err = ServerBuilder::new("s", "1").resource(resource).build().err();
+        assert!(matches!(&err, Some(BuildError::MissingState { route, .. }) if route == "resource \"x://r\""));
     }
 }

@@ -15,6 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::Context;
+use super::extract::RequiredState;
 use super::schema::{object_schema_for, schema_for};
 use crate::error::Error;
 use crate::protocol::Meta;
@@ -119,7 +120,7 @@ where
 /// logged, and reaches the client only when the server exposes internal
 /// errors ([`ServerBuilder::expose_internal_errors`](super::ServerBuilder::expose_internal_errors)).
 pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallToolResult {
-    tracing::error!(tool = %name, error = %detail, "tool failed with an internal error");
+    report_internal(name, detail, &mut std::io::stderr());
     let mut result = if expose {
         CallToolResult::error_text(format!("tool `{name}` failed: {detail}"))
     } else {
@@ -131,6 +132,19 @@ pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallTo
         .get_or_insert_with(Default::default)
         .insert(TOOL_ERROR_META_KEY.into(), serde_json::json!({ "code": ToolError::INTERNAL }));
     result
+}
+
+/// Logs a tool's internal error; without a tracing subscriber, where the log
+/// would go nowhere, writes it to `out` (stderr) instead, which every
+/// transport leaves free for logs.
+fn report_internal(name: &str, detail: &str, out: &mut dyn std::io::Write) {
+    let no_subscriber = tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
+    if no_subscriber {
+        // Nothing to do if stderr itself is gone.
+        let _ = writeln!(out, "ERROR mcp_core: tool `{name}` failed with an internal error: {detail}");
+    } else {
+        tracing::error!(tool = %name, error = %detail, "tool failed with an internal error");
+    }
 }
 
 /// A tool: its wire description (name, schemas, annotations) and its
@@ -155,6 +169,8 @@ pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallTo
 pub struct ToolRoute {
     pub(crate) tool: Tool,
     pub(crate) handler: Arc<dyn ToolHandler>,
+    /// What [`Self::extracts`] recorded.
+    pub(crate) required_state: Vec<RequiredState>,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -178,12 +194,12 @@ impl ToolRoute {
         let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
         tool.output_schema = R::output_schema();
         let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
-        Self { tool, handler: Arc::new(handler) }
+        Self { tool, handler: Arc::new(handler), required_state: Vec::new() }
     }
 
     /// A tool from a wire description and a hand-written handler.
     pub fn from_handler(tool: Tool, handler: impl ToolHandler) -> Self {
-        Self { tool, handler: Arc::new(handler) }
+        Self { tool, handler: Arc::new(handler), required_state: Vec::new() }
     }
 
     /// The wire description.
@@ -428,5 +444,45 @@ impl<T: IntoToolResult, E: fmt::Display + 'static> IntoToolResult for Result<T, 
 
     fn output_schema() -> Option<Map<String, Value>> {
         T::output_schema()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_reach_stderr_without_a_subscriber() {
+        let mut out = Vec::new();
+        report_internal("add_note", "no state of type `Notes`", &mut out);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("tool `add_note` failed with an internal error: no state of type `Notes`"), "{text}");
+    }
+
+    #[test]
+    fn internal_errors_go_to_the_subscriber_when_there_is_one() {
+        let mut out = Vec::new();
+        let subscriber = tracing_subscriber_stub();
+        tracing::subscriber::with_default(subscriber, || report_internal("t", "detail", &mut out));
+        assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    }
+
+    /// A subscriber that takes everything and keeps nothing.
+    fn tracing_subscriber_stub() -> impl tracing::Subscriber {
+        struct Sink;
+        impl tracing::Subscriber for Sink {
+            fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+                true
+            }
+            fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+                tracing::span::Id::from_u64(1)
+            }
+            fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+            fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+            fn event(&self, _: &tracing::Event<'_>) {}
+            fn enter(&self, _: &tracing::span::Id) {}
+            fn exit(&self, _: &tracing::span::Id) {}
+        }
+        Sink
     }
 }
