@@ -117,8 +117,9 @@ use crate::errors::Errors;
 ///
 /// Anything implementing `IntoToolResult`: strings and numbers become text;
 /// `Json<T>` gives `structuredContent`, its JSON text and an `outputSchema`
-/// (`T` must serialise to an object; `Json<Vec<_>>` and other clear
-/// non-objects are compile errors); `ContentBlock`s and `CallToolResult`
+/// (a `T` that is not an object, such as `Vec<Note>`, `i64` or an enum, is
+/// sent as `{"result": ..}` with the matching schema; `Json<Option<_>>` is
+/// a compile error); `ContentBlock`s and `CallToolResult`
 /// pass through; `Result<T, E>` turns `Err` into an `isError` result with
 /// the error's message (a protocol `Error` stays a JSON-RPC error;
 /// `ToolError` adds a code and details). Unexpected failures (a panic, an

@@ -39,7 +39,7 @@ pub enum BuildError {
     #[error("duplicate resource URI {0:?}")]
     DuplicateResource(String),
     /// A tool's input or output schema is not an object schema.
-    #[error("tool {tool:?}: the {which} schema must have `\"type\": \"object\"` at its root")]
+    #[error("tool {tool:?}: the {which} schema must have `\"type\": \"object\"` at its root{}", schema_fix(which))]
     SchemaNotObject {
         /// The tool.
         tool: String,
@@ -61,6 +61,16 @@ pub enum BuildError {
         /// The state's type, e.g. `Arc<Mutex<Notes>>`.
         type_name: String,
     },
+}
+
+/// How to fix a non-object schema.
+fn schema_fix(which: &str) -> &'static str {
+    if which == "output" {
+        "; return `Json<T>`, which wraps a non-object `T` as `{\"result\": ..}` with a matching schema, \
+         or wrap the schema the same way with `server::schema::output_schema_for`"
+    } else {
+        "; tool arguments are a struct (or map) of named properties"
+    }
 }
 
 /// The first state `required` needs that `state` lacks, as an error naming

@@ -16,8 +16,8 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use super::extract::RequiredState;
-use super::schema::{object_schema_for, schema_for};
-use crate::error::Error;
+use super::schema::{RESULT_KEY, is_wrapped, object_schema_for, output_schema_for};
+use crate::error::{Error, short_type_name};
 use crate::protocol::Meta;
 use crate::protocol::content::{ContentBlock, Icon};
 use crate::protocol::tools::{CallToolResult, Tool, ToolAnnotations};
@@ -341,20 +341,48 @@ macro_rules! display_results {
 display_results!(bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, char);
 
 /// Structured tool output: serialised as `structuredContent` and as a JSON
-/// text block, and the tool's `outputSchema` is derived from `T` (which must
-/// serialise to an object).
+/// text block, and the tool's `outputSchema` is derived from `T`.
+///
+/// MCP requires structured content to be a JSON object. A `T` whose schema
+/// is not an object schema (a `Vec`, a number, a string, an enum) is sent
+/// wrapped under the key [`"result"`](super::schema::RESULT_KEY), with the
+/// matching output schema, as FastMCP does; the text block holds `T`
+/// itself.
+///
+/// ```
+/// use mcp_core::server::{IntoToolResult, Json};
+///
+/// let result = Json(vec![1, 2, 3]).into_tool_result().expect("serialisable");
+/// assert_eq!(result.structured_content, Some(serde_json::json!({ "result": [1, 2, 3] })));
+/// let schema = <Json<Vec<u32>> as IntoToolResult>::output_schema().unwrap_or_default();
+/// assert_eq!(schema["required"], serde_json::json!(["result"]));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Json<T>(pub T);
 
-impl<T: Serialize + JsonSchema> IntoToolResult for Json<T> {
+impl<T: Serialize + JsonSchema + 'static> IntoToolResult for Json<T> {
     fn into_tool_result(self) -> ToolOutput {
         let value = serde_json::to_value(&self.0).map_err(|e| Error::internal(format!("tool output: {e}")))?;
         let text = value.to_string();
-        Ok(CallToolResult::text(text).with_structured_content(value))
+        let structured = if is_wrapped::<T>() {
+            let mut wrapper = Map::new();
+            wrapper.insert(RESULT_KEY.into(), value);
+            Value::Object(wrapper)
+        } else if value.is_object() {
+            value
+        } else {
+            // An object schema with a non-object value (`Option<Struct>`
+            // giving `None`): sending it would break the output schema.
+            return Err(Error::internal(format!(
+                "tool output: `{}` serialised to `{text}`, not the JSON object its schema promises",
+                short_type_name::<T>()
+            )));
+        };
+        Ok(CallToolResult::text(text).with_structured_content(structured))
     }
 
     fn output_schema() -> Option<Map<String, Value>> {
-        Some(schema_for::<T>())
+        Some(output_schema_for::<T>())
     }
 }
 
