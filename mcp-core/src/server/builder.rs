@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use super::extract::RequiredState;
+use super::extract::{RequiredState, StateValue};
 use super::input::StateSealer;
 use super::prompt::PromptRoute;
 use super::resource::{ResourceRoute, TemplateRoute};
@@ -253,7 +253,7 @@ impl ServerBuilder {
 
     /// Shared application state, read by handlers with
     /// [`Context::state`]. One value per type.
-    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+    pub fn state<T: StateValue>(mut self, value: T) -> Self {
         self.state.insert(value);
         self
     }

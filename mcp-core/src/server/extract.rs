@@ -87,7 +87,7 @@ pub struct RequiredState {
 
 impl RequiredState {
     /// State of type `T`.
-    pub fn of<T: Clone + Send + Sync + 'static>() -> Self {
+    pub fn of<T: StateValue>() -> Self {
         Self { type_name: short_type_name::<T>, registered: |state| state.get::<T>().is_some() }
     }
 
@@ -176,7 +176,21 @@ impl FromContext for Principal {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct State<T>(pub T);
 
-impl<T: Clone + Send + Sync + 'static> FromContext for State<T> {
+/// What shared state must be: `Clone` (each call gets its own copy),
+/// `Send + Sync + 'static`. Implemented for every such type; it exists to
+/// say how to fix a type that is not (wrap it in `Arc`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be shared state: state is cloned for each call, so it must be `Clone + Send + Sync + 'static`",
+    label = "not `Clone`, `Send` or `Sync`",
+    note = "wrap it in `Arc`: register `Arc::new(value)` with `ServerBuilder::state` and take `State<Arc<..>>` \
+            (`Arc<Mutex<..>>` or `Arc<RwLock<..>>` for state that changes)"
+)]
+pub trait StateValue: Clone + Send + Sync + 'static {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Clone + Send + Sync + 'static> StateValue for T {}
+
+impl<T: StateValue> FromContext for State<T> {
     fn from_context(ctx: &Context) -> Result<Self, Error> {
         ctx.state::<T>().cloned().map(State).ok_or_else(|| {
             Error::internal(format!(

@@ -44,7 +44,7 @@ use tokio::sync::broadcast;
 
 pub use builder::{BuildError, Route, ServerBuilder};
 pub use context::Context;
-pub use extract::{Extension, FromContext, RequiredState, State};
+pub use extract::{Extension, FromContext, RequiredState, State, StateValue};
 pub use frame::handle_frame;
 pub use head::{Era, HeadMeta, Method, RequestHead, Target};
 pub use headers::McpHeaders;
