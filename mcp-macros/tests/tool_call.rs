@@ -191,6 +191,26 @@ async fn invalid_arguments_are_32602_before_2025_11_25() {
 }
 
 #[tokio::test]
+async fn unknown_arguments_are_refused_naming_them() {
+    for version in ["2025-11-25", STATELESS] {
+        let mut c = Client::connect(&server(), version).await;
+        let text = c.call_error("add", json!({ "a": 1, "b": 2, "lmit": 3 })).await;
+        assert!(text.ends_with("tool `add`: unknown argument `lmit`; expected `a`, `b`"), "{version}: {text}");
+        let text = c.call_error("version", json!({ "x": 1, "y": 2 })).await;
+        assert!(text.ends_with("unknown arguments `x`, `y`; the tool takes no arguments"), "{text}");
+    }
+    for version in ["2024-11-05", "2025-06-18"] {
+        let mut c = Client::connect(&server(), version).await;
+        let r = c.call("add", json!({ "a": 1, "b": 2, "lmit": 3 })).await;
+        assert_eq!(r["error"]["code"], -32602, "{version}: {r}");
+        assert!(r["error"]["message"].as_str().unwrap_or_default().contains("unknown argument `lmit`"), "{r}");
+    }
+    let lenient = builder().reject_unknown_arguments(false).build().expect("valid");
+    let mut c = Client::connect(&lenient, STATELESS).await;
+    assert_eq!(c.call_text("add", json!({ "a": 1, "b": 2, "lmit": 3 })).await, "3");
+}
+
+#[tokio::test]
 async fn errors_keep_their_message_and_tool_errors_their_code() {
     let mut c = Client::connect(&server(), STATELESS).await;
     assert_eq!(c.call_error("refuse", json!({ "why": "not today" })).await, "not today");

@@ -110,6 +110,27 @@ fn expose_internal_errors_default(var: Option<String>) -> bool {
     }
 }
 
+/// Logs, once at build, what a model would have to guess: a tool without
+/// a description, arguments without one.
+fn warn_undocumented(tool: &crate::protocol::tools::Tool) {
+    if tool.description.as_deref().is_none_or(str::is_empty) {
+        tracing::warn!(
+            tool = %tool.name,
+            "tool has no description, and models choose tools by it: add a doc comment or `.with_description(..)`"
+        );
+    }
+    let Some(serde_json::Value::Object(properties)) = tool.input_schema.get("properties") else { return };
+    let bare: Vec<&str> =
+        properties.iter().filter(|(_, p)| p.get("description").is_none()).map(|(name, _)| name.as_str()).collect();
+    if !bare.is_empty() {
+        tracing::warn!(
+            tool = %tool.name,
+            arguments = %bare.join(", "),
+            "tool arguments without a description: add a doc comment to each parameter (or field)"
+        );
+    }
+}
+
 /// Anything a server serves: what `#[routes]` collects from an impl block or
 /// a module, for [`ServerBuilder::routes`].
 #[derive(Debug, Clone)]
@@ -153,6 +174,7 @@ pub struct ServerBuilder {
     list_cache: (u64, CacheScope),
     read_cache: (u64, CacheScope),
     expose_internal_errors: bool,
+    reject_unknown_arguments: bool,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -179,6 +201,7 @@ impl ServerBuilder {
             list_cache: (0, CacheScope::Private),
             read_cache: (0, CacheScope::Private),
             expose_internal_errors: expose_internal_errors_default(std::env::var("MCP_EXPOSE_INTERNAL_ERRORS").ok()),
+            reject_unknown_arguments: true,
         }
     }
 
@@ -305,6 +328,26 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether a tool call with an argument its input schema does not declare
+    /// (a misspelt `lmit`) is refused, naming it, as other invalid arguments
+    /// are: an `isError` result from 2025-11-25 on, error -32602 before. On
+    /// by default: the official Python and TypeScript clients send only the
+    /// schema's properties, so an unknown one is a mistake worth reporting
+    /// to the model rather than a value to drop. A schema that allows
+    /// `additionalProperties` (a flattened map) accepts any name.
+    ///
+    /// ```
+    /// use mcp_core::server::ServerBuilder;
+    ///
+    /// // A server whose clients send extra fields it ignores.
+    /// let server = ServerBuilder::new("lenient", "1.0.0").reject_unknown_arguments(false).build();
+    /// assert!(server.is_ok());
+    /// ```
+    pub fn reject_unknown_arguments(mut self, on: bool) -> Self {
+        self.reject_unknown_arguments = on;
+        self
+    }
+
     /// Checks the definitions and builds the server.
     ///
     /// # Errors
@@ -315,6 +358,7 @@ impl ServerBuilder {
         let mut routes = Routes::default();
         for route in self.tools {
             validate_tool(&route, &self.state)?;
+            warn_undocumented(&route.tool);
             if routes.tool(&route.tool.name).is_some() {
                 return Err(BuildError::DuplicateTool(route.tool.name.clone()));
             }
@@ -359,6 +403,7 @@ impl ServerBuilder {
                 list_cache: self.list_cache,
                 read_cache: self.read_cache,
                 expose_internal_errors: self.expose_internal_errors,
+                reject_unknown_arguments: self.reject_unknown_arguments,
                 server_info_meta,
                 server_info_meta_json,
             }),
@@ -393,6 +438,29 @@ mod tests {
         // The wrong type does not count; the right one does.
         assert!(ServerBuilder::new("s", "1").state(String::new()).tool(tool.clone()).build().is_err());
         assert!(ServerBuilder::new("s", "1").state(Arc::new(String::new())).tool(tool).build().is_ok());
+    }
+
+    #[test]
+    fn build_warns_once_about_missing_descriptions() {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        struct Args {
+            /// Documented
+            _query: String,
+            _lmit: u32,
+        }
+        let log = crate::test_log::Captured::default();
+        let built = tracing::subscriber::with_default(log.clone(), || {
+            ServerBuilder::new("s", "1")
+                .tool(ToolRoute::new("search", |_: Context, _: Args| async { "" }))
+                .tool(ToolRoute::new("ok", |_: Context, _: NoArgs| async { "" }).with_description("Fine"))
+                .build()
+        });
+        assert!(built.is_ok());
+        let lines = log.lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with("WARN") && lines[0].contains("tool=search"), "{lines:?}");
+        assert!(lines[0].contains("has no description"), "{lines:?}");
+        assert!(lines[1].contains("arguments=_lmit") && lines[1].contains("without a description"), "{lines:?}");
     }
 
     #[test]

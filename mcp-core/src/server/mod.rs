@@ -186,6 +186,7 @@ pub(crate) struct ServerShared {
     pub(crate) list_cache: (u64, CacheScope),
     pub(crate) read_cache: (u64, CacheScope),
     pub(crate) expose_internal_errors: bool,
+    pub(crate) reject_unknown_arguments: bool,
     pub(crate) server_info_meta: serde_json::Value,
     /// `server_info_meta` rendered once, for splicing into results.
     pub(crate) server_info_meta_json: Box<serde_json::value::RawValue>,

@@ -85,6 +85,42 @@ pub(crate) fn parse_named_arguments<A: DeserializeOwned>(
     })
 }
 
+/// An error naming the arguments that `tool`'s input schema does not
+/// declare, if any. A schema without `properties`, or one that allows
+/// additional or pattern properties, accepts any name; arguments that are
+/// not an object are left for the handler to refuse.
+pub(crate) fn check_unknown_arguments(tool: &Tool, arguments: Option<&RawValue>) -> Result<(), Error> {
+    let schema = &tool.input_schema;
+    let (Some(arguments), Some(Value::Object(declared))) = (arguments, schema.get("properties")) else {
+        return Ok(());
+    };
+    let open = schema.get("additionalProperties").is_some_and(|a| *a != Value::Bool(false))
+        || schema.contains_key("patternProperties");
+    if open {
+        return Ok(());
+    }
+    let Ok(sent) = serde_json::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(arguments.get())
+    else {
+        return Ok(());
+    };
+    let unknown: Vec<String> = sent.keys().filter(|k| !declared.contains_key(*k)).map(|k| format!("`{k}`")).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let expected = if declared.is_empty() {
+        "the tool takes no arguments".to_owned()
+    } else {
+        let names: Vec<String> = declared.keys().map(|k| format!("`{k}`")).collect();
+        format!("expected {}", names.join(", "))
+    };
+    let plural = if unknown.len() > 1 { "s" } else { "" };
+    Err(Error::invalid_params(format!(
+        "invalid arguments for tool `{}`: unknown argument{plural} {}; {expected}",
+        tool.name,
+        unknown.join(", ")
+    )))
+}
+
 /// Arguments of a tool that takes none: its schema is an empty object.
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
 pub struct NoArgs {}
@@ -490,27 +526,10 @@ mod tests {
     #[test]
     fn internal_errors_go_to_the_subscriber_when_there_is_one() {
         let mut out = Vec::new();
-        let subscriber = tracing_subscriber_stub();
-        tracing::subscriber::with_default(subscriber, || report_internal("t", "detail", &mut out));
+        let log = crate::test_log::Captured::default();
+        tracing::subscriber::with_default(log.clone(), || report_internal("t", "detail", &mut out));
         assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
-    }
-
-    /// A subscriber that takes everything and keeps nothing.
-    fn tracing_subscriber_stub() -> impl tracing::Subscriber {
-        struct Sink;
-        impl tracing::Subscriber for Sink {
-            fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-                true
-            }
-            fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-                tracing::span::Id::from_u64(1)
-            }
-            fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-            fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-            fn event(&self, _: &tracing::Event<'_>) {}
-            fn enter(&self, _: &tracing::span::Id) {}
-            fn exit(&self, _: &tracing::span::Id) {}
-        }
-        Sink
+        assert_eq!(log.lines().len(), 1, "{:?}", log.lines());
+        assert!(log.lines()[0].contains("error=detail"), "{:?}", log.lines());
     }
 }

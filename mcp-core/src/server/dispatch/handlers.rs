@@ -19,7 +19,7 @@ use crate::server::Context;
 use crate::server::head::{CallInput, Carried, Target};
 use crate::server::input::Binding;
 use crate::server::routes::ResolvedResource;
-use crate::server::tool::{BoxFuture, internal_failure};
+use crate::server::tool::{BoxFuture, check_unknown_arguments, internal_failure};
 
 /// What the head knows of a named request (`tools/call`, `prompts/get`,
 /// `resources/read`), and its raw params for when it could not read them.
@@ -143,7 +143,11 @@ impl Server {
         let version = ctx.protocol_version();
         let args = arguments.as_deref();
         let binding = self.open_round(&ctx, methods::TOOLS_CALL, &name, args, input)?;
-        let started = std::panic::catch_unwind(AssertUnwindSafe(|| route.handler.call(ctx.clone(), args)));
+        // An unknown argument is reported as any other invalid argument.
+        let checked =
+            if self.shared.reject_unknown_arguments { check_unknown_arguments(&route.tool, args) } else { Ok(()) };
+        let started =
+            std::panic::catch_unwind(AssertUnwindSafe(|| checked.and_then(|()| route.handler.call(ctx.clone(), args))));
         let fut = match started {
             Err(panic) => return self.tool_panicked(version, &name, &panic_message(&*panic)),
             Ok(Ok(fut)) => fut,
