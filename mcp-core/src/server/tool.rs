@@ -156,7 +156,7 @@ where
 /// logged, and reaches the client only when the server exposes internal
 /// errors ([`ServerBuilder::expose_internal_errors`](super::ServerBuilder::expose_internal_errors)).
 pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallToolResult {
-    report_internal(name, detail, &mut std::io::stderr());
+    report_internal(&format!("tool `{name}`"), detail, &mut std::io::stderr());
     let mut result = if expose {
         CallToolResult::error_text(format!("tool `{name}` failed: {detail}"))
     } else {
@@ -170,16 +170,16 @@ pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallTo
     result
 }
 
-/// Logs a tool's internal error; without a tracing subscriber, where the log
-/// would go nowhere, writes it to `out` (stderr) instead, which every
-/// transport leaves free for logs.
-fn report_internal(name: &str, detail: &str, out: &mut dyn std::io::Write) {
+/// Logs the internal error of `what` (``tool `add` ``); without a tracing
+/// subscriber, where the log would go nowhere, writes it to `out` (stderr)
+/// instead, which every transport leaves free for logs.
+pub(crate) fn report_internal(what: &str, detail: &str, out: &mut dyn std::io::Write) {
     let no_subscriber = tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
     if no_subscriber {
         // Nothing to do if stderr itself is gone.
-        let _ = writeln!(out, "ERROR mcp_core: tool `{name}` failed with an internal error: {detail}");
+        let _ = writeln!(out, "ERROR mcp_core: {what} failed with an internal error: {detail}");
     } else {
-        tracing::error!(tool = %name, error = %detail, "tool failed with an internal error");
+        tracing::error!(error = %detail, "{what} failed with an internal error");
     }
 }
 
@@ -518,7 +518,7 @@ mod tests {
     #[test]
     fn internal_errors_reach_stderr_without_a_subscriber() {
         let mut out = Vec::new();
-        report_internal("add_note", "no state of type `Notes`", &mut out);
+        report_internal("tool `add_note`", "no state of type `Notes`", &mut out);
         let text = String::from_utf8_lossy(&out);
         assert!(text.contains("tool `add_note` failed with an internal error: no state of type `Notes`"), "{text}");
     }
@@ -527,7 +527,7 @@ mod tests {
     fn internal_errors_go_to_the_subscriber_when_there_is_one() {
         let mut out = Vec::new();
         let log = crate::test_log::Captured::default();
-        tracing::subscriber::with_default(log.clone(), || report_internal("t", "detail", &mut out));
+        tracing::subscriber::with_default(log.clone(), || report_internal("tool `t`", "detail", &mut out));
         assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
         assert_eq!(log.lines().len(), 1, "{:?}", log.lines());
         assert!(log.lines()[0].contains("error=detail"), "{:?}", log.lines());

@@ -19,7 +19,7 @@ use crate::server::Context;
 use crate::server::head::{CallInput, Carried, Target};
 use crate::server::input::Binding;
 use crate::server::routes::ResolvedResource;
-use crate::server::tool::{BoxFuture, check_unknown_arguments, internal_failure};
+use crate::server::tool::{BoxFuture, check_unknown_arguments, internal_failure, report_internal};
 
 /// What the head knows of a named request (`tools/call`, `prompts/get`,
 /// `resources/read`), and its raw params for when it could not read them.
@@ -170,6 +170,19 @@ impl Server {
         }
     }
 
+    /// The error for a prompt, resource or completion handler that panicked
+    /// (`what` names it): logged, and with the panic's message only when
+    /// the server exposes internal errors.
+    fn handler_panicked(&self, what: &str, msg: &str) -> Error {
+        let detail = format!("panicked: {msg}");
+        report_internal(what, &detail, &mut std::io::stderr());
+        if self.shared.expose_internal_errors {
+            Error::internal(format!("{what} failed: {detail}"))
+        } else {
+            Error::internal(format!("{what} failed with an internal error"))
+        }
+    }
+
     /// The `isError` result for a panicking tool: no internal details unless
     /// the server exposes them.
     fn tool_panicked(&self, version: ProtocolVersion, name: &str, msg: &str) -> Result<Reply, Error> {
@@ -199,9 +212,9 @@ impl Server {
             ResolvedResource::Static(r) => &r.read,
             ResolvedResource::Template(t) => &t.read,
         };
-        let failed = || Error::internal(format!("reading `{uri}` failed with an internal error"));
+        let what = format!("reading `{uri}`");
         let fut = std::panic::catch_unwind(AssertUnwindSafe(|| read(ctx.clone(), uri.to_string(), vars)))
-            .map_err(|_| failed())?;
+            .map_err(|p| self.handler_panicked(&what, &panic_message(&*p)))?;
         match self.run(&ctx, binding.as_ref(), fut).await {
             Ran::Value(mut result) => {
                 self.stamp(version, &mut result.result_type, &mut result.meta);
@@ -212,10 +225,7 @@ impl Server {
                 raw(&result).map(Reply::Result)
             }
             Ran::Reply(r) => r,
-            Ran::Panicked(msg) => {
-                tracing::error!(uri = %uri, panic = %msg, "resource handler panicked");
-                Err(failed())
-            }
+            Ran::Panicked(msg) => Err(self.handler_panicked(&what, &msg)),
         }
     }
 
@@ -227,19 +237,16 @@ impl Server {
         let arguments = input.arguments.take();
         let args = arguments.as_deref();
         let binding = self.open_round(&ctx, methods::PROMPTS_GET, &name, args, input)?;
-        let failed = || Error::internal(format!("prompt `{name}` failed with an internal error"));
-        let fut =
-            std::panic::catch_unwind(AssertUnwindSafe(|| (route.get)(ctx.clone(), args))).map_err(|_| failed())??;
+        let what = format!("prompt `{name}`");
+        let fut = std::panic::catch_unwind(AssertUnwindSafe(|| (route.get)(ctx.clone(), args)))
+            .map_err(|p| self.handler_panicked(&what, &panic_message(&*p)))??;
         match self.run(&ctx, binding.as_ref(), fut).await {
             Ran::Value(mut result) => {
                 self.stamp(version, &mut result.result_type, &mut result.meta);
                 raw(&result).map(Reply::Result)
             }
             Ran::Reply(r) => r,
-            Ran::Panicked(msg) => {
-                tracing::error!(prompt = %name, panic = %msg, "prompt handler panicked");
-                Err(failed())
-            }
+            Ran::Panicked(msg) => Err(self.handler_panicked(&what, &msg)),
         }
     }
 
@@ -252,10 +259,7 @@ impl Server {
                 Driven::Done(r) => r?,
                 Driven::Cancelled => return Ok(Reply::Cancelled),
                 Driven::InputRequired => return Err(Error::internal("completion handlers cannot ask for input")),
-                Driven::Panicked(msg) => {
-                    tracing::error!(panic = %msg, "completion handler panicked");
-                    return Err(Error::internal("completion failed with an internal error"));
-                }
+                Driven::Panicked(msg) => return Err(self.handler_panicked("completion", &msg)),
             },
         };
         let c = &mut result.completion;
