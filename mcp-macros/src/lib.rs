@@ -96,9 +96,12 @@ use crate::errors::Errors;
 /// - `rename = "wireName"`: the property's name;
 /// - `description = ".."`: instead of the doc comment.
 ///
-/// The arguments are validated before the function runs: a missing or
-/// mistyped argument is answered with the field and the expected type (an
-/// `isError` result from protocol 2025-11-25 on, error -32602 before).
+/// The arguments are validated before the function runs: a missing,
+/// mistyped or unknown argument is answered with the field and the
+/// expected type (an `isError` result from protocol 2025-11-25 on, error
+/// -32602 before; `ServerBuilder::reject_unknown_arguments(false)` lets
+/// unknown ones through). A type that is not `Deserialize + JsonSchema` is
+/// one compile error saying so.
 ///
 /// # Options
 ///
@@ -124,7 +127,7 @@ use crate::errors::Errors;
 /// the error's message (a protocol `Error` stays a JSON-RPC error;
 /// `ToolError` adds a code and details). Unexpected failures (a panic, an
 /// internal error) reach the client without details unless the server
-/// exposes internal errors.
+/// exposes internal errors (by default, only debug builds do).
 ///
 /// Sync functions run on the async runtime: keep them short, or make them
 /// `async` and use `tokio::task::spawn_blocking`.
