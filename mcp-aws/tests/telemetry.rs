@@ -244,6 +244,7 @@ async fn tool_code_records_attributes_and_metrics_through_the_request_context() 
             })
             .with_description("Orders"),
         )
+        .reject_unknown_arguments(false)
         .build()
         .expect("valid");
     let svc = h.service(server);

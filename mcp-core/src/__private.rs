@@ -14,6 +14,32 @@ use crate::protocol::content::Icon;
 use crate::protocol::resources::{ReadResourceResult, ResourceContents};
 use crate::server::{IntoReadResult, UriVars};
 
+/// What a `#[tool]` argument's type must be (`M` is a marker that only the
+/// macro's expansion uses). The macro bounds the impls of its arguments
+/// struct by `T: ToolArgument` for each argument type, so a
+/// type that does not qualify gives this message instead of a cascade from
+/// serde's and schemars' derives.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool argument: it must implement `serde::Deserialize` and `schemars::JsonSchema`",
+    label = "not a tool argument",
+    note = "the client sends arguments as JSON, and the tool's input schema describes them",
+    note = "for your own type, add `#[derive(serde::Deserialize, schemars::JsonSchema)]`; for another crate's type, \
+            take a type that has both (a `String`, a number of milliseconds) and convert it in the tool; \
+            for a value taken from the request rather than sent by the client, mark the parameter `#[from_context]`"
+)]
+// The supertraits are higher-ranked on purpose: the compiler checks a
+// where clause's plain global consequences (`Instant: JsonSchema`) on their
+// own, which would add an error of its own per trait.
+pub trait ToolArgument<M = ()>: for<'de> serde::Deserialize<'de> + for<'a> SchemaOf<'a> {}
+
+#[diagnostic::do_not_recommend]
+impl<T: serde::de::DeserializeOwned + schemars::JsonSchema, M> ToolArgument<M> for T {}
+
+/// `JsonSchema`, behind a lifetime only [`ToolArgument`] uses.
+pub trait SchemaOf<'a>: schemars::JsonSchema {}
+
+impl<T: schemars::JsonSchema> SchemaOf<'_> for T {}
+
 /// Converts what a `#[resource]` returned, giving text contents the declared
 /// MIME type when they carry none.
 pub fn read_result<R: IntoReadResult>(

@@ -62,6 +62,9 @@ pub mod protocol;
 pub mod server;
 pub mod transport;
 
+#[cfg(test)]
+mod test_log;
+
 pub use error::{Error, Result};
 pub use protocol::ProtocolVersion;
 

@@ -66,6 +66,7 @@ fn args_struct(h: &Handler) -> TokenStream {
     let private = private();
     let mut defaults = Vec::new();
     let mut fields = Vec::new();
+    let mut bounds = Vec::new();
     for p in h.args() {
         let Some(ident) = p.ident() else { continue };
         let ty = &p.ty;
@@ -83,13 +84,26 @@ fn args_struct(h: &Handler) -> TokenStream {
             let name = name.to_string();
             attrs.push(quote!(#[serde(default = #name)]));
         }
+        bounds.push(quote!(#ty: #private::ToolArgument<__M>).to_string());
         fields.push(quote!(#(#docs)* #(#attrs)* #ident: #ty));
     }
+    // The derived impls are bounded by `T: ToolArgument<__M>` for each
+    // argument type `T`, so their bodies compile whatever `T` is, and a `T`
+    // that does not qualify gives the trait's one message where the route
+    // is built, rather than serde's and schemars' cascade. The unused
+    // parameter `__M` keeps the bounds from being trivial (always true or
+    // always false), which the compiler would check on their own.
+    let bounds = bounds.join(", ");
     quote! {
         #[derive(#private::serde::Deserialize, #private::schemars::JsonSchema)]
-        #[serde(crate = "::mcp_core::__private::serde")]
-        #[schemars(crate = "::mcp_core::__private::schemars")]
-        struct __McpArgs { #(#fields,)* }
+        #[serde(crate = "::mcp_core::__private::serde", bound = #bounds)]
+        #[schemars(crate = "::mcp_core::__private::schemars", bound = #bounds)]
+        struct __McpArgs<__M = ()> {
+            #(#fields,)*
+            #[serde(skip)]
+            #[schemars(skip)]
+            __mcp_marker: ::core::marker::PhantomData<__M>,
+        }
         #(#defaults)*
     }
 }
@@ -301,9 +315,17 @@ fn modifiers(h: &Handler) -> TokenStream {
     if let Some(meta) = &o.meta {
         setters.push(quote!(.with_meta(#private::meta(#private::serde_json::json!({ #meta })))));
     }
+    let extracts = extracts(h);
     match h.kind {
         // Resources and templates edit their wire description with `with`.
-        Kind::Resource if !setters.is_empty() => quote!(.with(|__r| __r #(#setters)*)),
-        _ => quote!(#(#setters)*),
+        Kind::Resource if !setters.is_empty() => quote!(.with(|__r| __r #(#setters)*) #extracts),
+        _ => quote!(#(#setters)* #extracts),
     }
+}
+
+/// `.extracts::<State<Db>>()` for each extractor parameter, so that
+/// `ServerBuilder::build` can name state that was never registered.
+fn extracts(h: &Handler) -> TokenStream {
+    let types = h.params.iter().filter(|p| p.role == Role::Extract).map(|p| &p.ty);
+    quote!(#(.extracts::<#types>())*)
 }

@@ -96,9 +96,12 @@ use crate::errors::Errors;
 /// - `rename = "wireName"`: the property's name;
 /// - `description = ".."`: instead of the doc comment.
 ///
-/// The arguments are validated before the function runs: a missing or
-/// mistyped argument is answered with the field and the expected type (an
-/// `isError` result from protocol 2025-11-25 on, error -32602 before).
+/// The arguments are validated before the function runs: a missing,
+/// mistyped or unknown argument is answered with the field and the
+/// expected type (an `isError` result from protocol 2025-11-25 on, error
+/// -32602 before; `ServerBuilder::reject_unknown_arguments(false)` lets
+/// unknown ones through). A type that is not `Deserialize + JsonSchema` is
+/// one compile error saying so.
 ///
 /// # Options
 ///
@@ -117,13 +120,14 @@ use crate::errors::Errors;
 ///
 /// Anything implementing `IntoToolResult`: strings and numbers become text;
 /// `Json<T>` gives `structuredContent`, its JSON text and an `outputSchema`
-/// (`T` must serialise to an object; `Json<Vec<_>>` and other clear
-/// non-objects are compile errors); `ContentBlock`s and `CallToolResult`
+/// (a `T` that is not an object, such as `Vec<Note>`, `i64` or an enum, is
+/// sent as `{"result": ..}` with the matching schema; `Json<Option<_>>` is
+/// a compile error); `ContentBlock`s and `CallToolResult`
 /// pass through; `Result<T, E>` turns `Err` into an `isError` result with
 /// the error's message (a protocol `Error` stays a JSON-RPC error;
 /// `ToolError` adds a code and details). Unexpected failures (a panic, an
 /// internal error) reach the client without details unless the server
-/// exposes internal errors.
+/// exposes internal errors (by default, only debug builds do).
 ///
 /// Sync functions run on the async runtime: keep them short, or make them
 /// `async` and use `tokio::task::spawn_blocking`.

@@ -200,37 +200,6 @@ fn check_wire_names(h: &Handler, errors: &mut Errors) {
     }
 }
 
-/// What a type serialises to, when it is certainly not a JSON object.
-fn not_an_object(ty: &Type) -> Option<&'static str> {
-    match ty {
-        Type::Reference(r) => not_an_object(&r.elem),
-        Type::Group(g) => not_an_object(&g.elem),
-        Type::Paren(p) => not_an_object(&p.elem),
-        Type::Tuple(t) if t.elems.is_empty() => Some("null"),
-        Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => Some("an array"),
-        Type::Path(_) => {
-            let seg = last_segment(ty)?;
-            match seg.ident.to_string().as_str() {
-                "Vec" | "VecDeque" | "LinkedList" | "HashSet" | "BTreeSet" | "BinaryHeap" | "IndexSet" => {
-                    Some("an array")
-                }
-                "String" | "str" | "char" | "PathBuf" => Some("a string"),
-                "bool" => Some("a boolean"),
-                "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize"
-                | "f32" | "f64" => Some("a number"),
-                "Option" => Some("`null` or a value"),
-                "Value" if is_serde_json(ty) => Some("any JSON value"),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-fn is_serde_json(ty: &Type) -> bool {
-    matches!(ty, Type::Path(p) if p.path.segments.iter().any(|s| s.ident == "serde_json"))
-}
-
 /// The `T` of `Json<T>`, also inside `Result<Json<T>, E>`.
 fn json_payload(ty: &Type) -> Option<&Type> {
     let seg = last_segment(ty)?;
@@ -244,14 +213,17 @@ fn json_payload(ty: &Type) -> Option<&Type> {
 
 fn check_tool_output(h: &Handler, errors: &mut Errors) {
     let Some(payload) = h.output.as_ref().and_then(json_payload) else { return };
-    if let Some(what) = not_an_object(payload) {
+    // Other non-objects are wrapped as `{"result": ..}`; `None` would be
+    // `{"result": null}` against a schema that the cleaning for strict
+    // clients has made non-nullable.
+    if let Some(inner) = option_inner(payload) {
         errors.push_spanned(
             payload,
             format!(
-                "`Json<{0}>` is structured content, which MCP requires to be a JSON object, but `{0}` \
-                 serialises to {what}; wrap it in a struct, e.g. \
-                 `#[derive(Serialize, JsonSchema)] struct Output {{ value: {0} }}`, and return `Json<Output>`",
-                tokens(payload)
+                "`Json<{0}>` cannot describe its `None`: return `Json<{1}>` and report a missing value as an \
+                 error (`Result<Json<{1}>, ToolError>`), or return a struct with an optional field",
+                tokens(payload),
+                tokens(inner)
             ),
         );
     }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Client, STATELESS};
-use mcp_core::server::{Context, Json, Server, ServerBuilder};
+use mcp_core::server::{Context, Json, ResourceRoute, Server, ServerBuilder};
 use mcp_core::{Error, routes};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -87,6 +87,24 @@ fn other_items_of_the_module_stay() {
 
 fn server() -> Server {
     ServerBuilder::new("shop", "1.0.0").routes(shop::routes()).build().expect("valid server")
+}
+
+#[tokio::test]
+async fn a_panicking_resource_shows_its_message_only_when_internal_errors_are_exposed() {
+    let boom = || {
+        ResourceRoute::new("shop://boom", "boom", |_: Context, uri: String| async move {
+            assert!(uri.is_empty(), "secret detail");
+            uri
+        })
+    };
+    for (expose, shows) in [(true, true), (false, false)] {
+        let server = ServerBuilder::new("shop", "1.0.0").resource(boom()).expose_internal_errors(expose).build();
+        let mut c = Client::connect(&server.expect("valid"), STATELESS).await;
+        let r = c.request("resources/read", json!({ "uri": "shop://boom" })).await;
+        let message = r["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("reading `shop://boom` failed"), "{r}");
+        assert_eq!(message.contains("secret detail"), shows, "expose {expose}: {message}");
+    }
 }
 
 #[tokio::test]

@@ -145,7 +145,6 @@ fn builder() -> ServerBuilder {
         .tool(protocol_tool())
         .tool(whoami_tool())
         .tool(secret_tool())
-        .tool(stateful_tool())
         .routes(Arc::new(Counter::default()).routes())
         .state(Greeting("hello"))
         .expose_internal_errors(false)
@@ -189,6 +188,26 @@ async fn invalid_arguments_are_32602_before_2025_11_25() {
         assert_eq!(r["error"]["code"], -32602, "{version}: {r}");
         assert!(r["error"]["message"].as_str().unwrap_or_default().contains("missing field `a`"), "{r}");
     }
+}
+
+#[tokio::test]
+async fn unknown_arguments_are_refused_naming_them() {
+    for version in ["2025-11-25", STATELESS] {
+        let mut c = Client::connect(&server(), version).await;
+        let text = c.call_error("add", json!({ "a": 1, "b": 2, "lmit": 3 })).await;
+        assert!(text.ends_with("tool `add`: unknown argument `lmit`; expected `a`, `b`"), "{version}: {text}");
+        let text = c.call_error("version", json!({ "x": 1, "y": 2 })).await;
+        assert!(text.ends_with("unknown arguments `x`, `y`; the tool takes no arguments"), "{text}");
+    }
+    for version in ["2024-11-05", "2025-06-18"] {
+        let mut c = Client::connect(&server(), version).await;
+        let r = c.call("add", json!({ "a": 1, "b": 2, "lmit": 3 })).await;
+        assert_eq!(r["error"]["code"], -32602, "{version}: {r}");
+        assert!(r["error"]["message"].as_str().unwrap_or_default().contains("unknown argument `lmit`"), "{r}");
+    }
+    let lenient = builder().reject_unknown_arguments(false).build().expect("valid");
+    let mut c = Client::connect(&lenient, STATELESS).await;
+    assert_eq!(c.call_text("add", json!({ "a": 1, "b": 2, "lmit": 3 })).await, "3");
 }
 
 #[tokio::test]
@@ -244,12 +263,16 @@ async fn a_missing_extractor_fails_the_call() {
     let mut c = Client::connect(&server(), STATELESS).await;
     let text = c.call_error("secret", json!({})).await;
     assert_eq!(text, "authentication required: the request has no authenticated principal");
-    // Unregistered state is the server's bug: an internal error.
-    assert_eq!(c.call_error("stateful", json!({})).await, "tool `stateful` failed with an internal error");
-    let server = builder().expose_internal_errors(true).build().expect("valid");
+}
+
+#[tokio::test]
+async fn build_names_state_a_tool_takes_that_was_never_registered() {
+    let err = builder().tool(stateful_tool()).build().err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("tool \"stateful\" takes state of type `u64`, which was never registered"), "{err}");
+    assert!(err.contains("ServerBuilder::state"), "{err}");
+    let server = builder().tool(stateful_tool()).state(7u64).build().expect("valid");
     let mut c = Client::connect(&server, STATELESS).await;
-    let text = c.call_error("stateful", json!({})).await;
-    assert!(text.contains("no state of type `u64`: register it with `ServerBuilder::state`"), "{text}");
+    assert_eq!(c.call_text("stateful", json!({})).await, "7");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::broadcast;
 
+use super::extract::{RequiredState, StateValue};
 use super::input::StateSealer;
 use super::prompt::PromptRoute;
 use super::resource::{ResourceRoute, TemplateRoute};
@@ -38,7 +39,7 @@ pub enum BuildError {
     #[error("duplicate resource URI {0:?}")]
     DuplicateResource(String),
     /// A tool's input or output schema is not an object schema.
-    #[error("tool {tool:?}: the {which} schema must have `\"type\": \"object\"` at its root")]
+    #[error("tool {tool:?}: the {which} schema must have `\"type\": \"object\"` at its root{}", schema_fix(which))]
     SchemaNotObject {
         /// The tool.
         tool: String,
@@ -48,9 +49,43 @@ pub enum BuildError {
     /// A resource template does not parse.
     #[error("{0}")]
     InvalidTemplate(String),
+    /// A handler extracts `State<T>` (or another extractor needing state)
+    /// but no state of type `T` was registered.
+    #[error(
+        "{route} takes state of type `{type_name}`, which was never registered: \
+         call `ServerBuilder::state` with a value of exactly that type"
+    )]
+    MissingState {
+        /// What needs it, e.g. `tool "add_note"`.
+        route: String,
+        /// The state's type, e.g. `Arc<Mutex<Notes>>`.
+        type_name: String,
+    },
 }
 
-pub(crate) fn validate_tool(route: &ToolRoute) -> Result<(), BuildError> {
+/// How to fix a non-object schema.
+fn schema_fix(which: &str) -> &'static str {
+    if which == "output" {
+        "; return `Json<T>`, which wraps a non-object `T` as `{\"result\": ..}` with a matching schema, \
+         or wrap the schema the same way with `server::schema::output_schema_for`"
+    } else {
+        "; tool arguments are a struct (or map) of named properties"
+    }
+}
+
+/// The first state `required` needs that `state` lacks, as an error naming
+/// `kind` `name` (`tool` `"add_note"`).
+fn check_state(kind: &str, name: &str, required: &[RequiredState], state: &http::Extensions) -> Result<(), BuildError> {
+    match required.iter().find(|r| !r.is_registered(state)) {
+        Some(missing) => {
+            Err(BuildError::MissingState { route: format!("{kind} {name:?}"), type_name: missing.type_name() })
+        }
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn validate_tool(route: &ToolRoute, state: &http::Extensions) -> Result<(), BuildError> {
+    check_state("tool", &route.tool.name, &route.required_state, state)?;
     let name = &route.tool.name;
     let valid = (1..=128).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
@@ -64,6 +99,36 @@ pub(crate) fn validate_tool(route: &ToolRoute) -> Result<(), BuildError> {
         return Err(BuildError::SchemaNotObject { tool: name.clone(), which: "output" });
     }
     Ok(())
+}
+
+/// Whether internal errors reach clients when the code does not say:
+/// `MCP_EXPOSE_INTERNAL_ERRORS` when set, else whether this is a debug build.
+fn expose_internal_errors_default(var: Option<String>) -> bool {
+    match var {
+        Some(v) => !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off"),
+        None => cfg!(debug_assertions),
+    }
+}
+
+/// Logs, once at build, what a model would have to guess: a tool without
+/// a description, arguments without one.
+fn warn_undocumented(tool: &crate::protocol::tools::Tool) {
+    if tool.description.as_deref().is_none_or(str::is_empty) {
+        tracing::warn!(
+            tool = %tool.name,
+            "tool has no description, and models choose tools by it: add a doc comment or `.with_description(..)`"
+        );
+    }
+    let Some(serde_json::Value::Object(properties)) = tool.input_schema.get("properties") else { return };
+    let bare: Vec<&str> =
+        properties.iter().filter(|(_, p)| p.get("description").is_none()).map(|(name, _)| name.as_str()).collect();
+    if !bare.is_empty() {
+        tracing::warn!(
+            tool = %tool.name,
+            arguments = %bare.join(", "),
+            "tool arguments without a description: add a doc comment to each parameter (or field)"
+        );
+    }
 }
 
 /// Anything a server serves: what `#[routes]` collects from an impl block or
@@ -109,6 +174,7 @@ pub struct ServerBuilder {
     list_cache: (u64, CacheScope),
     read_cache: (u64, CacheScope),
     expose_internal_errors: bool,
+    reject_unknown_arguments: bool,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -134,7 +200,8 @@ impl ServerBuilder {
             page_size: 100,
             list_cache: (0, CacheScope::Private),
             read_cache: (0, CacheScope::Private),
-            expose_internal_errors: std::env::var_os("MCP_EXPOSE_INTERNAL_ERRORS").is_some(),
+            expose_internal_errors: expose_internal_errors_default(std::env::var("MCP_EXPOSE_INTERNAL_ERRORS").ok()),
+            reject_unknown_arguments: true,
         }
     }
 
@@ -209,7 +276,7 @@ impl ServerBuilder {
 
     /// Shared application state, read by handlers with
     /// [`Context::state`]. One value per type.
-    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+    pub fn state<T: StateValue>(mut self, value: T) -> Self {
         self.state.insert(value);
         self
     }
@@ -249,22 +316,49 @@ impl ServerBuilder {
         self
     }
 
-    /// Whether a panicking or failing handler's internal message reaches the
-    /// client. Off by default (the client sees only that the tool failed);
-    /// turn it on in development, or set `MCP_EXPOSE_INTERNAL_ERRORS`.
+    /// Whether a panicking or failing tool's internal message reaches the
+    /// client. By default it does in debug builds (development, where the
+    /// message is what you need) and does not in release builds (the client
+    /// sees only that the tool failed); the environment variable
+    /// `MCP_EXPOSE_INTERNAL_ERRORS` overrides that default (`0`, `false`,
+    /// `no` or `off` to hide, anything else to show), and this method
+    /// overrides both. The message is always logged.
     pub fn expose_internal_errors(mut self, on: bool) -> Self {
         self.expose_internal_errors = on;
+        self
+    }
+
+    /// Whether a tool call with an argument its input schema does not declare
+    /// (a misspelt `lmit`) is refused, naming it, as other invalid arguments
+    /// are: an `isError` result from 2025-11-25 on, error -32602 before. On
+    /// by default: the official Python and TypeScript clients send only the
+    /// schema's properties, so an unknown one is a mistake worth reporting
+    /// to the model rather than a value to drop. A schema that allows
+    /// `additionalProperties` (a flattened map) accepts any name.
+    ///
+    /// ```
+    /// use mcp_core::server::ServerBuilder;
+    ///
+    /// // A server whose clients send extra fields it ignores.
+    /// let server = ServerBuilder::new("lenient", "1.0.0").reject_unknown_arguments(false).build();
+    /// assert!(server.is_ok());
+    /// ```
+    pub fn reject_unknown_arguments(mut self, on: bool) -> Self {
+        self.reject_unknown_arguments = on;
         self
     }
 
     /// Checks the definitions and builds the server.
     ///
     /// # Errors
-    /// [`BuildError`] naming the first invalid or duplicate definition.
+    /// [`BuildError`] naming the first invalid or duplicate definition, or
+    /// the first handler whose state was never registered
+    /// ([`BuildError::MissingState`]).
     pub fn build(self) -> Result<Server, BuildError> {
         let mut routes = Routes::default();
         for route in self.tools {
-            validate_tool(&route)?;
+            validate_tool(&route, &self.state)?;
+            warn_undocumented(&route.tool);
             if routes.tool(&route.tool.name).is_some() {
                 return Err(BuildError::DuplicateTool(route.tool.name.clone()));
             }
@@ -272,18 +366,21 @@ impl ServerBuilder {
         }
         let mut seen = std::collections::HashSet::new();
         for route in self.resources {
+            check_state("resource", &route.resource.uri, &route.required_state, &self.state)?;
             if !seen.insert(route.resource.uri.clone()) {
                 return Err(BuildError::DuplicateResource(route.resource.uri.clone()));
             }
             routes.insert_resource(route);
         }
         for route in self.templates {
+            check_state("resource template", &route.template.uri_template, &route.required_state, &self.state)?;
             if let Err(e) = &route.matcher {
                 return Err(BuildError::InvalidTemplate(e.clone()));
             }
             routes.insert_template(route);
         }
         for route in self.prompts {
+            check_state("prompt", &route.prompt.name, &route.required_state, &self.state)?;
             if routes.has_prompt_name(&route.prompt.name) {
                 return Err(BuildError::DuplicatePrompt(route.prompt.name.clone()));
             }
@@ -306,9 +403,80 @@ impl ServerBuilder {
                 list_cache: self.list_cache,
                 read_cache: self.read_cache,
                 expose_internal_errors: self.expose_internal_errors,
+                reject_unknown_arguments: self.reject_unknown_arguments,
                 server_info_meta,
                 server_info_meta_json,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{NoArgs, State};
+
+    #[test]
+    fn internal_errors_show_in_debug_builds_unless_the_environment_says_no() {
+        assert_eq!(expose_internal_errors_default(None), cfg!(debug_assertions));
+        for off in ["0", "false", "OFF", " no "] {
+            assert!(!expose_internal_errors_default(Some(off.into())), "{off}");
+        }
+        assert!(expose_internal_errors_default(Some("1".into())));
+    }
+
+    #[test]
+    fn build_names_unregistered_state() {
+        let tool = ToolRoute::new("add_note", |_: Context, _: NoArgs| async { "ok" }).extracts::<State<Arc<String>>>();
+        let err = ServerBuilder::new("s", "1").tool(tool.clone()).build().err();
+        assert_eq!(
+            err,
+            Some(BuildError::MissingState { route: "tool \"add_note\"".into(), type_name: "Arc<String>".into() })
+        );
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("`Arc<String>`") && msg.contains("ServerBuilder::state"), "{msg}");
+        // The wrong type does not count; the right one does.
+        assert!(ServerBuilder::new("s", "1").state(String::new()).tool(tool.clone()).build().is_err());
+        assert!(ServerBuilder::new("s", "1").state(Arc::new(String::new())).tool(tool).build().is_ok());
+    }
+
+    #[test]
+    fn build_warns_once_about_missing_descriptions() {
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        struct Args {
+            /// Documented
+            _query: String,
+            _lmit: u32,
+        }
+        let log = crate::test_log::Captured::default();
+        let built = tracing::subscriber::with_default(log.clone(), || {
+            ServerBuilder::new("s", "1")
+                .tool(ToolRoute::new("search", |_: Context, _: Args| async { "" }))
+                .tool(ToolRoute::new("ok", |_: Context, _: NoArgs| async { "" }).with_description("Fine"))
+                .build()
+        });
+        assert!(built.is_ok());
+        let lines = log.lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with("WARN") && lines[0].contains("tool=search"), "{lines:?}");
+        assert!(lines[0].contains("has no description"), "{lines:?}");
+        assert!(lines[1].contains("arguments=_lmit") && lines[1].contains("without a description"), "{lines:?}");
+    }
+
+    #[test]
+    fn optional_state_is_not_required() {
+        let tool = ToolRoute::new("t", |_: Context, _: NoArgs| async { "ok" }).extracts::<Option<State<u8>>>();
+        assert!(ServerBuilder::new("s", "1").tool(tool).build().is_ok());
+    }
+
+    #[test]
+    fn prompts_and_resources_are_checked_too() {
+        let prompt = PromptRoute::new("p", |_: Context, _: NoArgs| async { String::new() }).extracts::<State<u8>>();
+        let err = ServerBuilder::new("s", "1").prompt(prompt).build().err();
+        assert!(matches!(&err, Some(BuildError::MissingState { route, .. }) if route == "prompt \"p\""), "{err:?}");
+        let resource =
+            ResourceRoute::new("x://r", "r", |_: Context, _: String| async { String::new() }).extracts::<State<u8>>();
+        let err = ServerBuilder::new("s", "1").resource(resource).build().err();
+        assert!(matches!(&err, Some(BuildError::MissingState { route, .. }) if route == "resource \"x://r\""));
     }
 }

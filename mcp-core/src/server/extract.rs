@@ -47,7 +47,85 @@ pub trait FromContext: Sized {
     /// misconfiguration such as unregistered state) unless the server
     /// exposes internal errors.
     fn from_context(ctx: &Context) -> Result<Self, Error>;
+
+    /// The server state this extractor cannot work without, so that
+    /// [`ServerBuilder::build`](super::ServerBuilder::build) can refuse a
+    /// server that never registered it. `State<T>` needs `T`; the default is
+    /// nothing. Override it for an extractor that reads
+    /// [`Context::state`].
+    fn required_state() -> Vec<RequiredState> {
+        Vec::new()
+    }
 }
+
+/// A type of server state a handler needs, registered with
+/// [`ServerBuilder::state`](super::ServerBuilder::state).
+/// [`ServerBuilder::build`](super::ServerBuilder::build) fails, naming the
+/// type, when one is missing.
+///
+/// `#[tool]`, `#[prompt]` and `#[resource]` record what their extractors
+/// need; a hand-written handler declares it with `extracts`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use mcp_core::server::{Context, NoArgs, ServerBuilder, State, ToolRoute};
+///
+/// struct Db;
+///
+/// let rows = ToolRoute::new("rows", |ctx: Context, _: NoArgs| async move {
+///     ctx.state::<Arc<Db>>().map_or(0, |_| 42)
+/// })
+/// .extracts::<State<Arc<Db>>>();
+/// let err = ServerBuilder::new("db", "1.0.0").tool(rows).build().err().map(|e| e.to_string());
+/// assert!(err.is_some_and(|e| e.contains("`Arc<Db>`")));
+/// ```
+#[derive(Clone, Copy)]
+pub struct RequiredState {
+    type_name: fn() -> String,
+    registered: fn(&http::Extensions) -> bool,
+}
+
+impl RequiredState {
+    /// State of type `T`.
+    pub fn of<T: StateValue>() -> Self {
+        Self { type_name: short_type_name::<T>, registered: |state| state.get::<T>().is_some() }
+    }
+
+    /// The type's name without module paths, e.g. `Arc<Mutex<Notes>>`.
+    pub fn type_name(&self) -> String {
+        (self.type_name)()
+    }
+
+    /// Whether `state` holds a value of the type.
+    pub(crate) fn is_registered(&self, state: &http::Extensions) -> bool {
+        (self.registered)(state)
+    }
+}
+
+impl std::fmt::Debug for RequiredState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RequiredState").field(&self.type_name()).finish()
+    }
+}
+
+/// `extracts::<E>()` and the list it fills, on each route type.
+macro_rules! route_extracts {
+    ($($route:ty),*) => {$(
+        impl $route {
+            /// Declares that the handler takes the extractor `E` (as the
+            /// attribute macros do for each extractor parameter), so that
+            /// [`ServerBuilder::build`](crate::server::ServerBuilder::build)
+            /// fails, naming the type, when the state `E` needs was never
+            /// registered.
+            #[must_use]
+            pub fn extracts<E: FromContext>(mut self) -> Self {
+                self.required_state.extend(E::required_state());
+                self
+            }
+        }
+    )*};
+}
+route_extracts!(super::ToolRoute, super::PromptRoute, super::ResourceRoute, super::TemplateRoute);
 
 impl FromContext for Context {
     fn from_context(ctx: &Context) -> Result<Self, Error> {
@@ -98,7 +176,21 @@ impl FromContext for Principal {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct State<T>(pub T);
 
-impl<T: Clone + Send + Sync + 'static> FromContext for State<T> {
+/// What shared state must be: `Clone` (each call gets its own copy),
+/// `Send + Sync + 'static`. Implemented for every such type; it exists to
+/// say how to fix a type that is not (wrap it in `Arc`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be shared state: state is cloned for each call, so it must be `Clone + Send + Sync + 'static`",
+    label = "not `Clone`, `Send` or `Sync`",
+    note = "wrap it in `Arc`: register `Arc::new(value)` with `ServerBuilder::state` and take `State<Arc<..>>` \
+            (`Arc<Mutex<..>>` or `Arc<RwLock<..>>` for state that changes)"
+)]
+pub trait StateValue: Clone + Send + Sync + 'static {}
+
+#[diagnostic::do_not_recommend]
+impl<T: Clone + Send + Sync + 'static> StateValue for T {}
+
+impl<T: StateValue> FromContext for State<T> {
     fn from_context(ctx: &Context) -> Result<Self, Error> {
         ctx.state::<T>().cloned().map(State).ok_or_else(|| {
             Error::internal(format!(
@@ -106,6 +198,10 @@ impl<T: Clone + Send + Sync + 'static> FromContext for State<T> {
                 short_type_name::<T>()
             ))
         })
+    }
+
+    fn required_state() -> Vec<RequiredState> {
+        vec![RequiredState::of::<T>()]
     }
 }
 

@@ -44,7 +44,7 @@ use tokio::sync::broadcast;
 
 pub use builder::{BuildError, Route, ServerBuilder};
 pub use context::Context;
-pub use extract::{Extension, FromContext, State};
+pub use extract::{Extension, FromContext, RequiredState, State, StateValue};
 pub use frame::handle_frame;
 pub use head::{Era, HeadMeta, Method, RequestHead, Target};
 pub use headers::McpHeaders;
@@ -261,6 +261,7 @@ pub(crate) struct ServerShared {
     pub(crate) list_cache: (u64, CacheScope),
     pub(crate) read_cache: (u64, CacheScope),
     pub(crate) expose_internal_errors: bool,
+    pub(crate) reject_unknown_arguments: bool,
     pub(crate) server_info_meta: serde_json::Value,
     /// `server_info_meta` rendered once, for splicing into results.
     pub(crate) server_info_meta_json: Box<serde_json::value::RawValue>,
@@ -336,7 +337,7 @@ impl Server {
     /// # Errors
     /// [`BuildError`] when the tool's name or schema is invalid.
     pub fn add_tool(&self, route: ToolRoute) -> Result<(), BuildError> {
-        builder::validate_tool(&route)?;
+        builder::validate_tool(&route, &self.shared.state)?;
         self.update_routes(|r| r.insert_tool(route));
         self.emit(ServerEvent::ToolsListChanged);
         Ok(())

@@ -10,6 +10,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::Context;
+use super::extract::RequiredState;
 use super::schema::schema_for;
 use super::tool::{BoxFuture, parse_named_arguments};
 use crate::error::Error;
@@ -77,6 +78,8 @@ type GetFn =
 pub struct PromptRoute {
     pub(crate) prompt: Prompt,
     pub(crate) get: Arc<GetFn>,
+    /// What [`Self::extracts`] recorded.
+    pub(crate) required_state: Vec<RequiredState>,
 }
 
 impl fmt::Debug for PromptRoute {
@@ -106,7 +109,7 @@ impl PromptRoute {
                 let fut = f(ctx, args);
                 Ok(Box::pin(async move { fut.await.into_prompt_result() }))
             };
-        Self { prompt, get: Arc::new(get) }
+        Self { prompt, get: Arc::new(get), required_state: Vec::new() }
     }
 
     /// Sets the description.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::Context;
+use super::extract::RequiredState;
 use super::tool::{BoxFuture, Json};
 use crate::error::Error;
 use crate::protocol::resources::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
@@ -96,6 +97,8 @@ where
 pub struct ResourceRoute {
     pub(crate) resource: Resource,
     pub(crate) read: Arc<ReadFn>,
+    /// What [`Self::extracts`] recorded.
+    pub(crate) required_state: Vec<RequiredState>,
 }
 
 impl fmt::Debug for ResourceRoute {
@@ -112,7 +115,11 @@ impl ResourceRoute {
         Fut: Future + Send + 'static,
         Fut::Output: IntoReadResult,
     {
-        Self { resource: Resource::new(uri, name), read: erase(move |ctx, uri, _| f(ctx, uri)) }
+        Self {
+            resource: Resource::new(uri, name),
+            read: erase(move |ctx, uri, _| f(ctx, uri)),
+            required_state: Vec::new(),
+        }
     }
 
     /// Edits the wire description (description, MIME type, annotations...).
@@ -134,6 +141,8 @@ pub struct TemplateRoute {
     pub(crate) template: ResourceTemplate,
     pub(crate) matcher: Result<UriTemplate, String>,
     pub(crate) read: Arc<ReadFn>,
+    /// What [`Self::extracts`] recorded.
+    pub(crate) required_state: Vec<RequiredState>,
 }
 
 impl fmt::Debug for TemplateRoute {
@@ -154,7 +163,12 @@ impl TemplateRoute {
     {
         let uri_template = uri_template.into();
         let matcher = UriTemplate::parse(&uri_template);
-        Self { template: ResourceTemplate::new(uri_template, name), matcher, read: erase(f) }
+        Self {
+            template: ResourceTemplate::new(uri_template, name),
+            matcher,
+            read: erase(f),
+            required_state: Vec::new(),
+        }
     }
 
     /// Edits the wire description.

@@ -3,6 +3,10 @@
 //! root, no `null` branches for optional values (they are simply not
 //! `required`), no `"default": null`.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{OnceLock, PoisonError, RwLock};
+
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
@@ -44,6 +48,51 @@ pub fn object_schema_for<T: JsonSchema>() -> Map<String, Value> {
         map.insert("properties".into(), Value::Object(Map::new()));
     }
     map
+}
+
+/// The property under which a tool's structured output sits when its type
+/// is not a JSON object (a list, a number, an enum): `{"result": [..]}`, as
+/// FastMCP does, since MCP requires `structuredContent` to be an object.
+pub const RESULT_KEY: &str = "result";
+
+/// The `outputSchema` of a tool whose structured output is a `T`: `T`'s
+/// schema when it is an object schema, else an object whose one required
+/// property, [`RESULT_KEY`], has `T`'s schema.
+///
+/// ```
+/// use mcp_core::server::schema::output_schema_for;
+///
+/// let schema = output_schema_for::<Vec<String>>();
+/// assert_eq!(schema["type"], "object");
+/// assert_eq!(schema["properties"]["result"]["type"], "array");
+/// assert_eq!(schema["required"], serde_json::json!(["result"]));
+/// ```
+pub fn output_schema_for<T: JsonSchema>() -> Map<String, Value> {
+    let schema = schema_for::<T>();
+    if is_object_schema(&schema) {
+        return schema;
+    }
+    let mut properties = Map::new();
+    properties.insert(RESULT_KEY.into(), Value::Object(schema));
+    let mut wrapper = Map::new();
+    wrapper.insert("type".into(), "object".into());
+    wrapper.insert("properties".into(), Value::Object(properties));
+    wrapper.insert("required".into(), Value::Array(vec![RESULT_KEY.into()]));
+    wrapper
+}
+
+/// Whether a `T` travels wrapped under [`RESULT_KEY`] (see
+/// [`output_schema_for`]); worked out once per type, not per call.
+pub(crate) fn is_wrapped<T: JsonSchema + 'static>() -> bool {
+    static WRAPPED: OnceLock<RwLock<HashMap<TypeId, bool>>> = OnceLock::new();
+    let cache = WRAPPED.get_or_init(Default::default);
+    let id = TypeId::of::<T>();
+    if let Some(&wrapped) = cache.read().unwrap_or_else(PoisonError::into_inner).get(&id) {
+        return wrapped;
+    }
+    let wrapped = !is_object_schema(&schema_for::<T>());
+    cache.write().unwrap_or_else(PoisonError::into_inner).insert(id, wrapped);
+    wrapped
 }
 
 /// Whether a schema's root is an object schema, as MCP requires of tool
@@ -175,6 +224,23 @@ mod tests {
     #[derive(JsonSchema)]
     struct WithValue {
         any: serde_json::Value,
+    }
+
+    #[test]
+    fn non_object_outputs_are_wrapped_under_result() {
+        for (schema, inner) in [
+            (output_schema_for::<Vec<u32>>(), json!({ "type": "array", "items": { "type": "integer", "minimum": 0 } })),
+            (output_schema_for::<i64>(), json!({ "type": "integer" })),
+            (output_schema_for::<Mode>(), json!({ "type": "string", "enum": ["Up", "Down"] })),
+        ] {
+            assert_eq!(
+                Value::Object(schema),
+                json!({ "type": "object", "properties": { "result": inner }, "required": ["result"] })
+            );
+        }
+        assert!(is_wrapped::<Vec<u32>>() && is_wrapped::<Mode>() && is_wrapped::<i64>());
+        assert!(!is_wrapped::<Args>());
+        assert_eq!(output_schema_for::<Args>(), schema_for::<Args>());
     }
 
     #[test]

@@ -15,8 +15,9 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::Context;
-use super::schema::{object_schema_for, schema_for};
-use crate::error::Error;
+use super::extract::RequiredState;
+use super::schema::{RESULT_KEY, is_wrapped, object_schema_for, output_schema_for};
+use crate::error::{Error, short_type_name};
 use crate::protocol::Meta;
 use crate::protocol::content::{ContentBlock, Icon};
 use crate::protocol::tools::{CallToolResult, Tool, ToolAnnotations};
@@ -84,6 +85,42 @@ pub(crate) fn parse_named_arguments<A: DeserializeOwned>(
     })
 }
 
+/// An error naming the arguments that `tool`'s input schema does not
+/// declare, if any. A schema without `properties`, or one that allows
+/// additional or pattern properties, accepts any name; arguments that are
+/// not an object are left for the handler to refuse.
+pub(crate) fn check_unknown_arguments(tool: &Tool, arguments: Option<&RawValue>) -> Result<(), Error> {
+    let schema = &tool.input_schema;
+    let (Some(arguments), Some(Value::Object(declared))) = (arguments, schema.get("properties")) else {
+        return Ok(());
+    };
+    let open = schema.get("additionalProperties").is_some_and(|a| *a != Value::Bool(false))
+        || schema.contains_key("patternProperties");
+    if open {
+        return Ok(());
+    }
+    let Ok(sent) = serde_json::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(arguments.get())
+    else {
+        return Ok(());
+    };
+    let unknown: Vec<String> = sent.keys().filter(|k| !declared.contains_key(*k)).map(|k| format!("`{k}`")).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let expected = if declared.is_empty() {
+        "the tool takes no arguments".to_owned()
+    } else {
+        let names: Vec<String> = declared.keys().map(|k| format!("`{k}`")).collect();
+        format!("expected {}", names.join(", "))
+    };
+    let plural = if unknown.len() > 1 { "s" } else { "" };
+    Err(Error::invalid_params(format!(
+        "invalid arguments for tool `{}`: unknown argument{plural} {}; {expected}",
+        tool.name,
+        unknown.join(", ")
+    )))
+}
+
 /// Arguments of a tool that takes none: its schema is an empty object.
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
 pub struct NoArgs {}
@@ -119,7 +156,7 @@ where
 /// logged, and reaches the client only when the server exposes internal
 /// errors ([`ServerBuilder::expose_internal_errors`](super::ServerBuilder::expose_internal_errors)).
 pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallToolResult {
-    tracing::error!(tool = %name, error = %detail, "tool failed with an internal error");
+    report_internal(&format!("tool `{name}`"), detail, &mut std::io::stderr());
     let mut result = if expose {
         CallToolResult::error_text(format!("tool `{name}` failed: {detail}"))
     } else {
@@ -131,6 +168,19 @@ pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallTo
         .get_or_insert_with(Default::default)
         .insert(TOOL_ERROR_META_KEY.into(), serde_json::json!({ "code": ToolError::INTERNAL }));
     result
+}
+
+/// Logs the internal error of `what` (``tool `add` ``); without a tracing
+/// subscriber, where the log would go nowhere, writes it to `out` (stderr)
+/// instead, which every transport leaves free for logs.
+pub(crate) fn report_internal(what: &str, detail: &str, out: &mut dyn std::io::Write) {
+    let no_subscriber = tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>());
+    if no_subscriber {
+        // Nothing to do if stderr itself is gone.
+        let _ = writeln!(out, "ERROR mcp_core: {what} failed with an internal error: {detail}");
+    } else {
+        tracing::error!(error = %detail, "{what} failed with an internal error");
+    }
 }
 
 /// A tool: its wire description (name, schemas, annotations) and its
@@ -155,6 +205,8 @@ pub(super) fn internal_failure(name: &str, detail: &str, expose: bool) -> CallTo
 pub struct ToolRoute {
     pub(crate) tool: Tool,
     pub(crate) handler: Arc<dyn ToolHandler>,
+    /// What [`Self::extracts`] recorded.
+    pub(crate) required_state: Vec<RequiredState>,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -178,12 +230,12 @@ impl ToolRoute {
         let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
         tool.output_schema = R::output_schema();
         let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
-        Self { tool, handler: Arc::new(handler) }
+        Self { tool, handler: Arc::new(handler), required_state: Vec::new() }
     }
 
     /// A tool from a wire description and a hand-written handler.
     pub fn from_handler(tool: Tool, handler: impl ToolHandler) -> Self {
-        Self { tool, handler: Arc::new(handler) }
+        Self { tool, handler: Arc::new(handler), required_state: Vec::new() }
     }
 
     /// The wire description.
@@ -325,20 +377,48 @@ macro_rules! display_results {
 display_results!(bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, char);
 
 /// Structured tool output: serialised as `structuredContent` and as a JSON
-/// text block, and the tool's `outputSchema` is derived from `T` (which must
-/// serialise to an object).
+/// text block, and the tool's `outputSchema` is derived from `T`.
+///
+/// MCP requires structured content to be a JSON object. A `T` whose schema
+/// is not an object schema (a `Vec`, a number, a string, an enum) is sent
+/// wrapped under the key [`"result"`](super::schema::RESULT_KEY), with the
+/// matching output schema, as FastMCP does; the text block holds `T`
+/// itself.
+///
+/// ```
+/// use mcp_core::server::{IntoToolResult, Json};
+///
+/// let result = Json(vec![1, 2, 3]).into_tool_result().expect("serialisable");
+/// assert_eq!(result.structured_content, Some(serde_json::json!({ "result": [1, 2, 3] })));
+/// let schema = <Json<Vec<u32>> as IntoToolResult>::output_schema().unwrap_or_default();
+/// assert_eq!(schema["required"], serde_json::json!(["result"]));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Json<T>(pub T);
 
-impl<T: Serialize + JsonSchema> IntoToolResult for Json<T> {
+impl<T: Serialize + JsonSchema + 'static> IntoToolResult for Json<T> {
     fn into_tool_result(self) -> ToolOutput {
         let value = serde_json::to_value(&self.0).map_err(|e| Error::internal(format!("tool output: {e}")))?;
         let text = value.to_string();
-        Ok(CallToolResult::text(text).with_structured_content(value))
+        let structured = if is_wrapped::<T>() {
+            let mut wrapper = Map::new();
+            wrapper.insert(RESULT_KEY.into(), value);
+            Value::Object(wrapper)
+        } else if value.is_object() {
+            value
+        } else {
+            // An object schema with a non-object value (`Option<Struct>`
+            // giving `None`): sending it would break the output schema.
+            return Err(Error::internal(format!(
+                "tool output: `{}` serialised to `{text}`, not the JSON object its schema promises",
+                short_type_name::<T>()
+            )));
+        };
+        Ok(CallToolResult::text(text).with_structured_content(structured))
     }
 
     fn output_schema() -> Option<Map<String, Value>> {
-        Some(schema_for::<T>())
+        Some(output_schema_for::<T>())
     }
 }
 
@@ -428,5 +508,28 @@ impl<T: IntoToolResult, E: fmt::Display + 'static> IntoToolResult for Result<T, 
 
     fn output_schema() -> Option<Map<String, Value>> {
         T::output_schema()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_reach_stderr_without_a_subscriber() {
+        let mut out = Vec::new();
+        report_internal("tool `add_note`", "no state of type `Notes`", &mut out);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("tool `add_note` failed with an internal error: no state of type `Notes`"), "{text}");
+    }
+
+    #[test]
+    fn internal_errors_go_to_the_subscriber_when_there_is_one() {
+        let mut out = Vec::new();
+        let log = crate::test_log::Captured::default();
+        tracing::subscriber::with_default(log.clone(), || report_internal("tool `t`", "detail", &mut out));
+        assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+        assert_eq!(log.lines().len(), 1, "{:?}", log.lines());
+        assert!(log.lines()[0].contains("error=detail"), "{:?}", log.lines());
     }
 }

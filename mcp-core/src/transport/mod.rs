@@ -10,3 +10,12 @@ pub mod stdio;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+
+#[cfg(all(test, feature = "stdio", feature = "http"))]
+mod startup_log;
+
+/// The protocol versions every transport serves, for start-up logs.
+#[cfg(any(feature = "stdio", feature = "http"))]
+pub(crate) fn served_versions() -> String {
+    crate::protocol::ProtocolVersion::ALL.map(crate::protocol::ProtocolVersion::as_str).join(", ")
+}

@@ -158,6 +158,8 @@ where
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (server, service) = app.into_layered().into_parts();
+    let versions = super::served_versions();
+    tracing::info!("MCP server on stdio (protocol versions {versions}); logs go to stderr, stdout is the protocol's");
     let (sink, rx) = Sink::channel(1024);
     let writer_task = tokio::spawn(write_loop(writer, rx));
     let session = Session::new(None, sink.clone());

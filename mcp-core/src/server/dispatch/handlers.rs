@@ -19,7 +19,7 @@ use crate::server::Context;
 use crate::server::head::{CallInput, Carried, Target};
 use crate::server::input::Binding;
 use crate::server::routes::ResolvedResource;
-use crate::server::tool::{BoxFuture, internal_failure};
+use crate::server::tool::{BoxFuture, check_unknown_arguments, internal_failure, report_internal};
 
 /// What the head knows of a named request (`tools/call`, `prompts/get`,
 /// `resources/read`), and its raw params for when it could not read them.
@@ -143,7 +143,11 @@ impl Server {
         let version = ctx.protocol_version();
         let args = arguments.as_deref();
         let binding = self.open_round(&ctx, methods::TOOLS_CALL, &name, args, input)?;
-        let started = std::panic::catch_unwind(AssertUnwindSafe(|| route.handler.call(ctx.clone(), args)));
+        // An unknown argument is reported as any other invalid argument.
+        let checked =
+            if self.shared.reject_unknown_arguments { check_unknown_arguments(&route.tool, args) } else { Ok(()) };
+        let started =
+            std::panic::catch_unwind(AssertUnwindSafe(|| checked.and_then(|()| route.handler.call(ctx.clone(), args))));
         let fut = match started {
             Err(panic) => return self.tool_panicked(version, &name, &panic_message(&*panic)),
             Ok(Ok(fut)) => fut,
@@ -163,6 +167,19 @@ impl Server {
             }
             Ran::Reply(r) => r,
             Ran::Panicked(msg) => self.tool_panicked(version, &name, &msg),
+        }
+    }
+
+    /// The error for a prompt, resource or completion handler that panicked
+    /// (`what` names it): logged, and with the panic's message only when
+    /// the server exposes internal errors.
+    fn handler_panicked(&self, what: &str, msg: &str) -> Error {
+        let detail = format!("panicked: {msg}");
+        report_internal(what, &detail, &mut std::io::stderr());
+        if self.shared.expose_internal_errors {
+            Error::internal(format!("{what} failed: {detail}"))
+        } else {
+            Error::internal(format!("{what} failed with an internal error"))
         }
     }
 
@@ -195,9 +212,9 @@ impl Server {
             ResolvedResource::Static(r) => &r.read,
             ResolvedResource::Template(t) => &t.read,
         };
-        let failed = || Error::internal(format!("reading `{uri}` failed with an internal error"));
+        let what = format!("reading `{uri}`");
         let fut = std::panic::catch_unwind(AssertUnwindSafe(|| read(ctx.clone(), uri.to_string(), vars)))
-            .map_err(|_| failed())?;
+            .map_err(|p| self.handler_panicked(&what, &panic_message(&*p)))?;
         match self.run(&ctx, binding.as_ref(), fut).await {
             Ran::Value(mut result) => {
                 self.stamp(version, &mut result.result_type, &mut result.meta);
@@ -208,10 +225,7 @@ impl Server {
                 raw(&result).map(Reply::Result)
             }
             Ran::Reply(r) => r,
-            Ran::Panicked(msg) => {
-                tracing::error!(uri = %uri, panic = %msg, "resource handler panicked");
-                Err(failed())
-            }
+            Ran::Panicked(msg) => Err(self.handler_panicked(&what, &msg)),
         }
     }
 
@@ -223,19 +237,16 @@ impl Server {
         let arguments = input.arguments.take();
         let args = arguments.as_deref();
         let binding = self.open_round(&ctx, methods::PROMPTS_GET, &name, args, input)?;
-        let failed = || Error::internal(format!("prompt `{name}` failed with an internal error"));
-        let fut =
-            std::panic::catch_unwind(AssertUnwindSafe(|| (route.get)(ctx.clone(), args))).map_err(|_| failed())??;
+        let what = format!("prompt `{name}`");
+        let fut = std::panic::catch_unwind(AssertUnwindSafe(|| (route.get)(ctx.clone(), args)))
+            .map_err(|p| self.handler_panicked(&what, &panic_message(&*p)))??;
         match self.run(&ctx, binding.as_ref(), fut).await {
             Ran::Value(mut result) => {
                 self.stamp(version, &mut result.result_type, &mut result.meta);
                 raw(&result).map(Reply::Result)
             }
             Ran::Reply(r) => r,
-            Ran::Panicked(msg) => {
-                tracing::error!(prompt = %name, panic = %msg, "prompt handler panicked");
-                Err(failed())
-            }
+            Ran::Panicked(msg) => Err(self.handler_panicked(&what, &msg)),
         }
     }
 
@@ -248,10 +259,7 @@ impl Server {
                 Driven::Done(r) => r?,
                 Driven::Cancelled => return Ok(Reply::Cancelled),
                 Driven::InputRequired => return Err(Error::internal("completion handlers cannot ask for input")),
-                Driven::Panicked(msg) => {
-                    tracing::error!(panic = %msg, "completion handler panicked");
-                    return Err(Error::internal("completion failed with an internal error"));
-                }
+                Driven::Panicked(msg) => return Err(self.handler_panicked("completion", &msg)),
             },
         };
         let c = &mut result.completion;

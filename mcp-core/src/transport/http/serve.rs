@@ -79,6 +79,10 @@ where
         + 'static,
     O::Future: Send,
 {
+    if let Ok(addr) = listener.local_addr() {
+        let (path, versions) = (&service.options().path, crate::transport::served_versions());
+        tracing::info!("MCP server listening on http://{addr}{path} (protocol versions {versions})");
+    }
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(service.options().header_timeout).keep_alive(true);
     let graceful = GracefulShutdown::new();
