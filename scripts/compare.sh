@@ -7,6 +7,7 @@
 # no MCP work: what the machine, loopback TCP and hyper cost on their own.
 #
 #   scripts/compare.sh [duration per run, default 10s] [rounds, default 3]
+#   REPEAT=3 scripts/compare.sh 5s 3   # the whole comparison three times
 #
 # Builds the release binaries, installs the Python SDKs into their own
 # virtual environments under .cache/, then starts each server alone on
@@ -17,6 +18,11 @@
 # from /proc after start-up, peak RSS (VmHWM) after the runs (the highest
 # round). Prints a table, and each peer's figures relative to this SDK.
 #
+# Each figure is the median over the rounds, with the spread (min-max)
+# beside the throughput and p99 figures. REPEAT=N runs the whole comparison
+# N times and then prints each ratio of ours to a peer as min, median and
+# max over the N runs: how stable a ratio claim is.
+#
 # SERVERS="ours rmcp" limits the servers; PORT (default 3990) moves them.
 # Needs wrk (apt-get install -y wrk), taskset (util-linux), curl, python3.
 # Not part of scripts/test.sh: its figures depend on the machine.
@@ -25,6 +31,28 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION=${1:-10s}
 ROUNDS=${2:-3}
+if [ "${REPEAT:-1}" -gt 1 ]; then
+  RATIOS=$(mktemp)
+  for run in $(seq "$REPEAT"); do
+    echo "=== run $run of $REPEAT"
+    REPEAT=1 RATIOS_FILE="$RATIOS" RUN="$run" "$0" "$DURATION" "$ROUNDS"
+  done
+  python3 - "$RATIOS" "$REPEAT" <<'PY'
+import sys, statistics as st
+from collections import defaultdict
+ratios = defaultdict(list)
+for line in open(sys.argv[1]):
+    run, mine, peer, metric, value = line.split("\t")
+    ratios[(mine, peer, metric)].append(float(value))
+print(f"\nratios over {sys.argv[2]} runs (min / median / max):\n")
+print("| ours | peer | figure | min | median | max |")
+print("|---|---|---|---:|---:|---:|")
+for (mine, peer, metric), vs in sorted(ratios.items()):
+    print(f"| {mine} | {peer} | {metric} | {min(vs):.2f}× | {st.median(vs):.2f}× | {max(vs):.2f}× |")
+PY
+  rm -f "$RATIOS"
+  exit 0
+fi
 SERVERS=${SERVERS:-floor ours ours-add rmcp fastmcp mcpserver}
 PORT=${PORT:-3990}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -147,9 +175,10 @@ for round in $(seq "$ROUNDS"); do
   rev=(); for ((i = ${#order[@]} - 1; i >= 0; i--)); do rev+=("${order[i]}"); done; order=("${rev[@]}")
 done
 
-python3 - "$RESULTS" "$SERVERS" <<'PY'
+python3 - "$RESULTS" "$SERVERS" "${RATIOS_FILE:-}" "${RUN:-1}" <<'PY'
 import sys, statistics as st
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
+ratios_file, run = sys.argv[3], sys.argv[4]
 names = sys.argv[2].split()
 label = {"floor": "floor: hyper, fixed reply, no MCP", "ours": "this SDK (calculator example)", "ours-add": "this SDK (add only, rmcp-add's twin)", "rmcp": "rmcp 3.x", "fastmcp": "FastMCP (mcp 1.x)", "mcpserver": "MCPServer (mcp 2.x)"}
 def runs(n, c):
@@ -162,15 +191,26 @@ def fig(n):
     rss = [r for r in rows if r[0] == n and r[2] == "rss"]
     f["idle"] = st.median(int(r[3]) for r in rss) / 1024
     f["peak"] = max(int(r[4]) for r in rss) / 1024
+    # The spread over the rounds: (min, max) of req/s and p99.
+    for c in ("64", "1"):
+        rs = runs(n, c)
+        f["spread" + c] = tuple((min(float(r[i]) for r in rs), max(float(r[i]) for r in rs)) for i in (3, 5))
     return f
 figs = {n: fig(n) for n in names}
 print()
+print("Medians over the rounds; (min-max) beside req/s and p99.")
+print()
 print("| server | 64 conns req/s | p50 ms | p99 ms | 1 conn req/s | p50 ms | p99 ms | idle RSS MB | peak RSS MB |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+def spread(f, c):
+    (r0, r1), (p0, p1) = f["spread" + c]
+    return f"({r0:,.0f}-{r1:,.0f})", f"({p0:.3f}-{p1:.3f})"
 for n in names:
     f = figs[n]
     a, b = f["64"], f["1"]
-    print(f"| {label.get(n, n)} | {a[0]:,.0f} | {a[1]:.3f} | {a[2]:.3f} | {b[0]:,.0f} | {b[1]:.3f} | {b[2]:.3f} | {f['idle']:.1f} | {f['peak']:.1f} |")
+    ra, pa = spread(f, "64")
+    rb, pb = spread(f, "1")
+    print(f"| {label.get(n, n)} | {a[0]:,.0f} {ra} | {a[1]:.3f} | {a[2]:.3f} {pa} | {b[0]:,.0f} {rb} | {b[1]:.3f} | {b[2]:.3f} {pb} | {f['idle']:.1f} | {f['peak']:.1f} |")
 errors = {n: figs[n]["64"][3] + figs[n]["1"][3] for n in names if figs[n]["64"][3] + figs[n]["1"][3]}
 if errors:
     print("\nerrors or non-2xx responses:", errors)
@@ -189,6 +229,10 @@ for m in mine:
         cells = [o["64"][0] / p["64"][0], o["64"][1] / p["64"][1], o["64"][2] / p["64"][2], o["1"][0] / p["1"][0],
                  o["1"][1] / p["1"][1], o["idle"] / p["idle"], o["peak"] / p["peak"]]
         print(f"| {label.get(n, n)} | " + " | ".join(f"{c:.2f}×" for c in cells) + " |")
+        if ratios_file:
+            with open(ratios_file, "a") as out:
+                for metric, c in zip(("64c req/s", "64c p50", "64c p99", "1c req/s", "1c p50"), cells):
+                    out.write(f"{run}\t{m}\t{n}\t{metric}\t{c}\n")
 if "floor" in figs and len(names) > 1:
     f1 = figs["floor"]["1"][1]
     print()

@@ -121,7 +121,9 @@ pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(),
             api_keys = config.auth.api_keys_table.is_some(),
             "authenticating every request"
         );
-        return serve(app.layer(auth.layer), config, auth.metadata).await;
+        // The tools' own requirements (`#[tool(requires = [..])]`) too.
+        let requirements = crate::auth::Requirements::new().of_server(app.server());
+        return serve(app.layer(auth.layer.requirements(requirements)), config, auth.metadata).await;
     }
     if config.auth.is_enabled() {
         return Err(RunError::NoAuth);

@@ -776,3 +776,46 @@ async fn sessionless_legacy_requests_are_authenticated_each() {
     let (status, _, body) = exchange(&http, request(&call, &[legacy[0], ("x-api-key", GOOD_KEY)])).await;
     assert_eq!((status, body["result"]["content"][0]["text"].clone()), (200, json!("alice")), "{body}");
 }
+
+/// A tool's own requirements (`#[tool(requires = [..])]`) are enforced and
+/// hide it from callers without them, including a tool added at run time.
+#[tokio::test]
+async fn a_tools_own_requirements_are_enforced_and_hide_it() {
+    use mcp_aws::auth::Requirements;
+    use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+
+    /// Purge the reports.
+    #[mcp_core::tool(requires = ["admin:reports"])]
+    async fn purge() -> &'static str {
+        "purged"
+    }
+
+    let srv = ServerBuilder::new("own-requirements", "1.0.0")
+        .tool(ToolRoute::new("whoami", |_ctx: Context, _: NoArgs| async { "me" }).with_description("Who"))
+        .tool(purge_tool())
+        .build()
+        .expect("valid server");
+    assert_eq!(srv.tool_requirements("purge").as_deref(), Some(&["admin:reports".to_owned()][..]));
+    let auth = AuthLayer::new().api_keys(ApiKeys::new(keys())).requirements(Requirements::new().of_server(&srv));
+    let http = StreamableHttp::new(srv.clone().layer(auth));
+    let (status, www, body) = exchange(&http, post(1, "purge", &[("x-api-key", GOOD_KEY)])).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(www.is_some_and(|w| w.contains("insufficient_scope") && w.contains("admin:reports")));
+    let (status, _, body) = exchange(&http, post(2, "purge", &[("x-api-key", ADMIN_KEY)])).await;
+    assert_eq!((status, body["result"]["content"][0]["text"].clone()), (200, json!("purged")), "{body}");
+
+    let list = json!({ "jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": { "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} } } });
+    let headers = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list"), ("x-api-key", GOOD_KEY)];
+    let (_, _, body) = exchange(&http, request(&list, &headers)).await;
+    let names: Vec<_> = body["result"]["tools"].as_array().expect("tools").iter().map(|t| t["name"].clone()).collect();
+    assert_eq!(names, [json!("whoami")], "purge is hidden from a caller who may not call it");
+
+    // Added at run time: enforced at once.
+    srv.add_tool(ToolRoute::new("wipe", |_ctx: Context, _: NoArgs| async { "wiped" }).requires(["admin:*"]))
+        .expect("valid tool");
+    let (status, _, _) = exchange(&http, post(4, "wipe", &[("x-api-key", GOOD_KEY)])).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = exchange(&http, post(5, "wipe", &[("x-api-key", ADMIN_KEY)])).await;
+    assert_eq!(status, 200);
+}

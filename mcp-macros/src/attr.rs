@@ -52,6 +52,7 @@ impl Kind {
                 "open_world",
                 "icons",
                 "meta",
+                "requires",
             ],
             Self::Prompt => &["name", "title", "description", "icons", "meta"],
             Self::Resource => &["name", "title", "description", "mime_type", "icons"],
@@ -86,6 +87,8 @@ pub(crate) struct Options {
     /// The braced JSON object of `meta = { .. }`.
     pub(crate) meta: Option<TokenStream>,
     pub(crate) mime_type: Option<LitStr>,
+    /// `requires = ["scope", "action:resource", ..]` (tools).
+    pub(crate) requires: Option<Vec<LitStr>>,
 }
 
 /// One `key`, `key = value` or positional literal of an attribute.
@@ -249,6 +252,18 @@ impl Options {
                 };
                 set(&mut self.icons, Some(icons), key, errors);
             }
+            "requires" => match value {
+                Expr::Array(ExprArray { elems, .. })
+                    if elems.iter().all(|e| matches!(e, Expr::Lit(syn::ExprLit { lit: Lit::Str(_), .. }))) =>
+                {
+                    let all = elems.iter().filter_map(|e| lit_str(e, key, errors)).collect();
+                    set(&mut self.requires, Some(all), key, errors);
+                }
+                other => errors.push(
+                    other.span(),
+                    "`requires` takes a list of strings: `requires = [\"admin:db\", \"mcp/tools\"]`",
+                ),
+            },
             "meta" => errors.push(value.span(), "`meta` takes a JSON object: `meta = { \"key\": \"value\" }`"),
             _ => self.unknown(kind, key, errors),
         }

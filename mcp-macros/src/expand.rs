@@ -316,6 +316,9 @@ fn modifiers(h: &Handler) -> TokenStream {
         setters.push(quote!(.with_meta(#private::meta(#private::serde_json::json!({ #meta })))));
     }
     let extracts = extracts(h);
+    // Not part of the wire description: after it.
+    let requires = o.requires.as_ref().map(|all| quote!(.requires([#(#all),*])));
+    let extracts = quote!(#extracts #requires);
     match h.kind {
         // Resources and templates edit their wire description with `with`.
         Kind::Resource if !setters.is_empty() => quote!(.with(|__r| __r #(#setters)*) #extracts),

@@ -106,7 +106,7 @@ use crate::errors::Errors;
 /// # Options
 ///
 /// `#[tool(name = "..", title = "..", description = "..", read_only, destructive = false,
-/// idempotent, open_world = false, icons = ["https://.."], meta = { "key": "value" })]`:
+/// idempotent, open_world = false, icons = ["https://.."], meta = { "key": "value" }, requires = ["scope"])]`:
 ///
 /// - `name`: the tool's name (default: the function's); 1 to 128 of `A-Z a-z 0-9 _ - .`;
 /// - `title`: a human-readable title;
@@ -114,7 +114,10 @@ use crate::errors::Errors;
 /// - `read_only`, `destructive`, `idempotent`, `open_world`: annotations
 ///   (alone for `true`, or `= false`);
 /// - `icons`: icon URLs, or any expression giving a `Vec<Icon>`;
-/// - `meta`: the tool's `_meta`, as a JSON object (`serde_json::json!` syntax).
+/// - `meta`: the tool's `_meta`, as a JSON object (`serde_json::json!` syntax);
+/// - `requires`: what a caller needs (OAuth scopes or `action:resource`
+///   permissions, all of them), checked by an authentication layer
+///   (`ToolRoute::requires`): `requires = ["admin:db"]`.
 ///
 /// # Return types
 ///

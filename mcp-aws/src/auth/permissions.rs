@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use mcp_core::jsonrpc::Response;
-use mcp_core::server::{Principal, RequestHead, Target};
+use mcp_core::server::{Principal, RequestHead, Server, Target};
 use serde_json::Value;
 
 use super::error::AuthError;
@@ -31,6 +31,9 @@ pub struct Requirements {
     tools: HashMap<String, Vec<String>>,
     prompts: HashMap<String, Vec<String>>,
     resources: HashMap<String, Vec<String>>,
+    /// Where the tools' own requirements (`#[tool(requires = [..])]`,
+    /// `ToolRoute::requires`) are read, live.
+    server: Option<Server>,
 }
 
 fn strings<I: IntoIterator<Item = T>, T: Into<String>>(items: I) -> Vec<String> {
@@ -73,30 +76,68 @@ impl Requirements {
         self
     }
 
-    /// Whether no target has requirements.
-    pub fn is_empty(&self) -> bool {
-        self.tools.is_empty() && self.prompts.is_empty() && self.resources.is_empty()
+    /// Also the requirements `server`'s tools declare themselves
+    /// (`#[tool(requires = [..])]`), read at each request, so tools added
+    /// at run time are covered. `mcp_aws::run` does this for the
+    /// environment's auth settings.
+    ///
+    /// ```
+    /// use mcp_aws::auth::Requirements;
+    /// use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+    ///
+    /// let server = ServerBuilder::new("s", "1")
+    ///     .tool(ToolRoute::new("drop_tables", |_ctx: Context, _: NoArgs| async { "dropped" }).requires(["admin:db"]))
+    ///     .build()
+    ///     .unwrap();
+    /// let needs = Requirements::new().of_server(&server);
+    /// assert!(!needs.is_empty());
+    /// ```
+    pub fn of_server(mut self, server: &Server) -> Self {
+        self.server = Some(server.clone());
+        self
     }
 
-    /// What the request's target needs (nothing for requests without one).
-    pub fn of(&self, head: &RequestHead) -> &[String] {
-        let found = match head.target() {
-            Some(Target::Tool(name)) => self.tools.get(&**name),
-            Some(Target::Prompt(name)) => self.prompts.get(&**name),
-            Some(Target::Resource(uri)) => self.resources.get(&**uri),
-            _ => None,
-        };
-        found.map_or(&[], Vec::as_slice)
+    /// Whether no target has requirements.
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+            && self.prompts.is_empty()
+            && self.resources.is_empty()
+            && !self.server.as_ref().is_some_and(Server::has_tool_requirements)
+    }
+
+    /// What the request's target needs (nothing for requests without one):
+    /// this map's entry and, for a tool, what the tool declares itself.
+    pub fn of(&self, head: &RequestHead) -> Vec<String> {
+        match head.target() {
+            Some(Target::Tool(name)) => self.of_tool(name),
+            Some(Target::Prompt(name)) => self.prompts.get(&**name).cloned().unwrap_or_default(),
+            Some(Target::Resource(uri)) => self.resources.get(&**uri).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn of_tool(&self, name: &str) -> Vec<String> {
+        let mut needs = self.tools.get(name).cloned().unwrap_or_default();
+        if let Some(own) = self.server.as_ref().and_then(|s| s.tool_requirements(name)) {
+            needs.extend(own.iter().cloned());
+        }
+        needs
     }
 
     /// Whether `principal` may call tool `name`.
     pub fn allows_tool(&self, principal: &Principal, name: &str) -> bool {
-        self.tools.get(name).is_none_or(|needs| needs.iter().all(|n| principal.satisfies(n)))
+        let mapped = self.tools.get(name).is_none_or(|needs| needs.iter().all(|n| principal.satisfies(n)));
+        mapped
+            && self
+                .server
+                .as_ref()
+                .and_then(|s| s.tool_requirements(name))
+                .is_none_or(|needs| needs.iter().all(|n| principal.satisfies(n)))
     }
 
     /// Whether some tool has requirements (so `tools/list` is filtered).
     pub(super) fn has_tool_requirements(&self) -> bool {
-        !self.tools.is_empty()
+        !self.tools.is_empty() || self.server.as_ref().is_some_and(Server::has_tool_requirements)
     }
 
     /// `resp`, a `tools/list` result, without the tools `principal` may not
@@ -120,11 +161,22 @@ impl Requirements {
     /// # Errors
     /// [`AuthError::InsufficientScope`] naming what the target needs.
     pub fn check(&self, principal: &Principal, head: &RequestHead) -> Result<(), AuthError> {
-        let needs = self.of(head);
-        if needs.iter().all(|n| principal.satisfies(n)) {
+        // Borrowed, not collected: this runs on every call.
+        let none: &[String] = &[];
+        let (mapped, own) = match head.target() {
+            Some(Target::Tool(name)) => (
+                self.tools.get(&**name).map_or(none, Vec::as_slice),
+                self.server.as_ref().and_then(|s| s.tool_requirements(name)),
+            ),
+            Some(Target::Prompt(name)) => (self.prompts.get(&**name).map_or(none, Vec::as_slice), None),
+            Some(Target::Resource(uri)) => (self.resources.get(&**uri).map_or(none, Vec::as_slice), None),
+            _ => return Ok(()),
+        };
+        let own = own.as_deref().unwrap_or(none);
+        if mapped.iter().chain(own).all(|n| principal.satisfies(n)) {
             Ok(())
         } else {
-            Err(AuthError::InsufficientScope(needs.join(" ")))
+            Err(AuthError::InsufficientScope(self.of(head).join(" ")))
         }
     }
 }

@@ -315,6 +315,18 @@ impl Server {
         self.routes().tools.iter().map(|t| t.tool().clone()).collect()
     }
 
+    /// What a caller needs to call tool `name` now
+    /// ([`ToolRoute::requires`]); `None` when the tool is unknown or open to
+    /// anyone.
+    pub fn tool_requirements(&self, name: &str) -> Option<Arc<[String]>> {
+        self.routes().tool(name)?.requires.clone()
+    }
+
+    /// Whether some tool registered now has requirements.
+    pub fn has_tool_requirements(&self) -> bool {
+        self.routes().tools.iter().any(|t| t.requires.is_some())
+    }
+
     /// Whether a tool of this name is registered now.
     #[cfg(feature = "rest")]
     pub(crate) fn has_tool(&self, name: &str) -> bool {

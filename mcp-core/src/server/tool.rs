@@ -207,6 +207,8 @@ pub struct ToolRoute {
     pub(crate) handler: Arc<dyn ToolHandler>,
     /// What [`Self::extracts`] recorded.
     pub(crate) required_state: Vec<RequiredState>,
+    /// What a caller needs to call it ([`Self::requires`]).
+    pub(crate) requires: Option<Arc<[String]>>,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -230,17 +232,43 @@ impl ToolRoute {
         let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
         tool.output_schema = R::output_schema();
         let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
-        Self { tool, handler: Arc::new(handler), required_state: Vec::new() }
+        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None }
     }
 
     /// A tool from a wire description and a hand-written handler.
     pub fn from_handler(tool: Tool, handler: impl ToolHandler) -> Self {
-        Self { tool, handler: Arc::new(handler), required_state: Vec::new() }
+        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None }
     }
 
     /// The wire description.
     pub fn tool(&self) -> &Tool {
         &self.tool
+    }
+
+    /// Callers need all of `requirements` (OAuth scopes, or `action:resource`
+    /// permissions such as `execute:reports`) to call this tool; an
+    /// authentication layer checks them (`mcp_aws::auth`) and, by default,
+    /// hides the tool from callers without them. The macro form is
+    /// `#[tool(requires = ["admin:db"])]`. The wire description does not
+    /// carry them.
+    ///
+    /// ```
+    /// use mcp_core::server::{Context, NoArgs, ToolRoute};
+    ///
+    /// let route = ToolRoute::new("drop_tables", |_ctx: Context, _: NoArgs| async { "dropped" })
+    ///     .requires(["admin:db"]);
+    /// assert_eq!(route.requirements(), ["admin:db"]);
+    /// ```
+    #[must_use]
+    pub fn requires<I: IntoIterator<Item = T>, T: Into<String>>(mut self, requirements: I) -> Self {
+        let all: Vec<String> = requirements.into_iter().map(Into::into).collect();
+        self.requires = (!all.is_empty()).then(|| Arc::from(all));
+        self
+    }
+
+    /// What [`requires`](Self::requires) set; empty when anyone may call it.
+    pub fn requirements(&self) -> &[String] {
+        self.requires.as_deref().unwrap_or(&[])
     }
 
     /// Sets the description.
