@@ -819,3 +819,21 @@ async fn a_tools_own_requirements_are_enforced_and_hide_it() {
     let (status, _, _) = exchange(&http, post(5, "wipe", &[("x-api-key", ADMIN_KEY)])).await;
     assert_eq!(status, 200);
 }
+
+/// A client that accepts only `text/event-stream` still gets the refusal
+/// as a real 401 with its challenge, not inside a 200 stream.
+#[tokio::test]
+async fn a_stream_only_client_gets_a_real_401() {
+    let issuer = Issuer::start(&["rsa1"]).await;
+    let http = StreamableHttp::new(server().layer(layer(&issuer, |c| c)));
+    let mut req = post(7, "whoami", &[]);
+    req.headers_mut().insert("accept", http::HeaderValue::from_static("text/event-stream"));
+    let (status, www, body) = exchange(&http, req).await;
+    assert_eq!((status, www.is_some()), (401, true), "{body}");
+    // With credentials the same client gets its stream.
+    let mut req = post(8, "whoami", &[("x-api-key", GOOD_KEY)]);
+    req.headers_mut().insert("accept", http::HeaderValue::from_static("text/event-stream"));
+    let resp = http.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers().get("content-type").map(|v| v.as_bytes()), Some(&b"text/event-stream"[..]));
+}

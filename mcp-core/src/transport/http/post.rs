@@ -4,6 +4,7 @@
 use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::sync::mpsc;
@@ -19,6 +20,7 @@ use super::{
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
 use crate::server::headers::{names, typed};
+use crate::server::signal::AuthChallenge;
 use crate::server::{BoxFuture, McpHeaders, McpService, ServerRequest, Sink, call, handle_frame};
 
 /// The era a POST is served in.
@@ -438,7 +440,18 @@ where
                     () = async { tokio::time::sleep(self.options.json_wait).await } => None,
                 }
             }
-            (Some(_), false) => None,
+            (Some(rx), false) => {
+                // A client that takes only a stream still gets an auth
+                // layer's refusal as a real 401/403 (its OAuth flow starts
+                // from the status), when the refusal comes at once.
+                if let Some(resp) = (&mut reply).now_or_never() {
+                    if resp.as_ref().is_some_and(|r| r.extensions.get::<AuthChallenge>().is_some()) && rx.is_empty() {
+                        return self.json_reply(resp, legacy);
+                    }
+                    reply = Box::pin(std::future::ready(resp));
+                }
+                None
+            }
             (None, _) => return self.json_reply(reply.await, legacy),
         };
         let Some(rx) = rx else { return empty_response(StatusCode::ACCEPTED) };
