@@ -17,7 +17,10 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 echo "building ($PROFILE)"
 cargo build --profile "$PROFILE" --quiet -p calculator-lambda
 cargo build --profile "$PROFILE" --quiet --manifest-path peers/Cargo.toml -p lambda-hello
-DIR=$CARGO_TARGET_DIR/$PROFILE
-[ "$PROFILE" = dev ] && DIR=$CARGO_TARGET_DIR/debug
+case $PROFILE in # cargo's folder for each profile
+  dev | test) DIR=$CARGO_TARGET_DIR/debug ;;
+  release | bench) DIR=$CARGO_TARGET_DIR/release ;;
+  *) DIR=$CARGO_TARGET_DIR/$PROFILE ;;
+esac
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 scripts/lambda_init.py "$RUNS" "lambda_http hello=$DIR/lambda-hello" "calculator-lambda=$DIR/calculator-lambda"
