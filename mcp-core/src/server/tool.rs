@@ -99,14 +99,16 @@ pub(crate) fn check_unknown_arguments(tool: &Tool, arguments: Option<&RawValue>)
     if open {
         return Ok(());
     }
-    let Ok(sent) = serde_json::from_str::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(arguments.get())
-    else {
+    let mut de = serde_json::Deserializer::from_str(arguments.get());
+    let Ok(mut unknown) = serde::de::DeserializeSeed::deserialize(UnknownKeys { declared }, &mut de) else {
         return Ok(());
     };
-    let unknown: Vec<String> = sent.keys().filter(|k| !declared.contains_key(*k)).map(|k| format!("`{k}`")).collect();
     if unknown.is_empty() {
         return Ok(());
     }
+    unknown.sort();
+    unknown.dedup();
+    let unknown: Vec<String> = unknown.iter().map(|k| format!("`{k}`")).collect();
     let expected = if declared.is_empty() {
         "the tool takes no arguments".to_owned()
     } else {
@@ -119,6 +121,61 @@ pub(crate) fn check_unknown_arguments(tool: &Tool, arguments: Option<&RawValue>)
         tool.name,
         unknown.join(", ")
     )))
+}
+
+/// The keys of an arguments object that `declared` lacks, read without
+/// building a map or allocating for keys it has: this runs on every call.
+struct UnknownKeys<'s> {
+    declared: &'s Map<String, Value>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for UnknownKeys<'_> {
+    type Value = Vec<String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UnknownKeys<'_> {
+    type Value = Vec<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an arguments object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut unknown = Vec::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            map.next_value::<serde::de::IgnoredAny>()?;
+            if !self.declared.contains_key(&*key) {
+                unknown.push(key.into_owned());
+            }
+        }
+        Ok(unknown)
+    }
+}
+
+/// An object key, borrowed from the input unless it has escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// Arguments of a tool that takes none: its schema is an empty object.
@@ -542,6 +599,24 @@ impl<T: IntoToolResult, E: fmt::Display + 'static> IntoToolResult for Result<T, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_keys_are_found_escaped_or_not_and_named_once() {
+        let schema = serde_json::from_value(serde_json::json!({
+            "type": "object", "properties": { "limit": {}, "query": {} },
+        }))
+        .expect("schema");
+        let tool = Tool::new("search", schema);
+        let args = |json: &str| RawValue::from_string(json.to_owned()).expect("json");
+        assert!(check_unknown_arguments(&tool, Some(&args(r#"{"limit":1,"query":"q"}"#))).is_ok());
+        // Escaped keys are read like plain ones.
+        assert!(check_unknown_arguments(&tool, Some(&args(r#"{"li\u006dit":1}"#))).is_ok());
+        let e = check_unknown_arguments(&tool, Some(&args(r#"{"lmit":1,"zz":2,"lmit":3,"q\u0075ery":"q"}"#)))
+            .expect_err("unknown arguments");
+        assert!(e.to_string().contains("unknown arguments `lmit`, `zz`; expected `limit`, `query`"), "{e}");
+        // Not an object: left for the handler to refuse.
+        assert!(check_unknown_arguments(&tool, Some(&args("[1]"))).is_ok());
+    }
 
     #[test]
     fn internal_errors_reach_stderr_without_a_subscriber() {

@@ -129,6 +129,13 @@ impl Accepts {
     }
 
     pub(super) fn from_headers(headers: &HeaderMap) -> Self {
+        // What the official SDKs send on every POST: no parse needed.
+        let mut values = headers.get_all(ACCEPT).iter();
+        if let (Some(only), None) = (values.next(), values.next())
+            && only.as_bytes() == b"application/json, text/event-stream"
+        {
+            return Self { json: true, sse: true };
+        }
         let mut out = Self { json: false, sse: false };
         let mut any = false;
         for value in headers.get_all(ACCEPT) {
