@@ -21,7 +21,9 @@
 //! Secrets Manager (`MCP_REGISTRATION_TOKEN_SECRET`). `check` runs one
 //! round of health checks (schedule it where `serve` runs on Lambda). `custom-resource`
 //! runs the CloudFormation custom resource handler as a Lambda function.
-//! `keys` manages the API keys of the auth layer (see `keys.rs`).
+//! `keys` manages the API keys of the auth layer (see `keys.rs`). `list`
+//! on the table skips items that are not registrations, naming each one's
+//! key and the field at fault on stderr.
 
 mod keys;
 
@@ -138,7 +140,16 @@ async fn run(raw: Vec<String>) -> Result<(), Error> {
         None => {
             let registry = table(&args).await;
             match command.as_slice() {
-                ["list"] => print(&registry.list(status).await?),
+                ["list"] => {
+                    let listing = registry.list_report(status).await?;
+                    for item in &listing.skipped {
+                        eprintln!(
+                            "mcp-registry: skipped an unreadable item (server_id {}, version {}): {}: {}",
+                            item.server_id, item.version, item.field, item.reason
+                        );
+                    }
+                    print(&listing.servers)
+                }
                 ["get", id, version] => print(&found(registry.get(id, version).await?, id, version)?),
                 ["decommission", id, version] => print(&registry.decommission(id, version).await?),
                 _ => Err(USAGE.into()),

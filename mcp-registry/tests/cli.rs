@@ -155,3 +155,38 @@ fn api_keys_are_created_once_listed_by_hash_disabled_and_deleted() {
     assert_eq!(json(&keys(&["delete", &hash[..12]]))["deleted"], true);
     assert_eq!(json(&keys(&["list"])), serde_json::json!([]));
 }
+
+#[test]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
+fn list_skips_an_unreadable_item_and_names_it_on_stderr() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let moto = moto::start_moto();
+    let ep = moto.endpoint.as_str();
+    let table = "MCPServerRegistry-cli-mixed";
+    assert!(cli(ep, &["--table", table, "create-table"]).status.success());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let client = moto::client(ep).await;
+        let s = |v: &str| AttributeValue::S(v.to_owned());
+        for (id, protocol) in [("good-a", "jsonrpc"), ("good-b", "graphql"), ("hand-written", "soap")] {
+            client
+                .put_item()
+                .table_name(table)
+                .item("server_id", s(id))
+                .item("version", s("1"))
+                .item("server_name", s(id))
+                .item("endpoint_url", s("https://x.example.com/mcp"))
+                .item("protocol_type", s(protocol))
+                .item("status", s("active"))
+                .send()
+                .await
+                .expect("PutItem");
+        }
+    });
+    let out = cli(ep, &["--table", table, "list"]);
+    let listed = json(&out);
+    let ids: Vec<&str> = listed.as_array().expect("a list").iter().filter_map(|e| e["server_id"].as_str()).collect();
+    assert_eq!(ids, ["good-a", "good-b"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hand-written") && stderr.contains("protocol_type"), "{stderr}");
+}

@@ -2,8 +2,8 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /mcp/register` (the [`Registration`] as JSON) | 201 `{"server_id","version","status"}` |
-//! | `GET /mcp/servers?status=active` | 200 `{"servers":[...]}` |
+//! | `POST /mcp/register` (the [`Registration`] as JSON; `server_id`, `version` and `health_check_url` may be left out, see [`Registration::from_json`]) | 201 `{"server_id","version","status"}` |
+//! | `GET /mcp/servers?status=active` | 200 `{"servers":[...],"skipped":0,"skipped_items":[]}` (unreadable table items skipped) |
 //! | `GET /mcp/servers/{server_id}/{version}` | 200 the entry, 404 |
 //! | `POST /mcp/servers/{server_id}/{version}/decommission` | 200 the entry, 404 |
 //!

@@ -53,9 +53,9 @@ pub mod service;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use dynamodb::DynamoDbRegistry;
+pub use dynamodb::{DynamoDbRegistry, Listing, SkippedItem};
 pub use http::HttpRegistry;
-pub use model::{AuthenticationType, ProtocolType, Registration, Status, ToolEntry};
+pub use model::{AuthenticationType, DEFAULT_VERSION, ProtocolType, Registration, Status, ToolEntry};
 pub use registrar::{Backoff, Registrar, RegistrarHandle, RegistryConfig, available_tools};
 
 /// A boxed future borrowing its backend.
