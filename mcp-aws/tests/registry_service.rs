@@ -269,6 +269,9 @@ async fn an_unreadable_item_is_skipped_and_reported_by_the_list_route_and_the_he
     }
     let client = HttpRegistry::new(format!("http://{addr}"), TOKEN).expect("client");
     assert_eq!(client.list(None).await.expect("the client lists").len(), 2);
+    let remote = client.list_report(Some(Status::Active)).await.expect("the client's report");
+    assert_eq!((remote.servers.len(), remote.skipped.len()), (2, 1));
+    assert_eq!(remote.skipped[0].field, "protocol_type");
 
     let listing = registry.list_report(None).await.expect("list_report");
     assert_eq!((listing.servers.len(), listing.skipped.len()), (2, 1));

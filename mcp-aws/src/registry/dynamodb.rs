@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue, ScalarAttributeType,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use super::model::deserialize_named;
@@ -405,7 +405,7 @@ fn read_item(item: HashMap<String, AttributeValue>) -> Result<Registration, Skip
 
 /// An item [`DynamoDbRegistry::list_report`] could not read as a
 /// registration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SkippedItem {
     /// Its partition key (`?` if it has no string one).
@@ -419,7 +419,8 @@ pub struct SkippedItem {
     pub reason: String,
 }
 
-/// The result of [`DynamoDbRegistry::list_report`].
+/// The result of [`DynamoDbRegistry::list_report`] (and of
+/// [`HttpRegistry::list_report`](super::HttpRegistry::list_report)).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Listing {

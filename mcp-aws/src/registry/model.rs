@@ -211,7 +211,10 @@ impl Registration {
         self
     }
 
-    /// Sets (or, with `None`, clears) the health check URL.
+    /// Sets (or, with `None`, clears) the health check URL. An entry
+    /// without one is still checked, at
+    /// [`effective_health_check_url`](Self::effective_health_check_url),
+    /// and the registry service fills in the derived one.
     #[must_use]
     pub fn with_health_check_url(mut self, url: Option<String>) -> Self {
         self.health_check_url = url;
