@@ -168,3 +168,88 @@ async fn failures_are_reported_as_failed_with_a_reason() {
             .await;
     assert!(result.expect("bounded").is_err());
 }
+
+/// The guide's CDK custom resource properties: PascalCase, the tool list
+/// as `json.dumps` text.
+fn guide_props(table: &str, description_tool: &str) -> Value {
+    let tools = json!([{
+        "name": "your_tool_1",
+        "description": description_tool,
+        "inputSchema": {
+            "type": "object",
+            "properties": { "param1": { "type": "string", "description": "First parameter" } },
+            "required": ["param1"]
+        }
+    }]);
+    json!({
+        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:MCPRegistrationProvider",
+        "TableName": table,
+        "ServerId": "your-mcp-server-prod",
+        "ServerName": "Your MCP Server",
+        "EndpointUrl": "https://abcdefg.lambda-url.eu-west-1.on.aws/",
+        "ProtocolType": "jsonrpc",
+        "AuthenticationType": "api_key",
+        "AvailableTools": tools.to_string(),
+        "Status": "active",
+        "DeploymentStack": "YourMCPServerStack",
+        "DeploymentRegion": "eu-west-1",
+        "Version": "1.0.0",
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
+async fn the_guides_pascal_case_events_get_the_guides_responses() {
+    let moto = start_moto();
+    let table = "MCPServerRegistry-prod";
+    // The handler's own table is another one: the event's TableName wins.
+    let registry = DynamoDbRegistry::new(moto::client(&moto.endpoint).await, table);
+    registry.create_table().await.expect("CreateTable");
+    let handler = CustomResource::new(registry.with_table("MCPServerRegistry-default"))
+        .expect("handler")
+        .timeout(Duration::from_secs(10));
+    let (base, captured) = response_url().await;
+    let guide_event = |kind: &str, request: &str, props: Value| {
+        let mut e = event(kind, &base, request, props);
+        e["ResourceType"] = json!("AWS::CloudFormation::CustomResource");
+        if kind != "Create" {
+            e["PhysicalResourceId"] = json!("your-mcp-server-prod:1.0.0");
+        }
+        e
+    };
+
+    let sent = handler.handle(guide_event("Create", "g-1", guide_props(table, "first"))).await.expect("answered");
+    assert_eq!(sent["Status"], "SUCCESS", "{sent}");
+    assert_eq!(sent["Data"]["ServerID"], "your-mcp-server-prod");
+    assert_eq!(sent["Data"]["Status"], "Registered");
+    let created = registry.get("your-mcp-server-prod", "1.0.0").await.expect("get").expect("entry");
+    assert_eq!(created.server_name, "Your MCP Server");
+    assert_eq!(created.status, Status::Active);
+    assert_eq!(created.authentication_type, mcp_aws::registry::AuthenticationType::ApiKey);
+    assert_eq!(created.available_tools[0].name, "your_tool_1");
+    assert_eq!(created.available_tools[0].description.as_deref(), Some("first"));
+    assert_eq!(created.deployment_stack.as_deref(), Some("YourMCPServerStack"));
+    assert_eq!(created.health_check_url.as_deref(), Some("https://abcdefg.lambda-url.eu-west-1.on.aws/health"));
+
+    let mut update = guide_event("Update", "g-2", guide_props(table, "second"));
+    update["OldResourceProperties"] = guide_props(table, "first");
+    let sent = handler.handle(update).await.expect("answered");
+    assert_eq!(sent["Status"], "SUCCESS", "{sent}");
+    assert_eq!(
+        (sent["Data"]["ServerID"].as_str(), sent["Data"]["Status"].as_str()),
+        (Some("your-mcp-server-prod"), Some("Registered"))
+    );
+    let updated = registry.get("your-mcp-server-prod", "1.0.0").await.expect("get").expect("entry");
+    assert_eq!(updated.available_tools[0].description.as_deref(), Some("second"));
+    assert_eq!(updated.created_at, created.created_at);
+
+    let sent = handler.handle(guide_event("Delete", "g-3", guide_props(table, "second"))).await.expect("answered");
+    assert_eq!(sent["Status"], "SUCCESS", "{sent}");
+    assert_eq!(sent["PhysicalResourceId"], "your-mcp-server-prod:1.0.0");
+    let retired = registry.get("your-mcp-server-prod", "1.0.0").await.expect("get").expect("kept");
+    assert_eq!(retired.status, Status::Decommissioned);
+    assert_eq!(registry.list(None).await.expect("list").len(), 1);
+    let got = captured.lock().expect("lock");
+    assert_eq!(got.len(), 3, "one response per event");
+    assert_eq!(got[0].2["Data"]["Status"], "Registered");
+}

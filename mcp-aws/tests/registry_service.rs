@@ -8,7 +8,10 @@ mod registry_common;
 
 use std::time::Duration;
 
-use mcp_aws::registry::{HttpRegistry, Registration, RegistryError, Status, available_tools};
+use mcp_aws::registry::health_checker::HealthChecker;
+use mcp_aws::registry::{
+    DynamoDbRegistry, HttpRegistry, ProtocolType, Registration, RegistryError, Status, available_tools,
+};
 use serde_json::{Value, json};
 
 use moto::start_moto;
@@ -79,7 +82,7 @@ async fn invalid_bodies_get_400_naming_the_field() {
     let auth = [("X-Registration-Token", TOKEN), ("Content-Type", "application/json")];
     let many_tools: Vec<Value> = (0..501).map(|i| json!({ "name": format!("t{i}"), "inputSchema": {} })).collect();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("missing server_id", body(json!({ "server_id": null })), "server_id"),
+        ("server_id a number", body(json!({ "server_id": 7 })), "server_id"),
         ("missing endpoint_url", body(json!({ "endpoint_url": null })), "endpoint_url"),
         ("version a number", body(json!({ "version": 1 })), "version"),
         ("empty server_name", body(json!({ "server_name": " " })), "server_name"),
@@ -148,4 +151,133 @@ async fn missing_and_wrong_tokens_are_refused_alike() {
         Err(RegistryError::Rejected { status: 401, message }) => assert!(message.contains("token"), "{message}"),
         other => panic!("expected a 401 rejection, got {other:?}"),
     }
+}
+
+/// The integration guide's self-registration body, exactly as its Python
+/// example posts it (no `server_id`, no `version`).
+const GUIDE_BODY: &str = r#"{
+    "server_name": "My Custom MCP Server",
+    "description": "Provides specialized tools for X",
+    "endpoint_url": "https://my-server.example.com/mcp",
+    "protocol_type": "jsonrpc",
+    "authentication_type": "none",
+    "available_tools": [
+        {
+            "name": "custom_tool",
+            "description": "Does something custom",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "input": {"type": "string"}
+                },
+                "required": ["input"]
+            }
+        }
+    ],
+    "health_check_url": "https://my-server.example.com/health",
+    "metadata": {
+        "team": "platform-team",
+        "cost_center": "12345"
+    }
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
+async fn the_guides_self_registration_gets_201_and_updates_the_same_entry() {
+    let moto = start_moto();
+    let (registry, addr) = service(&moto.endpoint, "MCPServerRegistry-guide").await;
+    let headers = [("Content-Type", "application/json"), ("X-Registration-Token", TOKEN)];
+
+    let (status, answer) = raw(addr, "POST", "/mcp/register", &headers, GUIDE_BODY.as_bytes()).await;
+    assert_eq!(status, 201, "{answer}");
+    let id = answer["server_id"].as_str().expect("a server_id").to_owned();
+    assert_eq!(id, Registration::derived_server_id("My Custom MCP Server", "https://my-server.example.com/mcp"));
+    assert_eq!(answer["status"], "active");
+    assert_eq!(answer["version"], "1.0.0");
+
+    let (status, again) = raw(addr, "POST", "/mcp/register", &headers, GUIDE_BODY.as_bytes()).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["server_id"], id.as_str(), "the same server gets the same id");
+    let all = registry.list(None).await.expect("list");
+    assert_eq!(all.len(), 1, "re-registering updates the entry: {all:?}");
+    assert_eq!(all[0].metadata["cost_center"], "12345");
+    assert_eq!(all[0].available_tools[0].name, "custom_tool");
+    assert_eq!(all[0].created_at, again["created_at"].as_str().map(str::to_owned));
+
+    // The guide's other enumerations; no health check URL gets the derived one.
+    let mut graphql: Value = serde_json::from_str(GUIDE_BODY).expect("json");
+    graphql["server_name"] = json!("GraphQL MCP Server");
+    graphql["endpoint_url"] = json!("https://abc.appsync-api.us-east-1.amazonaws.com/graphql");
+    graphql["protocol_type"] = json!("graphql");
+    graphql["authentication_type"] = json!("api_key");
+    graphql.as_object_mut().expect("object").remove("health_check_url");
+    let payload = serde_json::to_vec(&graphql).expect("json");
+    let (status, answer) = raw(addr, "POST", "/mcp/register", &headers, &payload).await;
+    assert_eq!(status, 201, "{answer}");
+    let id = answer["server_id"].as_str().expect("id");
+    assert!(id.starts_with("graphql-mcp-server-"), "{id}");
+    let stored = registry.get(id, "1.0.0").await.expect("get").expect("stored");
+    assert_eq!(stored.protocol_type, ProtocolType::Graphql);
+    assert_eq!(stored.health_check_url.as_deref(), Some("https://abc.appsync-api.us-east-1.amazonaws.com/health"));
+    for auth in ["none", "api_key", "oauth", "iam"] {
+        let (status, answer) =
+            raw(addr, "POST", "/mcp/register", &headers, &body(json!({ "authentication_type": auth }))).await;
+        assert_eq!(status, 201, "{auth}: {answer}");
+    }
+}
+
+/// A table holding two good entries and one item written by another tool
+/// with a protocol this crate does not know.
+async fn table_with_an_unreadable_item(registry: &DynamoDbRegistry, endpoint: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    registry.upsert(&Registration::new("good-a", "1", "A", "http://127.0.0.1:9/mcp")).await.expect("a");
+    registry.upsert(&Registration::new("good-b", "1", "B", "http://127.0.0.1:9/mcp")).await.expect("b");
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    moto::client(endpoint)
+        .await
+        .put_item()
+        .table_name(registry.table())
+        .item("server_id", s("hand-written"))
+        .item("version", s("0.1"))
+        .item("server_name", s("By hand"))
+        .item("endpoint_url", s("https://hand.example.com/mcp"))
+        .item("protocol_type", s("soap"))
+        .item("status", s("active"))
+        .send()
+        .await
+        .expect("PutItem");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
+async fn an_unreadable_item_is_skipped_and_reported_by_the_list_route_and_the_health_checker() {
+    let moto = start_moto();
+    let (registry, addr) = service(&moto.endpoint, "MCPServerRegistry-mixed").await;
+    table_with_an_unreadable_item(&registry, &moto.endpoint).await;
+    let auth = [("X-Registration-Token", TOKEN)];
+
+    for path in ["/mcp/servers", "/mcp/servers?status=active"] {
+        let (status, answer) = raw(addr, "GET", path, &auth, b"").await;
+        assert_eq!(status, 200, "{path}: {answer}");
+        let ids: Vec<&str> =
+            answer["servers"].as_array().expect("servers").iter().filter_map(|s| s["server_id"].as_str()).collect();
+        assert_eq!(ids, ["good-a", "good-b"], "{path}");
+        assert_eq!(answer["skipped"], 1, "{path}: {answer}");
+        let skipped = &answer["skipped_items"][0];
+        assert_eq!((skipped["server_id"].as_str(), skipped["version"].as_str()), (Some("hand-written"), Some("0.1")));
+        assert_eq!(skipped["field"], "protocol_type", "{skipped}");
+    }
+    let client = HttpRegistry::new(format!("http://{addr}"), TOKEN).expect("client");
+    assert_eq!(client.list(None).await.expect("the client lists").len(), 2);
+    let remote = client.list_report(Some(Status::Active)).await.expect("the client's report");
+    assert_eq!((remote.servers.len(), remote.skipped.len()), (2, 1));
+    assert_eq!(remote.skipped[0].field, "protocol_type");
+
+    let listing = registry.list_report(None).await.expect("list_report");
+    assert_eq!((listing.servers.len(), listing.skipped.len()), (2, 1));
+
+    let checker = HealthChecker::new(registry.clone()).expect("checker").timeout(Duration::from_secs(2));
+    let report = checker.check_once().await.expect("a round despite the bad item");
+    assert_eq!((report.checked, report.skipped), (2, 1), "{report:?}");
+    assert_eq!(report.marked_unhealthy.len(), 2, "nothing listens on port 9: {report:?}");
 }

@@ -21,7 +21,9 @@
 //! Secrets Manager (`MCP_REGISTRATION_TOKEN_SECRET`). `check` runs one
 //! round of health checks (schedule it where `serve` runs on Lambda). `custom-resource`
 //! runs the CloudFormation custom resource handler as a Lambda function.
-//! `keys` manages the API keys of the auth layer (see `keys.rs`).
+//! `keys` manages the API keys of the auth layer (see `keys.rs`). `list`
+//! (on the table or through the service) skips items that are not
+//! registrations, naming each one's key and the field at fault on stderr.
 
 mod keys;
 
@@ -31,7 +33,7 @@ use std::time::Duration;
 use mcp_aws::registry::custom_resource::CustomResource;
 use mcp_aws::registry::health_checker::HealthChecker;
 use mcp_aws::registry::service::{RegistrationToken, router, run_lambda};
-use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Registration, RegistryError, Status};
+use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Listing, Registration, RegistryError, Status};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -98,6 +100,17 @@ fn print(value: &impl serde::Serialize) -> Result<(), Error> {
     Ok(())
 }
 
+/// Prints the entries on stdout and names each skipped item on stderr.
+fn print_listing(listing: &Listing) -> Result<(), Error> {
+    for item in &listing.skipped {
+        eprintln!(
+            "mcp-registry: skipped an unreadable item (server_id {}, version {}): {}: {}",
+            item.server_id, item.version, item.field, item.reason
+        );
+    }
+    print(&listing.servers)
+}
+
 async fn run(raw: Vec<String>) -> Result<(), Error> {
     let args = Args::parse(raw)?;
     let command: Vec<&str> = args.positional.iter().map(String::as_str).collect();
@@ -129,7 +142,7 @@ async fn run(raw: Vec<String>) -> Result<(), Error> {
             let token = env("MCP_REGISTRATION_TOKEN").ok_or("MCP_REGISTRATION_TOKEN is required with --url")?;
             let client = HttpRegistry::new(url, token)?;
             match command.as_slice() {
-                ["list"] => print(&client.list(status).await?),
+                ["list"] => print_listing(&client.list_report(status).await?),
                 ["get", id, version] => print(&found(client.get(id, version).await?, id, version)?),
                 ["decommission", id, version] => print(&client.decommission(id, version).await?),
                 _ => Err(USAGE.into()),
@@ -138,7 +151,7 @@ async fn run(raw: Vec<String>) -> Result<(), Error> {
         None => {
             let registry = table(&args).await;
             match command.as_slice() {
-                ["list"] => print(&registry.list(status).await?),
+                ["list"] => print_listing(&registry.list_report(status).await?),
                 ["get", id, version] => print(&found(registry.get(id, version).await?, id, version)?),
                 ["decommission", id, version] => print(&registry.decommission(id, version).await?),
                 _ => Err(USAGE.into()),

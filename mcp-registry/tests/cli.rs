@@ -37,6 +37,27 @@ fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
+/// `mcp-registry --table TABLE serve` on a free port, with the health
+/// checker every 0.2 s, once it accepts connections.
+fn serve(ep: &str, table: &str) -> (Killed, u16) {
+    let port = moto::free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_mcp-registry"));
+    serve.args(["--table", table, "serve", "--bind", &bind, "--health-interval", "0.2"]);
+    serve.env("AWS_ENDPOINT_URL", ep).env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing");
+    serve
+        .env("AWS_REGION", "us-east-1")
+        .env("MCP_REGISTRATION_TOKEN", "cli-token")
+        .env_remove("AWS_LAMBDA_RUNTIME_API");
+    let service = Killed(serve.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("serve"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the service did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (service, port)
+}
+
 fn register(port: u16, body: &str) {
     use std::io::{Read as _, Write as _};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -59,21 +80,8 @@ fn list_get_and_decommission_through_the_table_and_the_service() {
     let table = ["--table", "MCPServerRegistry-cli"];
     assert!(cli(ep, &[&table[..], &["create-table"]].concat()).status.success());
 
-    let port = moto::free_port();
+    let (_service, port) = serve(ep, "MCPServerRegistry-cli");
     let bind = format!("127.0.0.1:{port}");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_mcp-registry"));
-    serve.args([&table[..], &["serve", "--bind", &bind, "--health-interval", "0.2"]].concat());
-    serve.env("AWS_ENDPOINT_URL", ep).env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing");
-    serve
-        .env("AWS_REGION", "us-east-1")
-        .env("MCP_REGISTRATION_TOKEN", "cli-token")
-        .env_remove("AWS_LAMBDA_RUNTIME_API");
-    let _service = Killed(serve.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("serve"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the service did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
     // No health_check_url answers here, so the checker will mark `dead` unhealthy.
     register(
         port,
@@ -154,4 +162,61 @@ fn api_keys_are_created_once_listed_by_hash_disabled_and_deleted() {
     assert_eq!(json(&keys(&["enable", &hash]))["enabled"], true);
     assert_eq!(json(&keys(&["delete", &hash[..12]]))["deleted"], true);
     assert_eq!(json(&keys(&["list"])), serde_json::json!([]));
+}
+
+#[test]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
+fn list_skips_an_unreadable_item_and_names_it_on_stderr() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let moto = moto::start_moto();
+    let ep = moto.endpoint.as_str();
+    let table = "MCPServerRegistry-cli-mixed";
+    assert!(cli(ep, &["--table", table, "create-table"]).status.success());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let client = moto::client(ep).await;
+        let s = |v: &str| AttributeValue::S(v.to_owned());
+        for (id, protocol) in [("good-a", "jsonrpc"), ("good-b", "graphql"), ("hand-written", "soap")] {
+            client
+                .put_item()
+                .table_name(table)
+                .item("server_id", s(id))
+                .item("version", s("1"))
+                .item("server_name", s(id))
+                .item("endpoint_url", s("https://x.example.com/mcp"))
+                .item("protocol_type", s(protocol))
+                .item("status", s("active"))
+                .send()
+                .await
+                .expect("PutItem");
+        }
+    });
+    // On the table, and through the service (whose health checker runs
+    // on the same table meanwhile).
+    let (_service, port) = serve(ep, table);
+    let url = format!("http://127.0.0.1:{port}");
+    for args in [["--table", table, "list"], ["--url", url.as_str(), "list"]] {
+        let out = cli(ep, &args);
+        let listed = json(&out);
+        let ids: Vec<&str> =
+            listed.as_array().expect("a list").iter().filter_map(|e| e["server_id"].as_str()).collect();
+        assert_eq!(ids, ["good-a", "good-b"], "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("hand-written") && stderr.contains("protocol_type"), "{args:?}: {stderr}");
+    }
+
+    // The integration guide's self-registration body, posted twice: one entry.
+    let guide = r#"{"server_name": "My Custom MCP Server", "description": "Provides specialized tools for X",
+        "endpoint_url": "https://my-server.example.com/mcp", "protocol_type": "jsonrpc", "authentication_type": "none",
+        "available_tools": [{"name": "custom_tool", "description": "Does something custom",
+            "inputSchema": {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]}}],
+        "health_check_url": "https://my-server.example.com/health",
+        "metadata": {"team": "platform-team", "cost_center": "12345"}}"#;
+    register(port, guide);
+    register(port, guide);
+    let listed = json(&cli(ep, &["--table", table, "list"]));
+    let guides: Vec<&Value> =
+        listed.as_array().expect("a list").iter().filter(|e| e["server_name"] == "My Custom MCP Server").collect();
+    assert_eq!(guides.len(), 1, "{listed}");
+    assert_eq!(guides[0]["version"], "1.0.0");
 }

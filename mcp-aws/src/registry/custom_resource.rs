@@ -7,11 +7,24 @@
 //!
 //! `ResourceProperties` are the [`Registration`] fields with their table
 //! names (`server_id`, `version`, `server_name`, `endpoint_url`,
-//! `available_tools`, `metadata`, ...), plus an optional `TableName`
-//! (default: the function's `MCP_REGISTRY_TABLE`). `deployment_stack` and
-//! `deployment_region` default to the stack's name and region. The
-//! physical resource id is `{server_id}:{version}`, so changing either
-//! replaces the resource and CloudFormation retires the old entry.
+//! `available_tools`, `metadata`, ...), or with the integration guide's
+//! PascalCase names (`ServerId`, `Version`, `ServerName`, `Description`,
+//! `EndpointUrl`, `ProtocolType`, `AuthenticationType`, `AvailableTools`,
+//! `Status`, `HealthCheckUrl`, `DeploymentStack`, `DeploymentRegion`,
+//! `Metadata`), plus an optional `TableName` (default: the function's
+//! `MCP_REGISTRY_TABLE`). `AvailableTools` and `Metadata` may be JSON
+//! strings, as CDK's `json.dumps` passes them (CloudFormation properties are
+//! strings). Without a version the entry gets `1.0.0`, without a
+//! `server_id` the id derived from its name and endpoint, and without a
+//! health check URL the one derived from its endpoint (see
+//! [`Registration::from_json`]). `deployment_stack` and `deployment_region`
+//! default (also when empty) to the stack's name and region. The physical
+//! resource id is `{server_id}:{version}`, so changing either replaces the
+//! resource and CloudFormation retires the old entry.
+//!
+//! `Create` and `Update` answer with `Data` holding the guide's
+//! `{"ServerID": ..., "Status": "Registered"}` (for `Fn::GetAtt`) and the
+//! stored entry's `server_id`, `version`, `status` and `created_at`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -155,6 +168,8 @@ impl CustomResource {
                 let registration = registration(event, props)?;
                 let stored = registry.upsert(&registration).await?;
                 let mut data = Map::new();
+                data.insert("ServerID".to_owned(), json!(stored.server_id));
+                data.insert("Status".to_owned(), json!("Registered"));
                 data.insert("server_id".to_owned(), json!(stored.server_id));
                 data.insert("version".to_owned(), json!(stored.version));
                 data.insert("status".to_owned(), json!(stored.status));
@@ -183,6 +198,23 @@ fn physical_id(reg: &Registration) -> String {
     format!("{}:{}", reg.server_id, reg.version)
 }
 
+/// The guide's PascalCase property names and the table's names for them.
+const PASCAL_CASE: [(&str, &str); 13] = [
+    ("ServerId", "server_id"),
+    ("Version", "version"),
+    ("ServerName", "server_name"),
+    ("Description", "description"),
+    ("EndpointUrl", "endpoint_url"),
+    ("ProtocolType", "protocol_type"),
+    ("AuthenticationType", "authentication_type"),
+    ("AvailableTools", "available_tools"),
+    ("Status", "status"),
+    ("HealthCheckUrl", "health_check_url"),
+    ("DeploymentStack", "deployment_stack"),
+    ("DeploymentRegion", "deployment_region"),
+    ("Metadata", "metadata"),
+];
+
 /// The registration in `ResourceProperties`, with the stack's name and
 /// region as deployment defaults.
 fn registration(event: &Value, props: Value) -> Result<Registration, RegistryError> {
@@ -191,6 +223,37 @@ fn registration(event: &Value, props: Value) -> Result<Registration, RegistryErr
     };
     props.remove("ServiceToken");
     props.remove("TableName");
+    for (pascal, snake) in PASCAL_CASE {
+        if let Some(value) = props.remove(pascal) {
+            props.entry(snake.to_owned()).or_insert(value);
+        }
+    }
+    // CloudFormation passes properties as strings: a list or a map may
+    // arrive as its JSON text.
+    for (field, pascal) in [("available_tools", "AvailableTools"), ("metadata", "Metadata")] {
+        if let Some(Value::String(text)) = props.get(field) {
+            let parsed = if text.trim().is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(text).map_err(|e| RegistryError::Invalid {
+                    field: pascal.to_owned(),
+                    reason: format!("not valid JSON: {e}"),
+                })?
+            };
+            if parsed.is_null() {
+                props.remove(field);
+            } else {
+                props.insert(field.to_owned(), parsed);
+            }
+        }
+    }
+    // Empty strings (the guide's `properties.get('DeploymentStack', '')`)
+    // count as absent.
+    for field in ["deployment_stack", "deployment_region", "health_check_url", "version"] {
+        if props.get(field).and_then(Value::as_str).is_some_and(|v| v.trim().is_empty()) {
+            props.remove(field);
+        }
+    }
     // arn:aws:cloudformation:{region}:{account}:stack/{name}/{id}
     let stack_arn = event.get("StackId").and_then(Value::as_str).unwrap_or_default();
     let region = stack_arn.split(':').nth(3).filter(|r| !r.is_empty());
@@ -201,11 +264,51 @@ fn registration(event: &Value, props: Value) -> Result<Registration, RegistryErr
     if let (false, Some(region)) = (props.contains_key("deployment_region"), region) {
         props.insert("deployment_region".to_owned(), json!(region));
     }
-    if !props.contains_key("health_check_url") {
-        let endpoint = props.get("endpoint_url").and_then(Value::as_str).unwrap_or_default();
-        let health = Registration::new("", "", "", endpoint).health_check_url;
-        props.insert("health_check_url".to_owned(), json!(health));
-    }
     let body = serde_json::to_vec(&Value::Object(props)).map_err(|e| RegistryError::Corrupt(e.to_string()))?;
     Registration::from_json(&body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{AuthenticationType, ProtocolType, Status};
+
+    #[test]
+    fn the_guides_pascal_case_properties_are_read() {
+        let event = json!({
+            "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/GraphQLMCPServerStack/abc",
+        });
+        let props = json!({
+            "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider",
+            "TableName": "MCPServerRegistry-prod",
+            "ServerId": "graphql-mcp-server",
+            "ServerName": "GraphQL MCP Server",
+            "EndpointUrl": "https://abc.appsync-api.us-east-1.amazonaws.com/graphql",
+            "ProtocolType": "graphql",
+            "AuthenticationType": "api_key",
+            "AvailableTools": "[{\"name\": \"query_data\", \"description\": \"Query data via GraphQL\", \"inputSchema\": {\"type\": \"object\"}}]",
+            "Status": "active",
+            "DeploymentStack": "",
+            "DeploymentRegion": "us-east-1",
+            "Version": "1.0.0",
+        });
+        let reg = registration(&event, props).expect("the guide's properties");
+        assert_eq!((reg.server_id.as_str(), reg.version.as_str()), ("graphql-mcp-server", "1.0.0"));
+        assert_eq!(reg.protocol_type, ProtocolType::Graphql);
+        assert_eq!(reg.authentication_type, AuthenticationType::ApiKey);
+        assert_eq!(reg.status, Status::Active);
+        assert_eq!(reg.available_tools.len(), 1);
+        assert_eq!(reg.available_tools[0].name, "query_data");
+        assert_eq!(reg.deployment_stack.as_deref(), Some("GraphQLMCPServerStack"));
+        assert_eq!(reg.health_check_url.as_deref(), Some("https://abc.appsync-api.us-east-1.amazonaws.com/health"));
+    }
+
+    #[test]
+    fn a_tool_list_that_is_not_json_names_the_property() {
+        let props = json!({ "ServerId": "s", "ServerName": "S", "EndpointUrl": "https://s.example/mcp", "AvailableTools": "[{" });
+        match registration(&Value::Null, props) {
+            Err(RegistryError::Invalid { field, .. }) => assert_eq!(field, "AvailableTools"),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
 }

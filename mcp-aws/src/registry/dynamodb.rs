@@ -22,8 +22,10 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue, ScalarAttributeType,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
+use super::model::deserialize_named;
 use super::{Registration, RegistryBackend, RegistryError, RegistryFuture, Status};
 use crate::health::rfc3339;
 
@@ -196,12 +198,26 @@ impl DynamoDbRegistry {
         out.item.map(from_item).transpose()
     }
 
-    /// Every entry, or those with `status`, by a paginated scan.
+    /// Every readable entry, or those with `status`, by a paginated scan;
+    /// unreadable items are skipped with a warning (see
+    /// [`list_report`](Self::list_report)).
     ///
     /// # Errors
-    /// DynamoDB failed, or an item is not a registration.
+    /// DynamoDB failed.
     pub async fn list(&self, status: Option<Status>) -> Result<Vec<Registration>, RegistryError> {
-        let mut entries = Vec::new();
+        Ok(self.list_report(status).await?.servers)
+    }
+
+    /// Every entry, or those with `status`, by a paginated scan. An item
+    /// that is not a registration (written by another tool, an older
+    /// version or by hand) never fails the listing: it is logged as a
+    /// warning naming its key and the offending field, and reported in
+    /// [`Listing::skipped`].
+    ///
+    /// # Errors
+    /// DynamoDB failed.
+    pub async fn list_report(&self, status: Option<Status>) -> Result<Listing, RegistryError> {
+        let mut listing = Listing::default();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
             let mut scan =
@@ -214,15 +230,28 @@ impl DynamoDbRegistry {
             }
             let out = scan.send().await.map_err(|e| dynamo("Scan", e))?;
             for item in out.items.unwrap_or_default() {
-                entries.push(from_item(item)?);
+                match read_item(item) {
+                    Ok(entry) => listing.servers.push(entry),
+                    Err(skipped) => {
+                        tracing::warn!(
+                            table = %self.table,
+                            server_id = %skipped.server_id,
+                            version = %skipped.version,
+                            field = %skipped.field,
+                            reason = %skipped.reason,
+                            "skipping an unreadable registry item"
+                        );
+                        listing.skipped.push(skipped);
+                    }
+                }
             }
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
         }
-        entries.sort_by(|a, b| (&a.server_id, &a.version).cmp(&(&b.server_id, &b.version)));
-        Ok(entries)
+        listing.servers.sort_by(|a, b| (&a.server_id, &a.version).cmp(&(&b.server_id, &b.version)));
+        Ok(listing)
     }
 
     /// Sets an existing entry's `status` (and `updated_at`); returns the
@@ -356,9 +385,47 @@ pub fn from_attribute(value: AttributeValue) -> Value {
 }
 
 fn from_item(item: HashMap<String, AttributeValue>) -> Result<Registration, RegistryError> {
+    read_item(item).map_err(|s| {
+        RegistryError::Corrupt(format!("server {} version {}: {}: {}", s.server_id, s.version, s.field, s.reason))
+    })
+}
+
+/// An item as a registration, or what made it unreadable.
+fn read_item(item: HashMap<String, AttributeValue>) -> Result<Registration, SkippedItem> {
     let object: Map<String, Value> = item.into_iter().map(|(k, v)| (k, from_attribute(v))).collect();
     let key = |name: &str| object.get(name).and_then(Value::as_str).unwrap_or("?").to_owned();
-    let (id, version) = (key(SERVER_ID), key(VERSION));
-    serde_json::from_value(Value::Object(object))
-        .map_err(|e| RegistryError::Corrupt(format!("server {id} version {version}: {e}")))
+    let (server_id, version) = (key(SERVER_ID), key(VERSION));
+    deserialize_named(Value::Object(object)).map_err(|(field, reason)| SkippedItem {
+        server_id,
+        version,
+        field: if field == "body" { "item".to_owned() } else { field },
+        reason,
+    })
+}
+
+/// An item [`DynamoDbRegistry::list_report`] could not read as a
+/// registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SkippedItem {
+    /// Its partition key (`?` if it has no string one).
+    pub server_id: String,
+    /// Its sort key (`?` if it has no string one).
+    pub version: String,
+    /// The attribute that could not be read, e.g. `protocol_type` or
+    /// `available_tools[0].name`.
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The result of [`DynamoDbRegistry::list_report`] (and of
+/// [`HttpRegistry::list_report`](super::HttpRegistry::list_report)).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Listing {
+    /// The readable entries, ordered by `server_id` then `version`.
+    pub servers: Vec<Registration>,
+    /// The items that were skipped as unreadable.
+    pub skipped: Vec<SkippedItem>,
 }

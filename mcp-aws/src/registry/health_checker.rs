@@ -2,7 +2,11 @@
 //! an `active` server whose check fails (no 2xx within 5 s) becomes
 //! `unhealthy`, an `unhealthy` one that answers again becomes `active`.
 //! Decommissioned entries are never touched, even if one is retired while
-//! its check is running (the status change is conditional).
+//! its check is running (the status change is conditional). An entry
+//! stored without `health_check_url` is checked at the URL derived from its
+//! endpoint ([`Registration::effective_health_check_url`]); table items
+//! that are not registrations are skipped with a warning and counted in
+//! [`CheckReport::skipped`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mcp_aws::registry::RegistryError> {
@@ -34,6 +38,8 @@ pub struct CheckReport {
     pub marked_unhealthy: Vec<(String, String)>,
     /// `(server_id, version)` marked `active` again.
     pub recovered: Vec<(String, String)>,
+    /// Table items skipped as unreadable (each logged as a warning).
+    pub skipped: usize,
 }
 
 /// The health checker; see the module docs.
@@ -74,8 +80,8 @@ impl HealthChecker {
     }
 
     async fn healthy(&self, entry: &Registration) -> bool {
-        let Some(url) = &entry.health_check_url else { return true };
-        match self.client.send(Method::GET, url, &[], None, self.timeout).await {
+        let Some(url) = entry.effective_health_check_url() else { return true };
+        match self.client.send(Method::GET, &url, &[], None, self.timeout).await {
             Ok(answer) => answer.status.is_success(),
             Err(e) => {
                 tracing::debug!(server_id = %entry.server_id, error = %e, "health check failed");
@@ -90,11 +96,13 @@ impl HealthChecker {
     /// # Errors
     /// The table could not be read or written.
     pub async fn check_once(&self) -> Result<CheckReport, RegistryError> {
-        let mut entries = self.registry.list(Some(Status::Active)).await?;
-        entries.extend(self.registry.list(Some(Status::Unhealthy)).await?);
+        let active = self.registry.list_report(Some(Status::Active)).await?;
+        let unhealthy = self.registry.list_report(Some(Status::Unhealthy)).await?;
+        let skipped = active.skipped.len() + unhealthy.skipped.len();
+        let entries: Vec<Registration> = active.servers.into_iter().chain(unhealthy.servers).collect();
         let checks = entries.iter().map(|entry| async move { (entry, self.healthy(entry).await) });
         let outcomes = futures_util::future::join_all(checks).await;
-        let mut report = CheckReport { checked: outcomes.len(), ..CheckReport::default() };
+        let mut report = CheckReport { checked: outcomes.len(), skipped, ..CheckReport::default() };
         for (entry, healthy) in outcomes {
             let (from, to) = match (entry.status, healthy) {
                 (Status::Active, false) => (Status::Active, Status::Unhealthy),

@@ -2,8 +2,8 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /mcp/register` (the [`Registration`] as JSON) | 201 `{"server_id","version","status"}` |
-//! | `GET /mcp/servers?status=active` | 200 `{"servers":[...]}` |
+//! | `POST /mcp/register` (the [`Registration`] as JSON; `server_id`, `version` and `health_check_url` may be left out, see [`Registration::from_json`]) | 201 `{"server_id","version","status"}` |
+//! | `GET /mcp/servers?status=active` | 200 `{"servers":[...],"skipped":0,"skipped_items":[]}` (unreadable table items skipped) |
 //! | `GET /mcp/servers/{server_id}/{version}` | 200 the entry, 404 |
 //! | `POST /mcp/servers/{server_id}/{version}/decommission` | 200 the entry, 404 |
 //!
@@ -29,7 +29,7 @@ use http::{Method, StatusCode};
 use serde_json::Value;
 
 use super::registrar::Backoff;
-use super::{Registration, RegistryBackend, RegistryError, RegistryFuture, Status};
+use super::{Listing, Registration, RegistryBackend, RegistryError, RegistryFuture, Status};
 use crate::http_client::{Answer, HttpClient};
 
 /// The header carrying the registration token.
@@ -173,18 +173,36 @@ impl HttpRegistry {
         entry(expect(answer, &[StatusCode::OK], None)?).map(Some)
     }
 
-    /// Every entry, or those with `status`.
+    /// Every entry, or those with `status` (the items the service skipped
+    /// as unreadable are left out; see [`list_report`](Self::list_report)).
     ///
     /// # Errors
     /// As [`register`](Self::register).
     pub async fn list(&self, status: Option<Status>) -> Result<Vec<Registration>, RegistryError> {
+        Ok(self.list_report(status).await?.servers)
+    }
+
+    /// Every entry, or those with `status`, and the table items the service
+    /// skipped as unreadable (empty from a service that does not report
+    /// them).
+    ///
+    /// # Errors
+    /// As [`register`](Self::register).
+    pub async fn list_report(&self, status: Option<Status>) -> Result<Listing, RegistryError> {
         let path = match status {
             Some(s) => format!("/mcp/servers?status={s}"),
             None => "/mcp/servers".to_owned(),
         };
         let json = expect(self.call(Method::GET, &path, None).await?, &[StatusCode::OK], None)?;
         let servers = json.get("servers").cloned().unwrap_or(Value::Null);
-        serde_json::from_value(servers).map_err(|e| RegistryError::Corrupt(format!("the server list: {e}")))
+        let servers =
+            serde_json::from_value(servers).map_err(|e| RegistryError::Corrupt(format!("the server list: {e}")))?;
+        let skipped = match json.get("skipped_items") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(items) => serde_json::from_value(items.clone())
+                .map_err(|e| RegistryError::Corrupt(format!("the skipped items: {e}")))?,
+        };
+        Ok(Listing { servers, skipped })
     }
 
     /// Marks the entry `decommissioned`; returns it.

@@ -23,6 +23,14 @@
 //! as it is, and a scan filtered on `status = active` finds the live ones.
 //! Timestamps are RFC 3339 strings in UTC.
 //!
+//! **The integration guide's payloads** are accepted as written: see
+//! [`Registration::from_json`] for the derived `server_id`, the default
+//! version and health check URL, and the `custom_resource` module for the PascalCase
+//! properties. **Items the registry cannot read** (written by another tool
+//! or by hand) are skipped with a warning naming the key and the field,
+//! and reported ([`DynamoDbRegistry::list_report`]); they never fail a
+//! listing or the health checker.
+//!
 //! ```no_run
 //! # async fn demo(server: mcp_core::server::Server) -> Result<(), mcp_aws::registry::RegistryError> {
 //! use mcp_aws::registry::{HttpRegistry, Registrar, Registration};
@@ -53,9 +61,9 @@ pub mod service;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use dynamodb::DynamoDbRegistry;
+pub use dynamodb::{DynamoDbRegistry, Listing, SkippedItem};
 pub use http::HttpRegistry;
-pub use model::{AuthenticationType, ProtocolType, Registration, Status, ToolEntry};
+pub use model::{AuthenticationType, DEFAULT_VERSION, ProtocolType, Registration, Status, ToolEntry};
 pub use registrar::{Backoff, Registrar, RegistrarHandle, RegistryConfig, available_tools};
 
 /// A boxed future borrowing its backend.

@@ -14,8 +14,11 @@ pub const MAX_TOOLS: usize = 500;
 pub const MAX_NAME_LEN: usize = 256;
 /// The longest URL accepted.
 pub const MAX_URL_LEN: usize = 2048;
+/// The version given to a registration that names none.
+pub const DEFAULT_VERSION: &str = "1.0.0";
 
-/// The wire protocol a registered server speaks. Only `jsonrpc` exists.
+/// The wire protocol a registered server speaks: the integration guide's
+/// `jsonrpc` and `graphql`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -23,6 +26,8 @@ pub enum ProtocolType {
     /// JSON-RPC 2.0 (MCP).
     #[default]
     Jsonrpc,
+    /// GraphQL (e.g. an AppSync API), as in the guide's second example.
+    Graphql,
 }
 
 /// How clients authenticate to a registered server.
@@ -129,7 +134,7 @@ pub struct Registration {
     pub description: String,
     /// Where clients reach its MCP endpoint.
     pub endpoint_url: String,
-    /// Always `jsonrpc`.
+    /// `jsonrpc` (the default) or `graphql`.
     #[serde(default)]
     pub protocol_type: ProtocolType,
     /// How clients authenticate.
@@ -163,7 +168,8 @@ pub struct Registration {
 
 impl Registration {
     /// An `active` registration with no tools yet; the health check URL
-    /// defaults to `/health` beside the endpoint's path.
+    /// defaults to [`default_health_check_url`](Self::default_health_check_url)
+    /// of the endpoint (`{scheme}://{authority}/health`).
     pub fn new(
         server_id: impl Into<String>,
         version: impl Into<String>,
@@ -205,7 +211,10 @@ impl Registration {
         self
     }
 
-    /// Sets (or, with `None`, clears) the health check URL.
+    /// Sets (or, with `None`, clears) the health check URL. An entry
+    /// without one is still checked, at
+    /// [`effective_health_check_url`](Self::effective_health_check_url),
+    /// and the registry service fills in the derived one.
     #[must_use]
     pub fn with_health_check_url(mut self, url: Option<String>) -> Self {
         self.health_check_url = url;
@@ -245,30 +254,96 @@ impl Registration {
     /// Parses and validates a registration body: wrong types and missing
     /// fields are reported with the field's name.
     ///
+    /// The integration guide's self-registration payload is accepted as
+    /// written: a body without `server_id` gets
+    /// [`derived_server_id`](Self::derived_server_id) of its `server_name`
+    /// and `endpoint_url` (so registering the same server again updates the
+    /// same entry), one without `version` gets [`DEFAULT_VERSION`], and one
+    /// without `health_check_url` (or with `null`) gets
+    /// [`default_health_check_url`](Self::default_health_check_url) of its
+    /// endpoint, so every entry is checked.
+    ///
+    /// ```
+    /// use mcp_aws::registry::Registration;
+    ///
+    /// let body = br#"{"server_name":"My Custom MCP Server","endpoint_url":"https://my-server.example.com/mcp"}"#;
+    /// let reg = Registration::from_json(body).unwrap();
+    /// assert_eq!(reg.server_id, Registration::derived_server_id("My Custom MCP Server", "https://my-server.example.com/mcp"));
+    /// assert_eq!(reg.version, "1.0.0");
+    /// assert_eq!(reg.health_check_url.as_deref(), Some("https://my-server.example.com/health"));
+    /// ```
+    ///
     /// # Errors
     /// [`RegistryError::Invalid`] naming the field.
     pub fn from_json(body: &[u8]) -> Result<Self, RegistryError> {
         if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(invalid("body", "expected a JSON object"));
         }
-        let de = &mut serde_json::Deserializer::from_slice(body);
-        let reg: Self = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let message = inner.to_string();
-            // Broken JSON is the body's fault, wherever it broke.
-            let syntax = !inner.is_data();
-            let field = match missing_field(&message) {
-                _ if syntax => "body".to_owned(),
-                Some(name) if path == "." => name.to_owned(),
-                Some(name) => format!("{path}.{name}"),
-                None if path == "." => "body".to_owned(),
-                None => path,
-            };
-            RegistryError::Invalid { field, reason: strip_position(&message) }
-        })?;
+        let mut object: Map<String, Value> = serde_json::from_slice(body)
+            .map_err(|e| RegistryError::Invalid { field: "body".to_owned(), reason: strip_position(&e.to_string()) })?;
+        fill_defaults(&mut object);
+        if object.get("server_id").is_none_or(Value::is_null) {
+            // No id to derive: name what it would be derived from.
+            for field in ["server_name", "endpoint_url"] {
+                if object.get(field).is_none_or(Value::is_null) {
+                    return Err(invalid(field, "missing (a registration without server_id needs it)"));
+                }
+            }
+        }
+        let reg = deserialize_named(Value::Object(object))
+            .map_err(|(field, reason)| RegistryError::Invalid { field, reason })?;
         reg.validate()?;
         Ok(reg)
+    }
+
+    /// The id given to a registration without `server_id`: the server
+    /// name as a slug (ASCII letters and digits lower-cased, every other
+    /// run of characters one `-`, at most 48 characters, `server` when
+    /// nothing is left), a `-`, and the first 12 hex digits of the SHA-256
+    /// of `{server_name}\n{endpoint_url}` (the endpoint without trailing
+    /// `/`). The same name and endpoint always give the same id; another
+    /// endpoint gives another.
+    ///
+    /// ```
+    /// use mcp_aws::registry::Registration;
+    ///
+    /// let id = Registration::derived_server_id("My Custom MCP Server", "https://my-server.example.com/mcp");
+    /// assert!(id.starts_with("my-custom-mcp-server-"));
+    /// assert_eq!(id, Registration::derived_server_id("My Custom MCP Server", "https://my-server.example.com/mcp/"));
+    /// ```
+    pub fn derived_server_id(server_name: &str, endpoint_url: &str) -> String {
+        use sha2::{Digest as _, Sha256};
+        let mut slug = String::new();
+        for c in server_name.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+            if slug.len() >= 48 {
+                break;
+            }
+        }
+        let slug = slug.trim_end_matches('-');
+        let slug = if slug.is_empty() { "server" } else { slug };
+        let digest = Sha256::digest(format!("{server_name}\n{}", endpoint_url.trim_end_matches('/')));
+        let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        format!("{slug}-{hex}")
+    }
+
+    /// The health check URL derived from an endpoint:
+    /// `{scheme}://{authority}/health` (the endpoint's path and query are
+    /// dropped), as the guide's `https://my-server.example.com/mcp` and
+    /// `https://my-server.example.com/health`. `None` when the endpoint is
+    /// not an absolute URL.
+    pub fn default_health_check_url(endpoint_url: &str) -> Option<String> {
+        default_health_url(endpoint_url)
+    }
+
+    /// The URL the health checker polls: `health_check_url`, or the one
+    /// derived from the endpoint for entries stored without one.
+    pub fn effective_health_check_url(&self) -> Option<String> {
+        self.health_check_url.clone().or_else(|| default_health_url(&self.endpoint_url))
     }
 
     /// Checks lengths, URLs and the tool list.
@@ -299,6 +374,41 @@ impl Registration {
         }
         Ok(())
     }
+}
+
+/// Fills the defaults [`Registration::from_json`] documents.
+fn fill_defaults(object: &mut Map<String, Value>) {
+    let text = |object: &Map<String, Value>, key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
+    let absent = |object: &Map<String, Value>, key: &str| object.get(key).is_none_or(Value::is_null);
+    if absent(object, "server_id")
+        && let (Some(name), Some(endpoint)) = (text(object, "server_name"), text(object, "endpoint_url"))
+    {
+        object.insert("server_id".to_owned(), Value::String(Registration::derived_server_id(&name, &endpoint)));
+    }
+    if absent(object, "version") {
+        object.insert("version".to_owned(), Value::String(DEFAULT_VERSION.to_owned()));
+    }
+    if absent(object, "health_check_url")
+        && let Some(health) = text(object, "endpoint_url").as_deref().and_then(default_health_url)
+    {
+        object.insert("health_check_url".to_owned(), Value::String(health));
+    }
+}
+
+/// Deserialises a registration, naming the offending field on failure:
+/// `(field, reason)`.
+pub(crate) fn deserialize_named(value: Value) -> Result<Registration, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        let field = match missing_field(&message) {
+            Some(name) if path == "." => name.to_owned(),
+            Some(name) => format!("{path}.{name}"),
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        (field, strip_position(&message))
+    })
 }
 
 /// `{scheme}://{authority}/health` for an endpoint URL.
@@ -377,8 +487,36 @@ mod tests {
     }
 
     #[test]
+    fn the_guides_body_gets_a_derived_id_a_version_and_a_health_url() {
+        let body = r#"{"server_name":"My Custom MCP Server","endpoint_url":"https://my-server.example.com/mcp","protocol_type":"graphql","authentication_type":"api_key"}"#;
+        let reg = Registration::from_json(body.as_bytes()).expect("valid");
+        assert_eq!(
+            reg.server_id,
+            Registration::derived_server_id("My Custom MCP Server", "https://my-server.example.com/mcp")
+        );
+        assert!(
+            reg.server_id.starts_with("my-custom-mcp-server-") && reg.server_id.len() == 21 + 12,
+            "{}",
+            reg.server_id
+        );
+        assert_eq!(reg.version, DEFAULT_VERSION);
+        assert_eq!(reg.protocol_type, ProtocolType::Graphql);
+        assert_eq!(reg.health_check_url.as_deref(), Some("https://my-server.example.com/health"));
+        assert_ne!(
+            reg.server_id,
+            Registration::derived_server_id("My Custom MCP Server", "https://other.example.com/mcp")
+        );
+        assert_eq!(Registration::derived_server_id("!!!", "https://x/mcp").split('-').next(), Some("server"));
+        let given = r#"{"server_id":"x","version":"2","server_name":"S","endpoint_url":"https://s.example/mcp","health_check_url":"https://s.example/ready"}"#;
+        let reg = Registration::from_json(given.as_bytes()).expect("valid");
+        assert_eq!((reg.server_id.as_str(), reg.version.as_str()), ("x", "2"));
+        assert_eq!(reg.health_check_url.as_deref(), Some("https://s.example/ready"));
+    }
+
+    #[test]
     fn bad_bodies_name_the_field() {
-        assert_eq!(field_of(r#"{"version":"1","server_name":"S","endpoint_url":"http://a/mcp"}"#), "server_id");
+        assert_eq!(field_of(r#"{"version":"1","endpoint_url":"http://a/mcp"}"#), "server_name");
+        assert_eq!(field_of(r#"{"server_id":7,"server_name":"S","endpoint_url":"http://a/mcp"}"#), "server_id");
         assert_eq!(field_of(&OK.replace(r#""version":"1""#, r#""version":1"#)), "version");
         assert_eq!(field_of(&OK.replace("http://127.0.0.1:1/mcp", "ftp://x/mcp")), "endpoint_url");
         assert_eq!(field_of(&OK.replace("http://127.0.0.1:1/mcp", "not a url")), "endpoint_url");

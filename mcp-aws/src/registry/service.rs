@@ -105,10 +105,18 @@ struct AppState {
 /// | route | answer |
 /// |---|---|
 /// | `POST /mcp/register` | 201 `{"server_id","version","status","created_at","updated_at"}` |
-/// | `GET /mcp/servers[?status=active]` | 200 `{"servers":[...]}` |
+/// | `GET /mcp/servers[?status=active]` | 200 `{"servers":[...],"skipped":0,"skipped_items":[]}` |
 /// | `GET /mcp/servers/{server_id}/{version}` | 200 the entry, 404 |
 /// | `POST /mcp/servers/{server_id}/{version}/decommission` | 200 the entry, 404 |
 /// | `GET /health` | 200, or 503 when the table is unreachable (no token) |
+///
+/// A registration body may leave out `server_id`, `version` and
+/// `health_check_url`, as the integration guide's self-registration does;
+/// see [`Registration::from_json`] for the defaults.
+///
+/// The listing skips table items it cannot read instead of failing:
+/// `skipped` counts them and `skipped_items` names each one's key and the
+/// field at fault (`{"server_id","version","field","reason"}`).
 pub fn router(registry: DynamoDbRegistry, token: RegistrationToken) -> Router {
     Router::new()
         .route("/mcp/register", post(register))
@@ -209,8 +217,13 @@ async fn list(
             }
         },
     };
-    match state.registry.list(status).await {
-        Ok(servers) => axum::Json(json!({ "servers": servers })).into_response(),
+    match state.registry.list_report(status).await {
+        Ok(listing) => axum::Json(json!({
+            "servers": listing.servers,
+            "skipped": listing.skipped.len(),
+            "skipped_items": listing.skipped,
+        }))
+        .into_response(),
         Err(e) => failure(&e),
     }
 }
