@@ -136,16 +136,19 @@ async fn expired_sessions_give_404_on_every_instance() {
     create_table(&ddb, "mcp-sessions-expiry").await;
     let store = DynamoDbSessionStore::new(ddb.clone(), "mcp-sessions-expiry");
 
-    let a = adapter(&store, Duration::from_secs(1));
+    // Three seconds: long enough that a slow moto (a loaded CI machine)
+    // does not expire what the test still needs, short enough to wait out.
+    let ttl = Duration::from_secs(3);
+    let a = adapter(&store, ttl);
     let session = initialize(&a).await;
     assert_eq!(a.transport().session_count(), 1, "the creator holds the session in memory");
     // DynamoDB's TTL sweep is lazy (moto's never runs): the store itself
     // must treat an item past `expires_at` as gone.
     use mcp_core::transport::http::SessionStore as _;
     let state = mcp_core::server::Session::new(None, mcp_core::server::Sink::none()).state();
-    store.save("direct", &state, Duration::from_secs(1)).await.expect("PutItem");
+    store.save("direct", &state, ttl).await.expect("PutItem");
     assert!(store.load("direct").await.expect("GetItem").is_some());
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(ttl + Duration::from_millis(1100)).await;
     assert!(store.load("direct").await.expect("GetItem").is_none(), "expired by expires_at");
     let raw = ddb
         .get_item()
@@ -158,7 +161,7 @@ async fn expired_sessions_give_404_on_every_instance() {
 
     // Every instance: `a`, which created the session and still held it in
     // memory, and `b`, which never saw it and can only ask the table.
-    let b = adapter(&store, Duration::from_secs(1));
+    let b = adapter(&store, ttl);
     for (name, instance) in [("the instance that created it", &a), ("another instance", &b)] {
         let resp = ping(instance, &session, 2).await;
         assert_eq!(resp["statusCode"], 404, "{name}: {resp}");
