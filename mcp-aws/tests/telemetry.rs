@@ -268,3 +268,45 @@ async fn disabled_telemetry_passes_requests_through() {
     assert_eq!(v["result"]["content"][0]["text"], "echo");
     assert!(Telemetry::disabled().flush().is_ok());
 }
+
+/// Requests made with an API key are counted per key hash and operation
+/// (the server guide's `APIUsage`), never with the key itself; token and
+/// refused requests are not.
+#[cfg(feature = "auth")]
+#[tokio::test]
+async fn api_key_usage_is_counted_by_hash_and_operation() {
+    use mcp_aws::auth::{ApiKeyRecord, ApiKeys, AuthLayer, InMemoryApiKeyStore, hash_key};
+    let h = Harness::new(false);
+    let store = InMemoryApiKeyStore::new();
+    store.insert(ApiKeyRecord::new("key-usage-0123456789", "alice", ["*:*"]));
+    let auth = AuthLayer::new().api_keys(ApiKeys::new(store));
+    let svc = auth.layer(h.service(common::server()));
+    let with_key = |id: i64, tool: &str, key: &'static str| {
+        let mut req = call(id, tool, None);
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-api-key", http::HeaderValue::from_static(key));
+        req.extensions.insert(headers);
+        req
+    };
+    // The auth service's error is boxed: `server::call` answers as the edge does.
+    let reply = |req: ServerRequest| {
+        let svc = svc.clone();
+        async move {
+            let resp = mcp_core::server::call(svc, req).await.expect("a response");
+            let mut buf = Vec::new();
+            resp.write_to(&mut buf);
+            serde_json::from_slice::<serde_json::Value>(&buf).expect("JSON")
+        }
+    };
+    for id in 1..=3 {
+        assert!(reply(with_key(id, "echo", "key-usage-0123456789")).await.get("result").is_some());
+    }
+    assert_eq!(code(&reply(with_key(4, "echo", "key-unknown-000000")).await), Some(-31401));
+    let exports = h.metrics();
+    let hash = hash_key("key-usage-0123456789")[..16].to_owned();
+    let key = KeyValue::new("mcp.api_key.hash", hash);
+    assert_eq!(point(&exports, names::API_USAGE, &[key.clone(), kv("mcp.operation", "echo")]), Some(3.0));
+    assert_eq!(point(&exports, names::API_USAGE, &[]), Some(3.0), "the refused request is not usage");
+    let dump = format!("{exports:?}");
+    assert!(!dump.contains("key-usage-0123456789"), "the key itself is never an attribute");
+}

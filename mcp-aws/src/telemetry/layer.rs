@@ -81,6 +81,15 @@ where
             }
             return ResponseFuture { state: State::Logged { inner: self.inner.call(req).instrument(span) } };
         };
+        #[cfg(feature = "auth")]
+        if let Some(record) = req.extensions.get::<Arc<crate::auth::ApiKeyRecord>>()
+            && req.head().id().is_some()
+        {
+            let key: String = record.api_key_hash.chars().take(16).collect();
+            let head = req.head();
+            let operation = head.tool().or_else(|| head.method().map(|m| m.as_str())).unwrap_or("");
+            shared.instruments.api_usage(&key, operation);
+        }
         let (ongoing, cx, log_span) = Ongoing::start(shared, &req);
         req.extensions.insert(RequestTelemetry { cx: cx.clone(), meter: ongoing.shared.meter.clone() });
         let inner = self.inner.call(req).with_context(cx).instrument(log_span);

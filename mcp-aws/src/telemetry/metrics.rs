@@ -30,6 +30,11 @@ pub mod names {
     pub const RATE_LIMITED: &str = "mcp.server.rate_limited";
     /// Up-down counter: legacy sessions open now.
     pub const ACTIVE_SESSIONS: &str = "mcp.server.session.active";
+    /// Counter: requests per API key (`mcp.api_key.hash`, the first 16 hex
+    /// digits of the key's SHA-256, never the key) and operation
+    /// (`mcp.operation`: the tool's name, else the method), as the server
+    /// guide's `APIUsage` metric (feature `auth`).
+    pub const API_USAGE: &str = "mcp.server.api_usage";
 }
 
 /// Legacy sessions seen by `initialize` that still exist: the transport
@@ -60,6 +65,7 @@ pub(crate) struct Instruments {
     tool_duration: Histogram<f64>,
     tool_errors: Counter<u64>,
     rate_limited: Counter<u64>,
+    api_usage: Counter<u64>,
     pub(crate) sessions: Arc<Sessions>,
     /// The instruments bound to each label set and outcome seen so far, up
     /// to [`MAX_BOUND`] of them.
@@ -109,9 +115,22 @@ impl Instruments {
                 .with_description("Requests refused by the rate limiter")
                 .with_unit("{request}")
                 .build(),
+            api_usage: meter
+                .u64_counter(names::API_USAGE)
+                .with_description("Requests per API key and operation")
+                .with_unit("{request}")
+                .build(),
             sessions,
             bound: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Counts one request made with the API key whose hash starts `key`.
+    pub(crate) fn api_usage(&self, key: &str, operation: &str) {
+        self.api_usage.add(
+            1,
+            &[KeyValue::new("mcp.api_key.hash", key.to_owned()), KeyValue::new("mcp.operation", operation.to_owned())],
+        );
     }
 
     /// Records one finished request.
