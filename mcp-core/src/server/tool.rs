@@ -630,7 +630,12 @@ mod tests {
     fn internal_errors_go_to_the_subscriber_when_there_is_one() {
         let mut out = Vec::new();
         let log = crate::test_log::Captured::default();
-        tracing::subscriber::with_default(log.clone(), || report_internal("tool `t`", "detail", &mut out));
+        tracing::subscriber::with_default(log.clone(), || {
+            // Other tests' threads change tracing's process-wide callsite
+            // cache: recompute it for this subscriber.
+            tracing::callsite::rebuild_interest_cache();
+            report_internal("tool `t`", "detail", &mut out);
+        });
         assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
         assert_eq!(log.lines().len(), 1, "{:?}", log.lines());
         assert!(log.lines()[0].contains("error=detail"), "{:?}", log.lines());

@@ -16,6 +16,8 @@ fn server() -> crate::server::Server {
 async fn http_says_where_it_listens_and_which_versions() {
     let log = Captured::default();
     let _guard = tracing::subscriber::set_default(log.clone());
+    // Other tests' threads change tracing's process-wide callsite cache.
+    tracing::callsite::rebuild_interest_cache();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     // A shutdown that has already happened: serve, log, stop.
@@ -30,6 +32,8 @@ async fn http_says_where_it_listens_and_which_versions() {
 async fn stdio_says_it_serves_and_where_logs_go() {
     let log = Captured::default();
     let _guard = tracing::subscriber::set_default(log.clone());
+    // Other tests' threads change tracing's process-wide callsite cache.
+    tracing::callsite::rebuild_interest_cache();
     serve_on(server(), tokio::io::empty(), tokio::io::sink(), StdioOptions::default())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
