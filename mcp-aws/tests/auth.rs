@@ -837,3 +837,28 @@ async fn a_stream_only_client_gets_a_real_401() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers().get("content-type").map(|v| v.as_bytes()), Some(&b"text/event-stream"[..]));
 }
+
+/// A tool list filtered for its caller is never offered to shared caches,
+/// even when the server marks its lists `public`.
+#[tokio::test]
+async fn a_filtered_tool_list_is_private_to_its_caller() {
+    use mcp_core::protocol::CacheScope;
+    use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+    let issuer = Issuer::start(&["rsa1"]).await;
+    let public = ServerBuilder::new("public-lists", "1.0.0")
+        .tool(ToolRoute::new("whoami", |_ctx: Context, _: NoArgs| async { "me" }).with_description("Who"))
+        .tool(ToolRoute::new("drop_tables", |_ctx: Context, _: NoArgs| async { "dropped" }).with_description("Drop"))
+        .list_cache(std::time::Duration::from_secs(300), CacheScope::Public)
+        .build()
+        .expect("valid server");
+    let list = json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": { "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {} } } });
+    let headers = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list"), ("x-api-key", GOOD_KEY)];
+    let open = StreamableHttp::new(public.clone().layer(AuthLayer::new().api_keys(ApiKeys::new(keys()))));
+    let (_, _, body) = exchange(&open, request(&list, &headers)).await;
+    assert_eq!(body["result"]["cacheScope"], "public", "no requirements: the list is the same for everyone");
+    let filtered = StreamableHttp::new(public.layer(layer(&issuer, |c| c)));
+    let (_, _, body) = exchange(&filtered, request(&list, &headers)).await;
+    assert_eq!(body["result"]["cacheScope"], "private", "{body}");
+    assert_eq!(body["result"]["ttlMs"], 300_000, "the lifetime stays");
+}

@@ -148,7 +148,14 @@ impl Requirements {
         let Some(tools) = result.get_mut("tools").and_then(Value::as_array_mut) else { return resp };
         let before = tools.len();
         tools.retain(|t| t.get("name").and_then(Value::as_str).is_none_or(|name| self.allows_tool(principal, name)));
-        if tools.len() != before
+        let removed = tools.len() != before;
+        // The list now depends on the caller: a 2026-07-28 cache hint must
+        // not let a shared cache serve it to another.
+        let shared = result.get("cacheScope").is_some_and(|s| s != "private");
+        if shared {
+            result["cacheScope"] = Value::from("private");
+        }
+        if (removed || shared)
             && let Ok(raw) = serde_json::value::to_raw_value(&result)
         {
             resp.payload = Ok(raw);
