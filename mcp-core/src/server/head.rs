@@ -400,15 +400,9 @@ fn meta_error(method: &str, params: &RawValue) -> Option<Error> {
         Err(e) => return Some(e),
     };
     let raw = only.meta?;
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize::<_, MetaPeek<'_>>(&mut de).err().map(|e| {
-        let path = e.path().to_string();
-        let mut msg = e.into_inner().to_string();
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
-        Error::invalid_params(format!("`{method}`: `_meta.{path}`: {msg}"))
-    })
+    super::dispatch::deserialize_at::<MetaPeek<'_>>(raw.get())
+        .err()
+        .map(|(path, msg)| Error::invalid_params(format!("`{method}`: `_meta.{path}`: {msg}")))
 }
 
 /// The params members the head reads, in one pass.
@@ -494,13 +488,7 @@ fn client_capabilities(method: &str, raw: &RawValue) -> Result<Arc<ClientCapabil
     if raw.get().trim() == "{}" {
         return Ok(no_capabilities());
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize::<_, ClientCapabilities>(&mut de).map(Arc::new).map_err(|e| {
-        let path = e.path().to_string();
-        let mut msg = e.into_inner().to_string();
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
+    super::dispatch::deserialize_at::<ClientCapabilities>(raw.get()).map(Arc::new).map_err(|(path, msg)| {
         let at = if path == "." { String::new() } else { format!(".{path}") };
         Error::invalid_params(format!("`{method}`: `_meta.{}{at}`: {msg}", keys::CLIENT_CAPABILITIES))
     })

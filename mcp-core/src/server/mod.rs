@@ -20,9 +20,12 @@
 //! # let _ = server;
 //! ```
 
+mod arguments;
 mod builder;
 mod context;
 mod dispatch;
+#[cfg(feature = "rest")]
+pub(crate) use dispatch::without_position;
 mod extract;
 mod frame;
 mod head;

@@ -10,9 +10,10 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::Context;
+use super::arguments::parse_named_arguments;
 use super::extract::RequiredState;
 use super::schema::schema_for;
-use super::tool::{BoxFuture, parse_named_arguments};
+use super::tool::BoxFuture;
 use crate::error::Error;
 use crate::protocol::Meta;
 use crate::protocol::content::Icon;

@@ -16,10 +16,11 @@ use crate::protocol::completion::{CompleteRequestParams, CompleteResult, MAX_COM
 use crate::protocol::tools::CallToolResult;
 use crate::protocol::{ProtocolVersion, methods};
 use crate::server::Context;
+use crate::server::arguments::check_unknown_arguments;
 use crate::server::head::{CallInput, Carried, Target};
 use crate::server::input::Binding;
 use crate::server::routes::ResolvedResource;
-use crate::server::tool::{BoxFuture, check_unknown_arguments, internal_failure, report_internal};
+use crate::server::tool::{BoxFuture, internal_failure, report_internal};
 
 /// What the head knows of a named request (`tools/call`, `prompts/get`,
 /// `resources/read`), and its raw params for when it could not read them.

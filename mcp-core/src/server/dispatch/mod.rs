@@ -41,8 +41,10 @@ mod listen;
 mod lists;
 mod params;
 
-pub(crate) use params::parse_params;
+#[cfg(feature = "rest")]
+pub(crate) use params::without_position;
 use params::{CancelParams, UriParams};
+pub(crate) use params::{deserialize_at, parse_params};
 
 impl tower_service::Service<ServerRequest> for Server {
     type Response = Option<Response>;

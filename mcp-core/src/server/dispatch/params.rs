@@ -19,19 +19,33 @@ pub(crate) fn parse_params<'a, T: Deserialize<'a>>(method: &str, params: Option<
     if let Ok(v) = serde_json::from_str(json) {
         return Ok(v);
     }
-    let mut de = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let mut msg = e.into_inner().to_string();
-        if let Some(i) = msg.find(" at line ") {
-            msg.truncate(i);
-        }
+    deserialize_at(json).map_err(|(path, msg)| {
         if path == "." {
             Error::invalid_params(format!("`{method}`: {msg}"))
         } else {
             Error::invalid_params(format!("`{method}`: `{path}`: {msg}"))
         }
     })
+}
+
+/// `json` as a `T`, or where and why it does not fit: the field path (`.`
+/// for the whole value) and serde's message without its position (the path
+/// says more than a column).
+pub(crate) fn deserialize_at<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, (String, String)> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        (path, without_position(&e.into_inner()))
+    })
+}
+
+/// A serde_json error's message without its "at line N column M" tail.
+pub(crate) fn without_position(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
+    }
 }
 
 /// The params of `tools/call`, and of `prompts/get` (the same members).

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::Route;
 use crate::jsonrpc::{ErrorCode, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
-use crate::server::{McpService, ServerRequest, Sink, TOOL_ERROR_META_KEY, call};
+use crate::server::{McpService, ServerRequest, Sink, TOOL_ERROR_META_KEY, call, without_position};
 use crate::transport::http::guard::content_type_is_json;
 use crate::transport::http::{BodyError, BoxError, HttpBody, Inner, auth_challenge, json_response, rate_limit_headers};
 
@@ -120,7 +120,10 @@ where
                         return rest_error(
                             StatusCode::BAD_REQUEST,
                             "invalid_request",
-                            &format!("the body must be {{\"tool\": \"<name>\", \"params\": {{...}}}}: {}", clean(&e)),
+                            &format!(
+                                "the body must be {{\"tool\": \"<name>\", \"params\": {{...}}}}: {}",
+                                without_position(&e)
+                            ),
                             None,
                         );
                     }
@@ -172,7 +175,7 @@ where
             rest_error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                &format!("the body is not JSON: {}", clean(&e)),
+                &format!("the body is not JSON: {}", without_position(&e)),
                 None,
             )
         })
@@ -335,13 +338,4 @@ fn preview(json: &str) -> String {
         s.push('…');
     }
     s
-}
-
-/// A serde error without its "at line N column M" tail.
-fn clean(e: &serde_json::Error) -> String {
-    let mut msg = e.to_string();
-    if let Some(i) = msg.find(" at line ") {
-        msg.truncate(i);
-    }
-    msg
 }
