@@ -21,7 +21,7 @@ use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, Request
 use crate::protocol::{ProtocolVersion, methods};
 use crate::server::headers::{names, typed};
 use crate::server::signal::AuthChallenge;
-use crate::server::{BoxFuture, McpHeaders, McpService, ServerRequest, Sink, call, handle_frame};
+use crate::server::{BoxFuture, Era, McpHeaders, McpService, ServerRequest, Sink, call, handle_frame};
 
 /// The era a POST is served in.
 enum Route {
@@ -141,7 +141,8 @@ where
                 self.stateless(incoming, extensions, accepts, None).await
             }
             Route::Sessionless(version) => {
-                extensions.insert(McpHeaders::from_headers(&parts.headers));
+                // `Mcp-*` headers are read only if the body turns out to be
+                // a 2026-07-28 request (`respond`).
                 extensions.insert(parts.headers);
                 self.stateless(incoming, extensions, accepts, Some(version)).await
             }
@@ -374,6 +375,13 @@ where
         // Legacy clients, in a session or not, read errors from 200s.
         let legacy = live.is_some() || req.head().sessionless;
         req.extensions = extensions;
+        if sessionless.is_some()
+            && req.head().era() == Era::Stateless
+            && let Some(headers) = req.extensions.get::<http::HeaderMap>()
+        {
+            let mcp = McpHeaders::from_headers(headers);
+            req.extensions.insert(mcp);
+        }
         req.cancel = cancel.clone();
         let service = self.service.clone();
         let mut reply: BoxFuture<Option<Response>> = match &live {
