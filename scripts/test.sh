@@ -36,14 +36,14 @@ then review git diff, and run scripts/test.sh without it."
 done
 mkdir -p "$CACHE"
 
-step "python venv: the official MCP SDK (mcp 2.x), pytest, moto (DynamoDB), cfn-lint, cargo-lambda, OpenAPI validator, schemathesis"
+step "python venv: the official MCP SDK (mcp 2.x), pytest, moto (DynamoDB), cfn-lint, cargo-lambda, OpenAPI validator, schemathesis, Authlib (a local OAuth authorization server)"
 VENV="$CACHE/venv"
-if ! "$VENV/bin/python" -c 'import mcp, pytest, pytest_timeout, moto, boto3, cfnlint, openapi_spec_validator, schemathesis' 2>/dev/null \
+if ! "$VENV/bin/python" -c 'import mcp, pytest, pytest_timeout, moto, boto3, cfnlint, openapi_spec_validator, schemathesis, authlib, flask' 2>/dev/null \
   || [ ! -x "$VENV/bin/cargo-lambda" ]; then
   python3 -m venv "$VENV"
   # cargo-lambda from its PyPI wheel: seconds, where `cargo install` takes 13 minutes.
   "$VENV/bin/pip" install -q --disable-pip-version-check 'mcp>=2,<3' pytest pytest-timeout anyio \
-    'moto[server]' boto3 cfn-lint cargo-lambda openapi-spec-validator schemathesis
+    'moto[server]' boto3 cfn-lint cargo-lambda openapi-spec-validator schemathesis authlib flask
 fi
 # moto_server, cargo-lambda and cfn-lint for the tests; tests that need them fail rather than skip.
 export PATH="$VENV/bin:$PATH"
