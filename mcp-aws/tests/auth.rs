@@ -467,6 +467,16 @@ async fn legacy_initialize_without_credentials_is_a_real_401() {
         (status, www.as_deref(), &body["error"]["code"]),
         (401, Some(format!("Bearer resource_metadata=\"{META}\"").as_str()), &json!(-31401))
     );
+    // A notification without credentials is refused the same way, not
+    // accepted with a 202 and dropped; with them it is accepted.
+    let note = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+    let headers = [("mcp-protocol-version", "2025-06-18"), ("mcp-session-id", &session)];
+    let (status, www, body) = exchange(&http, request(&note, &headers)).await;
+    assert_eq!((status, www.is_some(), &body["error"]["code"]), (401, true, &json!(-31401)), "{body}");
+    assert_eq!(body["id"], Value::Null);
+    let with_key = [headers[0], headers[1], ("x-api-key", GOOD_KEY)];
+    let resp = http.clone().oneshot(request(&note, &with_key)).await.expect("infallible");
+    assert_eq!(resp.status(), 202);
 }
 
 // ---------------------------------------------------------------- Lambda --

@@ -138,11 +138,10 @@ where
                 Err(e) => {
                     let head = req.head();
                     tracing::debug!(reason = %e, method = head.method().map(|m| m.as_str()), "request refused by auth");
-                    if head.method().is_none() || head.id().is_none() {
-                        // A notification or a client's response: nothing
-                        // to answer, and nothing runs.
-                        return Ok(None);
-                    }
+                    // Nothing runs. A notification or a client's response
+                    // gets the refusal too, without an id: over HTTP it
+                    // is a real 401/403 rather than a 202 for a message
+                    // that went nowhere; stdio drops it.
                     Ok(Some(e.to_response(head.id().cloned(), config.resource_metadata.as_deref())))
                 }
             }

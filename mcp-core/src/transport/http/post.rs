@@ -255,8 +255,8 @@ where
                     None => ServerRequest::new(other, None, Sink::none()),
                 };
                 req.extensions = extensions;
-                let _ = call(self.service.clone(), req).await;
-                empty_response(StatusCode::ACCEPTED)
+                let resp = call(self.service.clone(), req).await;
+                self.accepted_or_refused(resp)
             }
         }
     }
@@ -340,9 +340,9 @@ where
             Incoming::Single(other) => {
                 let mut req = ServerRequest::new(other, Some(Arc::clone(&live.session)), Sink::none());
                 req.extensions = extensions;
-                let _ = call(self.service.clone(), req).await;
+                let resp = call(self.service.clone(), req).await;
                 self.sessions.save(&live, live.session.take_changed()).await;
-                empty_response(StatusCode::ACCEPTED)
+                self.accepted_or_refused(resp)
             }
         }
     }
@@ -464,6 +464,13 @@ where
         };
         let Some(rx) = rx else { return empty_response(StatusCode::ACCEPTED) };
         self.sse_reply(live, rx, reply, first, cancel)
+    }
+
+    /// The answer to a notification or a client's response: 202, unless a
+    /// layer refused it (an auth layer's 401/403, a rate limiter's 429),
+    /// whose error then comes with its own status and headers.
+    fn accepted_or_refused(&self, resp: Option<Response>) -> http::Response<HttpBody> {
+        self.json_reply(resp, false)
     }
 
     fn json_reply(&self, resp: Option<Response>, legacy: bool) -> http::Response<HttpBody> {
