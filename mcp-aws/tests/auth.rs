@@ -477,6 +477,33 @@ async fn legacy_initialize_without_credentials_is_a_real_401() {
     let with_key = [headers[0], headers[1], ("x-api-key", GOOD_KEY)];
     let resp = http.clone().oneshot(request(&note, &with_key)).await.expect("infallible");
     assert_eq!(resp.status(), 202);
+
+    // GET and DELETE carry no JSON-RPC message, yet the session id alone is
+    // no credential: both are authenticated like every other request.
+    let bare = |method: &str, creds: &[(&str, &str)]| {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri("/mcp")
+            .header("host", "127.0.0.1:3000")
+            .header("accept", "text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .header("mcp-session-id", session.as_str());
+        for (k, v) in creds {
+            b = b.header(*k, *v);
+        }
+        b.body(Full::new(Bytes::new())).expect("request")
+    };
+    for method in ["GET", "DELETE"] {
+        let (status, www, body) = exchange(&http, bare(method, &[])).await;
+        assert_eq!((status, www.is_some(), &body["error"]["code"]), (401, true, &json!(-31401)), "{method}: {body}");
+    }
+    assert_eq!(http.session_count(), 1, "a refused DELETE ends nothing");
+    let stream = http.clone().oneshot(bare("GET", &[("x-api-key", GOOD_KEY)])).await.expect("infallible");
+    assert_eq!(stream.status(), 200);
+    drop(stream);
+    let resp = http.clone().oneshot(bare("DELETE", &[("x-api-key", GOOD_KEY)])).await.expect("infallible");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(http.session_count(), 0);
 }
 
 // ---------------------------------------------------------------- Lambda --

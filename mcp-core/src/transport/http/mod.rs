@@ -100,6 +100,7 @@ pub use events::{EventId, EventStore, InMemoryEventStore};
 pub use guard::HostPolicy;
 pub use serve::{PeerAddr, serve, serve_listener, serve_listener_with, shutdown_signal};
 pub use sessions::{InMemorySessionStore, SessionStore, SessionStoreError};
+pub use stream::HttpProbe;
 
 use crate::jsonrpc::{ErrorCode, ErrorObject, Response};
 use crate::server::signal::{AuthChallenge, RateLimited};
@@ -370,8 +371,8 @@ where
         }
         match *req.method() {
             Method::POST => self.post(req).await,
-            Method::GET => self.get(req.into_parts().0.headers).await,
-            Method::DELETE => self.delete(req.into_parts().0.headers).await,
+            Method::GET => self.get(req.into_parts().0).await,
+            Method::DELETE => self.delete(req.into_parts().0).await,
             _ => method_not_allowed(
                 if self.options.sessions == SessionMode::Disabled { "POST" } else { "GET, POST, DELETE" },
                 "MCP uses POST, and GET and DELETE for legacy sessions",

@@ -10,11 +10,32 @@ use super::events::EventId;
 use super::guard::Accepts;
 use super::post::{detach_into, sse_response};
 use super::sessions::LiveSession;
-use super::{Inner, SESSION_NOT_FOUND, SessionMode, empty_response, error_response, method_not_allowed};
-use crate::jsonrpc::ErrorCode;
-use crate::protocol::ProtocolVersion;
-use crate::server::McpService;
+use super::{
+    Inner, SESSION_NOT_FOUND, SessionMode, auth_challenge, empty_response, error_response, json_response,
+    method_not_allowed, rate_limit_headers, status_for,
+};
+use crate::jsonrpc::{ErrorCode, Message, Request, RequestId};
+use crate::protocol::{ProtocolVersion, methods};
 use crate::server::headers::names;
+use crate::server::{McpService, ServerRequest, Sink, call};
+
+/// Marks the request the HTTP transport presents to the layers for a GET
+/// or a DELETE, which carry no JSON-RPC message of their own.
+///
+/// So that an auth layer, a rate limiter or any other layer judges them
+/// like every other request (a session id alone is not a credential), the
+/// transport puts a `ping` through the stack first, with the GET's or
+/// DELETE's headers, extensions and session, and this marker in its
+/// extensions. An error the stack answers it with (a 401 with its
+/// challenge, a 429) is the HTTP request's answer; otherwise the GET or
+/// DELETE goes ahead. The `ping`'s own response is never sent. A layer that
+/// counts requests may use the marker to tell these apart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpProbe {
+    /// `GET` or `DELETE`.
+    pub method: http::Method,
+}
 
 /// How long a resuming GET waits for the old connection to let go.
 const TAKE_OVER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -78,11 +99,42 @@ where
         }
     }
 
-    pub(super) async fn get(self: Arc<Self>, headers: http::HeaderMap) -> http::Response<HttpBody> {
+    /// Puts a GET or DELETE on `live` through the layers (see [`HttpProbe`]):
+    /// `None` when they admit it, else the response refusing it.
+    async fn admit(
+        &self,
+        live: &LiveSession,
+        method: http::Method,
+        headers: &http::HeaderMap,
+        mut extensions: http::Extensions,
+    ) -> Option<http::Response<HttpBody>> {
+        let id = RequestId::String(format!("mcp-sdk/http-{}", method.as_str().to_ascii_lowercase()).into());
+        let ping = Message::Request(Request { id, method: methods::PING.to_owned(), params: None });
+        extensions.insert(headers.clone());
+        extensions.insert(HttpProbe { method });
+        let mut req = ServerRequest::new(ping, Some(Arc::clone(&live.session)), Sink::none());
+        req.extensions = extensions;
+        let resp = call(self.service.clone(), req).await?;
+        if resp.payload.is_ok() {
+            return None;
+        }
+        let mut buf = Vec::new();
+        resp.write_to(&mut buf);
+        let mut out = json_response(status_for(&resp), buf);
+        rate_limit_headers(&resp, out.headers_mut());
+        auth_challenge(&resp, &mut out);
+        Some(out)
+    }
+
+    pub(super) async fn get(self: Arc<Self>, parts: http::request::Parts) -> http::Response<HttpBody> {
+        let headers = parts.headers;
         let live = match self.session_of(&headers).await {
             Ok(l) => l,
             Err(resp) => return resp,
         };
+        if let Some(refused) = self.admit(&live, http::Method::GET, &headers, parts.extensions).await {
+            return refused;
+        }
         if !Accepts::stream(&headers) {
             return error_response(
                 StatusCode::NOT_ACCEPTABLE,
@@ -142,11 +194,14 @@ where
         sse_response(body.on_drop(detach_into(&live, stream_no)).guard(Box::new(live.activity())))
     }
 
-    pub(super) async fn delete(self: Arc<Self>, headers: http::HeaderMap) -> http::Response<HttpBody> {
-        let live = match self.session_of(&headers).await {
+    pub(super) async fn delete(self: Arc<Self>, parts: http::request::Parts) -> http::Response<HttpBody> {
+        let live = match self.session_of(&parts.headers).await {
             Ok(l) => l,
             Err(resp) => return resp,
         };
+        if let Some(refused) = self.admit(&live, http::Method::DELETE, &parts.headers, parts.extensions).await {
+            return refused;
+        }
         self.sessions.close(&live.id).await;
         self.events.remove_session(&live.id);
         empty_response(StatusCode::OK)
