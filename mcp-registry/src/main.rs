@@ -19,8 +19,17 @@
 //! Lambda as a function, elsewhere on `--bind` with the health checker; its
 //! token comes from `MCP_REGISTRATION_TOKEN` or, by ARN or name, from
 //! Secrets Manager (`MCP_REGISTRATION_TOKEN_SECRET`). `check` runs one
-//! round of health checks (schedule it where `serve` runs on Lambda). `custom-resource`
-//! runs the CloudFormation custom resource handler as a Lambda function.
+//! round of health checks. `custom-resource` runs the CloudFormation custom
+//! resource handler as a Lambda function.
+//!
+//! **On Lambda** (`AWS_LAMBDA_RUNTIME_API` set) the binary is the function's
+//! `bootstrap`, started without arguments: `MCP_REGISTRY_COMMAND` names
+//! the command (`serve` by default, `check`, `custom-resource`). `serve`
+//! answers API Gateway and Function URL events with the service and
+//! EventBridge scheduled events with one round of health checks; `check`
+//! answers scheduled events only. The checker runs
+//! `MCP_HEALTH_CONCURRENCY` checks at a time (16), each within
+//! `MCP_HEALTH_TIMEOUT_SECS` (5).
 //! `keys` manages the API keys of the auth layer (see `keys.rs`). `list`
 //! (on the table or through the service) skips items that are not
 //! registrations, naming each one's key and the field at fault on stderr.
@@ -32,7 +41,7 @@ use std::time::Duration;
 
 use mcp_aws::registry::custom_resource::CustomResource;
 use mcp_aws::registry::health_checker::HealthChecker;
-use mcp_aws::registry::service::{RegistrationToken, router, run_lambda};
+use mcp_aws::registry::service::{RegistrationToken, router, run_lambda_with_checker};
 use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Listing, Registration, RegistryError, Status};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -111,17 +120,45 @@ fn print_listing(listing: &Listing) -> Result<(), Error> {
     print(&listing.servers)
 }
 
+fn on_lambda() -> bool {
+    env("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+/// The health checker over `registry` with the `MCP_HEALTH_*` settings.
+fn checker(registry: DynamoDbRegistry) -> Result<HealthChecker, Error> {
+    let number = |name: &str, default: f64| -> Result<f64, Error> {
+        match env(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n > 0.0)
+                .ok_or_else(|| format!("{name}: {v:?} is not a positive number").into()),
+        }
+    };
+    let timeout = Duration::from_secs_f64(number("MCP_HEALTH_TIMEOUT_SECS", 5.0)?);
+    let concurrency = number("MCP_HEALTH_CONCURRENCY", 16.0)?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // positive, finite, clamped
+    let concurrency = concurrency.min(1024.0) as usize;
+    Ok(HealthChecker::new(registry)?.timeout(timeout).concurrency(concurrency))
+}
+
 async fn run(raw: Vec<String>) -> Result<(), Error> {
     let args = Args::parse(raw)?;
-    let command: Vec<&str> = args.positional.iter().map(String::as_str).collect();
+    let lambda_command = env("MCP_REGISTRY_COMMAND").unwrap_or_else(|| "serve".to_owned());
+    let mut command: Vec<&str> = args.positional.iter().map(String::as_str).collect();
+    if command.is_empty() && on_lambda() {
+        command.push(&lambda_command);
+    }
     let service = args.option("url").or_else(|| env("MCP_REGISTRY_URL"));
     match command.as_slice() {
         ["keys", rest @ ..] => return keys::run(&args, rest).await,
         ["serve"] => return serve(&args).await,
         ["custom-resource"] => return Ok(CustomResource::new(table(&args).await)?.run().await?),
         ["create-table"] => return Ok(table(&args).await.create_table().await?),
+        ["check"] if on_lambda() => return Ok(checker(table(&args).await)?.run_lambda().await?),
         ["check"] => {
-            let report = HealthChecker::new(table(&args).await)?.check_once().await?;
+            let report = checker(table(&args).await)?.check_once().await?;
             println!(
                 "checked {}, unhealthy {:?}, recovered {:?}",
                 report.checked, report.marked_unhealthy, report.recovered
@@ -177,10 +214,10 @@ async fn token() -> Result<RegistrationToken, Error> {
 async fn serve(args: &Args) -> Result<(), Error> {
     let registry = table(args).await;
     let app = router(registry.clone(), token().await?);
-    if env("AWS_LAMBDA_RUNTIME_API").is_some() {
-        // On Lambda the health checker does not run: schedule
-        // `mcp-registry check` (one round) instead.
-        return Ok(run_lambda(app).await?);
+    if on_lambda() {
+        // Nothing runs between invocations: a schedule's events each run
+        // one round of checks.
+        return Ok(run_lambda_with_checker(app, checker(registry)?).await?);
     }
     let bind = args.option("bind").unwrap_or_else(|| "127.0.0.1:9000".to_owned());
     let interval: f64 = args.option("health-interval").map_or(Ok(60.0), |s| s.parse())?;
@@ -189,7 +226,7 @@ async fn serve(args: &Args) -> Result<(), Error> {
     }
     let listener = tokio::net::TcpListener::bind(&bind).await?;
     eprintln!("mcp-registry: serving {} on http://{}", registry.table(), listener.local_addr()?);
-    let checker = HealthChecker::new(registry)?.interval(Duration::from_secs_f64(interval));
+    let checker = checker(registry)?.interval(Duration::from_secs_f64(interval));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let checks = tokio::spawn(checker.run(async move {
         let mut stopped = stopped;

@@ -20,18 +20,20 @@ WAIT = 20
 
 
 @contextmanager
-def cargo_lambda_watch(env_vars: dict[str, str], log_name: str) -> Iterator[int]:
-    """`cargo lambda watch` serving the example with `env_vars`; yields its port."""
+def cargo_lambda_watch(env_vars: dict[str, str], log_name: str, package: str = "examples/lambda",
+                       function: str = FUNCTION) -> Iterator[int]:
+    """`cargo lambda watch` serving `function` (the binary of the crate in `package`) with `env_vars`; yields its
+    port."""
     port = free_port()
     cmd = [require("cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "--ignore-changes",
            "--disable-cors", "--env-vars", ",".join(f"{k}={v}" for k, v in env_vars.items())]
     TARGET.mkdir(parents=True, exist_ok=True)
     log = open(TARGET / log_name, "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(cmd, cwd=REPO / "examples" / "lambda", stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=REPO / package, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     wait_for_port(port, proc, "cargo lambda watch", 60)
     # The first invocation starts (and, if needed, builds) the function.
-    health = f"http://127.0.0.1:{port}/lambda-url/{FUNCTION}/health"
+    health = f"http://127.0.0.1:{port}/lambda-url/{function}/health"
     deadline = time.monotonic() + 180
     while True:
         try:

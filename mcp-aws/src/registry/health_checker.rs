@@ -8,6 +8,19 @@
 //! that are not registrations are skipped with a warning and counted in
 //! [`CheckReport::skipped`].
 //!
+//! Checks run concurrently, at most [`concurrency`](HealthChecker::concurrency)
+//! at a time (16 by default), each within its
+//! [`timeout`](HealthChecker::timeout) (5 s), so a round over `n` servers
+//! takes about `ceil(n / concurrency) × timeout` at worst.
+//!
+//! **On Lambda**, a round is one invocation: [`HealthChecker::run_lambda`]
+//! answers each EventBridge scheduled event
+//! (`{"source":"aws.events","detail-type":"Scheduled Event",...}`) by
+//! checking every live server once and returning the [`CheckReport`] as
+//! JSON, then waits for the next event; nothing runs between invocations.
+//! The registry service's own function can take the schedule too
+//! ([`service::run_lambda_with_checker`](super::service::run_lambda_with_checker)).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), mcp_aws::registry::RegistryError> {
 //! use std::time::Duration;
@@ -23,13 +36,17 @@
 use std::future::Future;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use http::Method;
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{DynamoDbRegistry, Registration, RegistryError, Status};
 use crate::http_client::HttpClient;
 
-/// What one round of checks changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What one round of checks changed. As JSON (the Lambda invocation's
+/// result): `{"checked":2,"marked_unhealthy":[["calc","1.0.0"]],"recovered":[],"skipped":0}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct CheckReport {
     /// Entries checked.
@@ -42,6 +59,21 @@ pub struct CheckReport {
     pub skipped: usize,
 }
 
+/// Whether `event` is an EventBridge scheduled event (`source` `aws.events`,
+/// `detail-type` `Scheduled Event`), as a `Schedule` event source delivers.
+///
+/// ```
+/// use mcp_aws::registry::health_checker::is_scheduled_event;
+///
+/// let event = serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+/// assert!(is_scheduled_event(&event));
+/// assert!(!is_scheduled_event(&serde_json::json!({"httpMethod": "GET"})));
+/// ```
+pub fn is_scheduled_event(event: &Value) -> bool {
+    event.get("source").and_then(Value::as_str) == Some("aws.events")
+        && event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
+}
+
 /// The health checker; see the module docs.
 #[derive(Debug, Clone)]
 pub struct HealthChecker {
@@ -49,10 +81,12 @@ pub struct HealthChecker {
     client: HttpClient,
     timeout: Duration,
     interval: Duration,
+    concurrency: usize,
 }
 
 impl HealthChecker {
-    /// A checker over `registry`: 5 s per check, a round every 60 s.
+    /// A checker over `registry`: 5 s per check, 16 at a time, a round
+    /// every 60 s.
     ///
     /// # Errors
     /// The system's TLS roots cannot be loaded.
@@ -62,7 +96,16 @@ impl HealthChecker {
             client: HttpClient::new()?,
             timeout: Duration::from_secs(5),
             interval: Duration::from_secs(60),
+            concurrency: 16,
         })
+    }
+
+    /// How many servers are checked at the same time (default 16, at
+    /// least 1).
+    #[must_use]
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
     }
 
     /// How long one server's check may take (default 5 s).
@@ -90,8 +133,9 @@ impl HealthChecker {
         }
     }
 
-    /// Checks every `active` and `unhealthy` entry once, concurrently, and
-    /// updates the statuses that changed.
+    /// Checks every `active` and `unhealthy` entry once, at most
+    /// [`concurrency`](Self::concurrency) at a time, and updates the
+    /// statuses that changed.
     ///
     /// # Errors
     /// The table could not be read or written.
@@ -100,8 +144,16 @@ impl HealthChecker {
         let unhealthy = self.registry.list_report(Some(Status::Unhealthy)).await?;
         let skipped = active.skipped.len() + unhealthy.skipped.len();
         let entries: Vec<Registration> = active.servers.into_iter().chain(unhealthy.servers).collect();
-        let checks = entries.iter().map(|entry| async move { (entry, self.healthy(entry).await) });
-        let outcomes = futures_util::future::join_all(checks).await;
+        // Owned futures: a stream of futures borrowing `self` is not `Send`
+        // for every lifetime, which a spawned `run` needs.
+        let checks = entries.into_iter().map(|entry| {
+            let checker = self.clone();
+            async move {
+                let healthy = checker.healthy(&entry).await;
+                (entry, healthy)
+            }
+        });
+        let outcomes: Vec<_> = futures_util::stream::iter(checks).buffer_unordered(self.concurrency).collect().await;
         let mut report = CheckReport { checked: outcomes.len(), skipped, ..CheckReport::default() };
         for (entry, healthy) in outcomes {
             let (from, to) = match (entry.status, healthy) {
@@ -120,6 +172,49 @@ impl HealthChecker {
             }
         }
         Ok(report)
+    }
+
+    /// Answers one Lambda event: a round of checks for a scheduled event,
+    /// whose report is the invocation's result.
+    ///
+    /// # Errors
+    /// The event is not a scheduled event ([`RegistryError::Invalid`]
+    /// naming `detail-type`), or the round failed (the invocation then
+    /// fails, and EventBridge's retry policy applies).
+    pub async fn handle_event(&self, event: &Value) -> Result<CheckReport, RegistryError> {
+        if !is_scheduled_event(event) {
+            return Err(RegistryError::Invalid {
+                field: "detail-type".to_owned(),
+                reason: "the health checker answers EventBridge scheduled events only".to_owned(),
+            });
+        }
+        let report = self.check_once().await?;
+        tracing::info!(
+            checked = report.checked,
+            unhealthy = report.marked_unhealthy.len(),
+            recovered = report.recovered.len(),
+            skipped = report.skipped,
+            "health check round"
+        );
+        Ok(report)
+    }
+
+    /// Runs as a Lambda function on an EventBridge schedule: each event is
+    /// one round ([`handle_event`](Self::handle_event)).
+    ///
+    /// # Errors
+    /// The Lambda runtime failed.
+    pub async fn run_lambda(self) -> Result<(), crate::lambda::LambdaError> {
+        use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+            let checker = self.clone();
+            async move {
+                let report = checker.handle_event(&event.payload).await.map_err(lambda_http::Error::from)?;
+                serde_json::to_value(report).map_err(lambda_http::Error::from)
+            }
+        }))
+        .await
+        .map_err(crate::lambda::LambdaError::from)
     }
 
     /// Runs rounds until `shutdown` completes. A failed round is logged and

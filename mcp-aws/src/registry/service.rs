@@ -34,6 +34,7 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
+use super::health_checker::{HealthChecker, is_scheduled_event};
 use super::http::TOKEN_HEADER;
 use super::{DynamoDbRegistry, Registration, RegistryError, Status};
 
@@ -136,6 +137,36 @@ pub fn router(registry: DynamoDbRegistry, token: RegistrationToken) -> Router {
 /// The Lambda runtime failed.
 pub async fn run_lambda(router: Router) -> Result<(), crate::lambda::LambdaError> {
     lambda_http::run(router).await.map_err(crate::lambda::LambdaError::from)
+}
+
+/// Serves `router` as a Lambda function (as [`run_lambda`]) that also
+/// answers EventBridge scheduled events with one round of `checker`
+/// ([`HealthChecker::handle_event`]): one function both serves the API and
+/// keeps the statuses true, on a `Schedule` event source.
+///
+/// # Errors
+/// The Lambda runtime failed.
+pub async fn run_lambda_with_checker(router: Router, checker: HealthChecker) -> Result<(), crate::lambda::LambdaError> {
+    use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
+    use lambda_http::request::LambdaRequest;
+    use lambda_http::{Adapter, Service as _};
+
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (router, checker) = (router.clone(), checker.clone());
+        async move {
+            if is_scheduled_event(&event.payload) {
+                let report = checker.handle_event(&event.payload).await?;
+                return Ok::<_, lambda_http::Error>(serde_json::to_value(report)?);
+            }
+            let request: LambdaRequest = serde_json::from_value(event.payload)?;
+            // axum's router is always ready.
+            let mut adapter: Adapter<'_, _, Router> = Adapter::from(router);
+            let response = adapter.call(LambdaEvent::new(request, event.context)).await?;
+            Ok(serde_json::to_value(response)?)
+        }
+    }))
+    .await
+    .map_err(crate::lambda::LambdaError::from)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
