@@ -18,7 +18,10 @@
 //! `MCP_REGISTRATION_TOKEN`. `serve` runs the service on the table: on
 //! Lambda as a function, elsewhere on `--bind` with the health checker; its
 //! token comes from `MCP_REGISTRATION_TOKEN` or, by ARN or name, from
-//! Secrets Manager (`MCP_REGISTRATION_TOKEN_SECRET`). `check` runs one
+//! Secrets Manager (`MCP_REGISTRATION_TOKEN_SECRET`; plain, or JSON with
+//! `token`), re-read every `MCP_REGISTRATION_TOKEN_TTL_SECS` (60) and
+//! within 5 s of a server presenting another token, so a rotation needs no
+//! restart. `check` runs one
 //! round of health checks. `custom-resource` runs the CloudFormation custom
 //! resource handler as a Lambda function.
 //!
@@ -43,6 +46,7 @@ use mcp_aws::registry::custom_resource::CustomResource;
 use mcp_aws::registry::health_checker::HealthChecker;
 use mcp_aws::registry::service::{RegistrationToken, router, run_lambda_with_checker};
 use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Listing, Registration, RegistryError, Status};
+use mcp_aws::secrets::CachedSecret;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -124,20 +128,22 @@ fn on_lambda() -> bool {
     env("AWS_LAMBDA_RUNTIME_API").is_some()
 }
 
+/// The positive number in the variable `name`, or `default`.
+fn positive(name: &str, default: f64) -> Result<f64, Error> {
+    match env(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n > 0.0)
+            .ok_or_else(|| format!("{name}: {v:?} is not a positive number").into()),
+    }
+}
+
 /// The health checker over `registry` with the `MCP_HEALTH_*` settings.
 fn checker(registry: DynamoDbRegistry) -> Result<HealthChecker, Error> {
-    let number = |name: &str, default: f64| -> Result<f64, Error> {
-        match env(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|n| n.is_finite() && *n > 0.0)
-                .ok_or_else(|| format!("{name}: {v:?} is not a positive number").into()),
-        }
-    };
-    let timeout = Duration::from_secs_f64(number("MCP_HEALTH_TIMEOUT_SECS", 5.0)?);
-    let concurrency = number("MCP_HEALTH_CONCURRENCY", 16.0)?;
+    let timeout = Duration::from_secs_f64(positive("MCP_HEALTH_TIMEOUT_SECS", 5.0)?);
+    let concurrency = positive("MCP_HEALTH_CONCURRENCY", 16.0)?;
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // positive, finite, clamped
     let concurrency = concurrency.min(1024.0) as usize;
     Ok(HealthChecker::new(registry)?.timeout(timeout).concurrency(concurrency))
@@ -176,8 +182,11 @@ async fn run(raw: Vec<String>) -> Result<(), Error> {
     };
     match service {
         Some(url) => {
-            let token = env("MCP_REGISTRATION_TOKEN").ok_or("MCP_REGISTRATION_TOKEN is required with --url")?;
-            let client = HttpRegistry::new(url, token)?;
+            let client = match (env("MCP_REGISTRATION_TOKEN"), env("MCP_REGISTRATION_TOKEN_SECRET")) {
+                (Some(token), _) => HttpRegistry::new(url, token)?,
+                (None, Some(id)) => HttpRegistry::with_secret_token(url, token_secret(id)?)?,
+                (None, None) => return Err("MCP_REGISTRATION_TOKEN (or _SECRET) is required with --url".into()),
+            };
             match command.as_slice() {
                 ["list"] => print_listing(&client.list_report(status).await?),
                 ["get", id, version] => print(&found(client.get(id, version).await?, id, version)?),
@@ -201,12 +210,18 @@ fn found(entry: Option<Registration>, id: &str, version: &str) -> Result<Registr
     entry.ok_or_else(|| RegistryError::NotFound { server_id: id.to_owned(), version: version.to_owned() })
 }
 
+/// The token's secret, re-read every `MCP_REGISTRATION_TOKEN_TTL_SECS` (60).
+fn token_secret(id: String) -> Result<CachedSecret, Error> {
+    let ttl = positive("MCP_REGISTRATION_TOKEN_TTL_SECS", 60.0)?;
+    Ok(CachedSecret::new(id).json_field("token").ttl(Duration::from_secs_f64(ttl)))
+}
+
 async fn token() -> Result<RegistrationToken, Error> {
     if let Some(token) = env("MCP_REGISTRATION_TOKEN") {
         return Ok(RegistrationToken::new(token));
     }
     if let Some(secret) = env("MCP_REGISTRATION_TOKEN_SECRET") {
-        return Ok(RegistrationToken::from_secret(&secret).await?);
+        return Ok(RegistrationToken::from_cached_secret(token_secret(secret)?, Duration::from_secs(5)).await?);
     }
     Err("set MCP_REGISTRATION_TOKEN or MCP_REGISTRATION_TOKEN_SECRET".into())
 }

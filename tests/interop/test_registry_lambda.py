@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from lambda_watch import cargo_lambda_watch, http
-from peers import AWS_ENV, REPO, TARGET, free_port, require, wait_for_port
+from peers import AWS_ENV, REPO, TARGET, free_port, require, serving, wait_for_port
 
 TABLE = "MCPServerRegistry-lambda"
 TOKEN = "lambda-registration-token"
@@ -33,19 +33,12 @@ pytestmark = pytest.mark.timeout(300)
 def moto() -> Iterator[tuple[dict[str, str], object]]:
     """moto with the registry table; yields (the AWS environment pointing at it, the boto3 table)."""
     port = free_port()
-    proc = subprocess.Popen([require("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_port(port, proc, "moto_server", 20)
-    aws = {**AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
-    subprocess.run([str(TARGET / "debug" / FUNCTION), "--table", TABLE, "create-table"], env={**os.environ, **aws},
-                   check=True, timeout=30, stdout=subprocess.DEVNULL)
-    table = boto3.resource("dynamodb", endpoint_url=aws["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing").Table(TABLE)
-    try:
-        yield aws, table
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serving([require("moto_server"), "-H", "127.0.0.1", "-p", str(port)], port, "moto_server"):
+        aws = {**AWS_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
+        subprocess.run([str(TARGET / "debug" / FUNCTION), "--table", TABLE, "create-table"],
+                       env={**os.environ, **aws}, check=True, timeout=30, stdout=subprocess.DEVNULL)
+        yield aws, boto3.resource("dynamodb", endpoint_url=aws["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                                  aws_access_key_id="testing", aws_secret_access_key="testing").Table(TABLE)
 
 
 def start_server(aws: dict[str, str], server_id: str) -> subprocess.Popen:

@@ -41,9 +41,20 @@ use super::{DynamoDbRegistry, Registration, RegistryError, Status};
 /// The largest registration body accepted (a DynamoDB item holds 400 KB).
 pub const MAX_BODY: usize = 256 * 1024;
 
-/// The shared secret servers present in `X-Registration-Token`.
+/// The shared secret servers present in `X-Registration-Token`: fixed, or
+/// read from AWS Secrets Manager and re-read as it rotates.
 #[derive(Clone)]
-pub struct RegistrationToken(Arc<[u8; 32]>);
+pub struct RegistrationToken(TokenSource);
+
+#[derive(Clone)]
+enum TokenSource {
+    Fixed(Arc<[u8; 32]>),
+    #[cfg(feature = "secrets-manager")]
+    Secret {
+        secret: crate::secrets::CachedSecret,
+        recheck: std::time::Duration,
+    },
+}
 
 impl fmt::Debug for RegistrationToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,47 +62,82 @@ impl fmt::Debug for RegistrationToken {
     }
 }
 
+/// `presented` against `expected`'s digest, in time independent of where
+/// they differ (both sides are hashed first, so lengths leak nothing
+/// either). An empty token never matches.
+fn digest_matches(expected: &[u8; 32], presented: &[u8]) -> bool {
+    let digest: [u8; 32] = Sha256::digest(presented).into();
+    bool::from(digest.ct_eq(expected)) & !presented.is_empty()
+}
+
 impl RegistrationToken {
-    /// The token, kept only as its SHA-256 digest.
+    /// A fixed token, kept only as its SHA-256 digest.
     pub fn new(token: impl AsRef<[u8]>) -> Self {
-        Self(Arc::new(Sha256::digest(token.as_ref()).into()))
+        Self(TokenSource::Fixed(Arc::new(Sha256::digest(token.as_ref()).into())))
     }
 
-    /// Whether `presented` is the token, in time independent of where they
-    /// differ (both sides are hashed first, so lengths leak nothing either).
-    pub fn matches(&self, presented: &[u8]) -> bool {
-        let digest: [u8; 32] = Sha256::digest(presented).into();
-        bool::from(digest.ct_eq(&*self.0))
+    /// Whether `presented` is the token. A token kept in Secrets Manager is
+    /// the value cached within its TTL; a token that does not match makes
+    /// the secret be read again (at most once per
+    /// [`from_cached_secret`](Self::from_cached_secret)'s `recheck`), so
+    /// that servers holding a just-rotated token are accepted at once. A
+    /// secret that cannot be read accepts nothing.
+    pub async fn verify(&self, presented: &[u8]) -> bool {
+        match &self.0 {
+            TokenSource::Fixed(digest) => digest_matches(digest, presented),
+            #[cfg(feature = "secrets-manager")]
+            TokenSource::Secret { secret, recheck } => {
+                let check = |value: &crate::secrets::SecretValue| {
+                    digest_matches(&Sha256::digest(value.expose().as_bytes()).into(), presented)
+                };
+                match secret.get().await {
+                    Ok(value) if check(&value) => true,
+                    Ok(_) => match secret.read_if_older_than(*recheck).await {
+                        Ok(value) => check(&value),
+                        Err(_) => false,
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e, "the registration token cannot be read");
+                        false
+                    }
+                }
+            }
+        }
     }
 
-    /// The token from AWS Secrets Manager: the secret's string value (a
-    /// plain string, or JSON with a `token` field).
+    /// The token from AWS Secrets Manager (a name or an ARN): the secret's
+    /// string value, plain or JSON with a `token` field, read now (so that
+    /// a bad setting fails at start-up) and re-read every minute, or within
+    /// 5 s of a server presenting a token that does not match.
     ///
     /// # Errors
     /// The secret cannot be read or is empty.
     #[cfg(feature = "secrets-manager")]
     #[cfg_attr(docsrs, doc(cfg(feature = "secrets-manager")))]
     pub async fn from_secret(secret_id: &str) -> Result<Self, RegistryError> {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let client = aws_sdk_secretsmanager::Client::new(&config);
-        let out = client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| RegistryError::Config {
-            variable: "MCP_REGISTRATION_TOKEN_SECRET",
-            reason: format!("{secret_id}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)),
-        })?;
-        let value = out.secret_string.unwrap_or_default();
-        let token = match serde_json::from_str::<serde_json::Value>(&value) {
-            Ok(serde_json::Value::Object(map)) => {
-                map.get("token").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned()
-            }
-            _ => value,
-        };
-        if token.is_empty() {
-            return Err(RegistryError::Config {
-                variable: "MCP_REGISTRATION_TOKEN_SECRET",
-                reason: format!("{secret_id}: the secret is empty (or its JSON has no `token`)"),
-            });
-        }
-        Ok(Self::new(token))
+        let secret =
+            crate::secrets::CachedSecret::new(secret_id).json_field("token").ttl(std::time::Duration::from_secs(60));
+        Self::from_cached_secret(secret, std::time::Duration::from_secs(5)).await
+    }
+
+    /// The token kept in `secret`, re-read when its TTL runs out and, when
+    /// a presented token does not match, if the value is older than
+    /// `recheck`: a rotation is seen within the TTL, and a server already
+    /// holding the new token waits at most `recheck`.
+    ///
+    /// # Errors
+    /// The secret cannot be read now, or is empty.
+    #[cfg(feature = "secrets-manager")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "secrets-manager")))]
+    pub async fn from_cached_secret(
+        secret: crate::secrets::CachedSecret,
+        recheck: std::time::Duration,
+    ) -> Result<Self, RegistryError> {
+        secret
+            .get()
+            .await
+            .map_err(|e| RegistryError::Config { variable: "MCP_REGISTRATION_TOKEN_SECRET", reason: e.to_string() })?;
+        Ok(Self(TokenSource::Secret { secret, recheck }))
     }
 }
 
@@ -193,7 +239,7 @@ impl FromRequestParts<AppState> for Authorized {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let presented = parts.headers.get(TOKEN_HEADER).map(http::HeaderValue::as_bytes).unwrap_or_default();
         // A missing token is checked like a wrong one: same time, same answer.
-        if state.token.matches(presented) && !presented.is_empty() {
+        if state.token.verify(presented).await {
             Ok(Authorized)
         } else {
             Err(error(StatusCode::UNAUTHORIZED, "missing or invalid registration token"))
@@ -295,13 +341,14 @@ async fn health(State(state): State<AppState>) -> Response {
 mod tests {
     use super::*;
 
-    #[test]
-    fn tokens_match_only_themselves() {
+    #[tokio::test]
+    async fn tokens_match_only_themselves() {
         let token = RegistrationToken::new("s3cret");
-        assert!(token.matches(b"s3cret"));
-        assert!(!token.matches(b"s3cres"));
-        assert!(!token.matches(b"s3cret "));
-        assert!(!token.matches(b""));
+        assert!(token.verify(b"s3cret").await);
+        assert!(!token.verify(b"s3cres").await);
+        assert!(!token.verify(b"s3cret ").await);
+        assert!(!token.verify(b"").await);
+        assert!(!RegistrationToken::new("").verify(b"").await);
         assert_eq!(format!("{token:?}"), "RegistrationToken(..)");
     }
 }
