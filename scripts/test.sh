@@ -124,8 +124,10 @@ else
 fi
 cargo test --workspace --all-features --doc --quiet
 
-step "cfn-lint: the Lambda example's SAM template"
-cfn-lint examples/lambda/template.yaml
+step "cfn-lint: every CloudFormation/SAM template in the repository"
+mapfile -t TEMPLATES < <(git ls-files -z '*.yaml' '*.yml' '*.json' | xargs -0 grep -l -E '^AWSTemplateFormatVersion' --)
+[ "${#TEMPLATES[@]}" -ge 3 ] || die "expected at least 3 templates, found: ${TEMPLATES[*]}"
+cfn-lint "${TEMPLATES[@]}"
 
 step "interop: the official Python SDK client against the example servers (stdio, HTTP, Lambda under cargo lambda watch)"
 cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry --quiet
