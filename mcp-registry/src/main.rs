@@ -25,6 +25,13 @@
 //! round of health checks. `custom-resource` runs the CloudFormation custom
 //! resource handler as a Lambda function.
 //!
+//! With the auth layer's settings (`MCP_API_KEYS_TABLE` for API keys,
+//! `MCP_AUTH_DISCOVERY_URL` with `MCP_AUTH_AUDIENCE` or
+//! `MCP_AUTH_ALLOWED_CLIENTS` for Cognito or other OAuth tokens), `serve`
+//! opens `GET /mcp/servers` and `GET /mcp/servers/{id}/{version}` to
+//! callers holding `MCP_REGISTRY_READ_PERMISSION` (`read:registry`), who
+//! see the active servers only; writes keep needing the token.
+//!
 //! **On Lambda** (`AWS_LAMBDA_RUNTIME_API` set) the binary is the function's
 //! `bootstrap`, started without arguments: `MCP_REGISTRY_COMMAND` names
 //! the command (`serve` by default, `check`, `custom-resource`). `serve`
@@ -42,9 +49,12 @@ mod keys;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use mcp_aws::auth::ConfiguredAuth;
 use mcp_aws::registry::custom_resource::CustomResource;
 use mcp_aws::registry::health_checker::HealthChecker;
-use mcp_aws::registry::service::{RegistrationToken, router, run_lambda_with_checker};
+use mcp_aws::registry::service::{
+    RegistrationToken, RegistryReaders, router, router_with_readers, run_lambda_with_checker,
+};
 use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Listing, Registration, RegistryError, Status};
 use mcp_aws::secrets::CachedSecret;
 
@@ -226,9 +236,24 @@ async fn token() -> Result<RegistrationToken, Error> {
     Err("set MCP_REGISTRATION_TOKEN or MCP_REGISTRATION_TOKEN_SECRET".into())
 }
 
+/// The service's routes; with auth settings (`MCP_API_KEYS_TABLE`,
+/// `MCP_AUTH_DISCOVERY_URL`...), readers holding
+/// `MCP_REGISTRY_READ_PERMISSION` (`read:registry`) may list and get active
+/// servers without the token.
+async fn app(registry: DynamoDbRegistry, token: RegistrationToken) -> Result<axum::Router, Error> {
+    let settings = mcp_aws::config::DeployConfig::from_env()?.auth;
+    Ok(match ConfiguredAuth::from_settings(&settings).await? {
+        Some(auth) => {
+            let permission = env("MCP_REGISTRY_READ_PERMISSION").unwrap_or_else(|| "read:registry".to_owned());
+            router_with_readers(registry, token, RegistryReaders::new(auth.layer).permission(permission))
+        }
+        None => router(registry, token),
+    })
+}
+
 async fn serve(args: &Args) -> Result<(), Error> {
     let registry = table(args).await;
-    let app = router(registry.clone(), token().await?);
+    let app = app(registry.clone(), token().await?).await?;
     if on_lambda() {
         // Nothing runs between invocations: a schedule's events each run
         // one round of checks.

@@ -141,10 +141,50 @@ impl RegistrationToken {
     }
 }
 
+/// Who may read the registry without the registration token: callers the
+/// auth layer accepts (API keys, OAuth bearer tokens, API Gateway's
+/// authorizer) holding the read permission (`read:registry` by default).
+/// They may list and get **active** servers only; every write, and the
+/// other statuses, still need the registration token.
+///
+/// ```
+/// use mcp_aws::auth::{ApiKeyRecord, ApiKeys, AuthLayer, InMemoryApiKeyStore};
+/// use mcp_aws::registry::service::RegistryReaders;
+///
+/// let keys = InMemoryApiKeyStore::new();
+/// keys.insert(ApiKeyRecord::new("agent-key", "agent-1", ["read:registry"]));
+/// let readers = RegistryReaders::new(AuthLayer::new().api_keys(ApiKeys::new(keys)));
+/// # let _ = readers;
+/// ```
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+#[derive(Clone, Debug)]
+pub struct RegistryReaders {
+    auth: crate::auth::AuthLayer,
+    permission: String,
+}
+
+#[cfg(feature = "auth")]
+impl RegistryReaders {
+    /// Readers authenticated by `auth`, needing `read:registry`.
+    pub fn new(auth: crate::auth::AuthLayer) -> Self {
+        Self { auth, permission: "read:registry".to_owned() }
+    }
+
+    /// The permission (or scope) a reader needs instead of `read:registry`.
+    #[must_use]
+    pub fn permission(mut self, permission: impl Into<String>) -> Self {
+        self.permission = permission.into();
+        self
+    }
+}
+
 #[derive(Clone, Debug)]
 struct AppState {
     registry: DynamoDbRegistry,
     token: RegistrationToken,
+    #[cfg(feature = "auth")]
+    readers: Option<Arc<RegistryReaders>>,
 }
 
 /// The registry service's routes on `registry`, accepting `token`:
@@ -165,6 +205,29 @@ struct AppState {
 /// `skipped` counts them and `skipped_items` names each one's key and the
 /// field at fault (`{"server_id","version","field","reason"}`).
 pub fn router(registry: DynamoDbRegistry, token: RegistrationToken) -> Router {
+    routes(AppState {
+        registry,
+        token,
+        #[cfg(feature = "auth")]
+        readers: None,
+    })
+}
+
+/// [`router`], whose read routes (`GET /mcp/servers`, `GET
+/// /mcp/servers/{server_id}/{version}`) also answer `readers` without the
+/// registration token, with the **active** servers only: a reader's list is
+/// that of `?status=active` (another `status` is 403), and an entry that is
+/// not active is 404 to a reader. A request carrying `X-Registration-Token`
+/// is judged by the token alone; one without it by the auth layer (401 with
+/// `WWW-Authenticate` without credentials or with bad ones, 403 without the
+/// permission).
+#[cfg(feature = "auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
+pub fn router_with_readers(registry: DynamoDbRegistry, token: RegistrationToken, readers: RegistryReaders) -> Router {
+    routes(AppState { registry, token, readers: Some(Arc::new(readers)) })
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/mcp/register", post(register))
         .route("/mcp/servers", get(list))
@@ -173,7 +236,7 @@ pub fn router(registry: DynamoDbRegistry, token: RegistrationToken) -> Router {
         .route("/health", get(health))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(AppState { registry, token })
+        .with_state(state)
 }
 
 /// Serves `router` as a Lambda function behind API Gateway, a Function URL
@@ -247,6 +310,47 @@ impl FromRequestParts<AppState> for Authorized {
     }
 }
 
+/// A caller of the read routes: the token's holder sees every entry, a
+/// reader ([`RegistryReaders`]) the active ones.
+enum Reader {
+    Token,
+    #[cfg_attr(not(feature = "auth"), allow(dead_code))]
+    ActiveOnly,
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        #[cfg(feature = "auth")]
+        if let Some(readers) = &state.readers
+            && !parts.headers.contains_key(TOKEN_HEADER)
+        {
+            return match readers.auth.authorize_http(&parts.headers, &parts.extensions, &[&readers.permission]).await {
+                Ok(principal) => {
+                    tracing::debug!(subject = %principal.subject, "registry read by a reader");
+                    Ok(Reader::ActiveOnly)
+                }
+                Err(e) => Err(refusal(&e)),
+            };
+        }
+        Authorized::from_request_parts(parts, state).await.map(|Authorized| Reader::Token)
+    }
+}
+
+/// An auth refusal as the service's answer, with its challenge.
+#[cfg(feature = "auth")]
+fn refusal(e: &crate::auth::AuthError) -> Response {
+    let status = e.http_status();
+    let mut response = error(status, e.to_string());
+    if let Some(challenge) = e.www_authenticate(None)
+        && let Ok(value) = http::HeaderValue::from_str(&challenge)
+    {
+        response.headers_mut().insert(http::header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
 async fn register(_: Authorized, State(state): State<AppState>, body: Bytes) -> Response {
     let registration = match Registration::from_json(&body) {
         Ok(r) => r,
@@ -274,7 +378,7 @@ struct ListQuery {
 }
 
 async fn list(
-    _: Authorized,
+    reader: Reader,
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -294,6 +398,13 @@ async fn list(
             }
         },
     };
+    let status = match (reader, status) {
+        (Reader::Token, status) => status,
+        (Reader::ActiveOnly, None | Some(Status::Active)) => Some(Status::Active),
+        (Reader::ActiveOnly, Some(other)) => {
+            return error(StatusCode::FORBIDDEN, format!("status: readers see active servers only, not {other}"));
+        }
+    };
     match state.registry.list_report(status).await {
         Ok(listing) => axum::Json(json!({
             "servers": listing.servers,
@@ -306,13 +417,15 @@ async fn list(
 }
 
 async fn get_one(
-    _: Authorized,
+    reader: Reader,
     State(state): State<AppState>,
     Path((id, version)): Path<(String, String)>,
 ) -> Response {
     match state.registry.get(&id, &version).await {
-        Ok(Some(entry)) => axum::Json(entry).into_response(),
-        Ok(None) => failure(&RegistryError::NotFound { server_id: id, version }),
+        Ok(Some(entry)) if matches!(reader, Reader::Token) || entry.status == Status::Active => {
+            axum::Json(entry).into_response()
+        }
+        Ok(Some(_)) | Ok(None) => failure(&RegistryError::NotFound { server_id: id, version }),
         Err(e) => failure(&e),
     }
 }
