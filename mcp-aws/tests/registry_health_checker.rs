@@ -76,6 +76,22 @@ async fn checks_are_bounded_in_number_and_time_and_a_scheduled_event_is_one_roun
     // Seven checks two at a time: about 3 × 200 ms plus the 700 ms timeout, far below the hung server's 30 s.
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
     assert_eq!(registry.get("hung", "1.0.0").await.expect("get").expect("entry").status, Status::Unhealthy);
+    let outcomes: Vec<(&str, bool)> = report.servers.iter().map(|s| (s.server_id.as_str(), s.healthy)).collect();
+    assert_eq!(outcomes.len(), 7);
+    assert!(outcomes.contains(&("hung", false)) && outcomes.iter().filter(|(_, ok)| *ok).count() == 6, "{outcomes:?}");
+
+    // The round as EMF: a summary and one ServerHealthy per server.
+    let records: Vec<serde_json::Value> = report
+        .emf_records("MCPServerRegistry", "test", 1)
+        .iter()
+        .map(|r| serde_json::from_str(r).expect("a JSON line"))
+        .collect();
+    assert_eq!(records.len(), 8);
+    assert_eq!((records[0]["UnhealthyServers"].as_u64(), records[0]["CheckedServers"].as_u64()), (Some(1), Some(7)));
+    assert_eq!(records[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "MCPServerRegistry");
+    let hung_record = records.iter().find(|r| r["ServerId"] == "hung").expect("the hung server's record");
+    assert_eq!((hung_record["ServerHealthy"].as_u64(), hung_record["Environment"].as_str()), (Some(0), Some("test")));
+    assert_eq!(hung_record["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Environment", "ServerId"]]));
 
     // A scheduled event is one more round, reported as JSON-ready data.
     let event = json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});

@@ -39,7 +39,10 @@
 //! EventBridge scheduled events with one round of health checks; `check`
 //! answers scheduled events only. The checker runs
 //! `MCP_HEALTH_CONCURRENCY` checks at a time (16), each within
-//! `MCP_HEALTH_TIMEOUT_SECS` (5).
+//! `MCP_HEALTH_TIMEOUT_SECS` (5); with `MCP_METRICS_NAMESPACE` each
+//! scheduled round also writes its EMF records (`ServerHealthy` per
+//! server, `UnhealthyServers`...; dimension `Environment` from
+//! `ENVIRONMENT`) to stdout.
 //! `keys` manages the API keys of the auth layer (see `keys.rs`). `list`
 //! (on the table or through the service) skips items that are not
 //! registrations, naming each one's key and the field at fault on stderr.
@@ -156,7 +159,11 @@ fn checker(registry: DynamoDbRegistry) -> Result<HealthChecker, Error> {
     let concurrency = positive("MCP_HEALTH_CONCURRENCY", 16.0)?;
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // positive, finite, clamped
     let concurrency = concurrency.min(1024.0) as usize;
-    Ok(HealthChecker::new(registry)?.timeout(timeout).concurrency(concurrency))
+    let checker = HealthChecker::new(registry)?.timeout(timeout).concurrency(concurrency);
+    Ok(match env("MCP_METRICS_NAMESPACE") {
+        Some(namespace) => checker.metrics(namespace, env("ENVIRONMENT").unwrap_or_else(|| "dev".to_owned())),
+        None => checker,
+    })
 }
 
 async fn run(raw: Vec<String>) -> Result<(), Error> {

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -24,6 +25,7 @@ from peers import AWS_ENV, REPO, TARGET, free_port, require, serving, wait_for_p
 TABLE = "MCPServerRegistry-lambda"
 TOKEN = "lambda-registration-token"
 FUNCTION = "mcp-registry"
+LOG = "cargo-lambda-watch-registry.log"
 SCHEDULED = REPO / "mcp-aws" / "tests" / "events" / "eventbridge-scheduled.json"
 
 pytestmark = pytest.mark.timeout(300)
@@ -65,6 +67,20 @@ def wait_until_active(table: object, ids: set[str], seconds: float = 20) -> None
         time.sleep(0.2)
 
 
+def wait_for_emf(log: Path, server_id: str, seconds: float = 10) -> dict:
+    """The first EMF record for `server_id` the function wrote to its log."""
+    deadline = time.monotonic() + seconds
+    while True:
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("{") and '"_aws"' in line:
+                record = json.loads(line)
+                if record.get("ServerId") == server_id:
+                    return record
+        if time.monotonic() > deadline:
+            pytest.fail(f"no EMF record for {server_id} in {log}")
+        time.sleep(0.2)
+
+
 def invoke(port: int) -> dict:
     out = subprocess.run(
         [require("cargo-lambda"), "lambda", "invoke", "-A", "127.0.0.1", "-P", str(port), "--data-file",
@@ -83,8 +99,8 @@ def test_a_scheduled_event_checks_each_server_once_and_marks_the_killed_one_unhe
         killed.send_signal(signal.SIGKILL)
         killed.wait(timeout=10)
         env = {**aws, "MCP_REGISTRY_TABLE": TABLE, "MCP_REGISTRATION_TOKEN": TOKEN, "MCP_HEALTH_TIMEOUT_SECS": "3",
-               "MCP_HEALTH_CONCURRENCY": "4"}
-        with cargo_lambda_watch(env, "cargo-lambda-watch-registry.log", package="mcp-registry",
+               "MCP_HEALTH_CONCURRENCY": "4", "MCP_METRICS_NAMESPACE": "MCPServerRegistry", "ENVIRONMENT": "interop"}
+        with cargo_lambda_watch(env, LOG, package="mcp-registry",
                                 function=FUNCTION) as port:
             # The same function serves the API through its Function URL...
             status, _, body = http("GET", f"http://127.0.0.1:{port}/lambda-url/{FUNCTION}/mcp/servers",
@@ -98,6 +114,10 @@ def test_a_scheduled_event_checks_each_server_once_and_marks_the_killed_one_unhe
             assert [key[0] for key in report["marked_unhealthy"]] == ["calc-killed"], report
             assert report["recovered"] == [] and report["skipped"] == 0, report
             assert statuses(table) == {"calc-live": "active", "calc-killed": "unhealthy"}
+
+            # The round's metrics went to the function's stdout as EMF: the killed server's ServerHealthy is 0.
+            emf = wait_for_emf(TARGET / LOG, "calc-killed")
+            assert (emf["ServerHealthy"], emf["Environment"]) == (0, "interop"), emf
 
             # The next round checks both again and changes nothing.
             report = invoke(port)

@@ -34,6 +34,7 @@
 //! ```
 
 use std::future::Future;
+use std::io::Write as _;
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -57,6 +58,70 @@ pub struct CheckReport {
     pub recovered: Vec<(String, String)>,
     /// Table items skipped as unreadable (each logged as a warning).
     pub skipped: usize,
+    /// Each checked entry and its outcome.
+    pub servers: Vec<ServerCheck>,
+}
+
+/// One entry's outcome in a round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ServerCheck {
+    /// The partition key.
+    pub server_id: String,
+    /// The sort key.
+    pub version: String,
+    /// Whether its health check answered 2xx in time.
+    pub healthy: bool,
+}
+
+impl CheckReport {
+    /// The round as CloudWatch Embedded Metric Format records, one JSON
+    /// line each for stdout: `ServerHealthy` (1 or 0) per server with
+    /// dimensions `Environment` + `ServerId`, and `CheckedServers`,
+    /// `UnhealthyServers`, `MarkedUnhealthy`, `Recovered` and
+    /// `SkippedItems` with dimension `Environment`. Alarms on a server's
+    /// `ServerHealthy` minimum, or on `UnhealthyServers`, watch the
+    /// registry.
+    ///
+    /// ```
+    /// use mcp_aws::registry::health_checker::CheckReport;
+    ///
+    /// let records = CheckReport::default().emf_records("MCPServerRegistry", "prod", 0);
+    /// let summary: serde_json::Value = serde_json::from_str(&records[0]).expect("json");
+    /// assert_eq!(summary["UnhealthyServers"], 0);
+    /// ```
+    pub fn emf_records(&self, namespace: &str, environment: &str, timestamp_ms: u64) -> Vec<String> {
+        let unhealthy = self.servers.iter().filter(|s| !s.healthy).count();
+        let count = |name: &str| serde_json::json!({ "Name": name, "Unit": "Count" });
+        let metrics = ["CheckedServers", "UnhealthyServers", "MarkedUnhealthy", "Recovered", "SkippedItems"].map(count);
+        let summary = serde_json::json!({
+            "_aws": { "Timestamp": timestamp_ms, "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [["Environment"]],
+                "Metrics": metrics,
+            }]},
+            "Environment": environment,
+            "CheckedServers": self.checked,
+            "UnhealthyServers": unhealthy,
+            "MarkedUnhealthy": self.marked_unhealthy.len(),
+            "Recovered": self.recovered.len(),
+            "SkippedItems": self.skipped,
+        });
+        let per_server = self.servers.iter().map(|s| {
+            serde_json::json!({
+                "_aws": { "Timestamp": timestamp_ms, "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [["Environment", "ServerId"]],
+                    "Metrics": [{ "Name": "ServerHealthy", "Unit": "None" }],
+                }]},
+                "Environment": environment,
+                "ServerId": s.server_id,
+                "Version": s.version,
+                "ServerHealthy": u8::from(s.healthy),
+            })
+        });
+        std::iter::once(summary).chain(per_server).map(|v| v.to_string()).collect()
+    }
 }
 
 /// Whether `event` is an EventBridge scheduled event (`source` `aws.events`,
@@ -82,6 +147,7 @@ pub struct HealthChecker {
     timeout: Duration,
     interval: Duration,
     concurrency: usize,
+    metrics: Option<(String, String)>,
 }
 
 impl HealthChecker {
@@ -97,7 +163,18 @@ impl HealthChecker {
             timeout: Duration::from_secs(5),
             interval: Duration::from_secs(60),
             concurrency: 16,
+            metrics: None,
         })
+    }
+
+    /// After each round run by [`handle_event`](Self::handle_event), writes
+    /// its [EMF records](CheckReport::emf_records) in `namespace` with
+    /// dimension `Environment` = `environment` to stdout, where Lambda's
+    /// log stream turns them into CloudWatch metrics.
+    #[must_use]
+    pub fn metrics(mut self, namespace: impl Into<String>, environment: impl Into<String>) -> Self {
+        self.metrics = Some((namespace.into(), environment.into()));
+        self
     }
 
     /// How many servers are checked at the same time (default 16, at
@@ -156,6 +233,11 @@ impl HealthChecker {
         let outcomes: Vec<_> = futures_util::stream::iter(checks).buffer_unordered(self.concurrency).collect().await;
         let mut report = CheckReport { checked: outcomes.len(), skipped, ..CheckReport::default() };
         for (entry, healthy) in outcomes {
+            report.servers.push(ServerCheck {
+                server_id: entry.server_id.clone(),
+                version: entry.version.clone(),
+                healthy,
+            });
             let (from, to) = match (entry.status, healthy) {
                 (Status::Active, false) => (Status::Active, Status::Unhealthy),
                 (Status::Unhealthy, true) => (Status::Unhealthy, Status::Active),
@@ -196,6 +278,14 @@ impl HealthChecker {
             skipped = report.skipped,
             "health check round"
         );
+        if let Some((namespace, environment)) = &self.metrics {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let millis = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
+            let mut out = std::io::stdout().lock();
+            for record in report.emf_records(namespace, environment, millis) {
+                let _ = writeln!(out, "{record}");
+            }
+        }
         Ok(report)
     }
 
