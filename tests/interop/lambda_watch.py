@@ -21,9 +21,10 @@ WAIT = 20
 
 @contextmanager
 def cargo_lambda_watch(env_vars: dict[str, str], log_name: str, package: str = "examples/lambda",
-                       function: str = FUNCTION) -> Iterator[int]:
+                       function: str = FUNCTION, ready_path: str | None = "/health") -> Iterator[int]:
     """`cargo lambda watch` serving `function` (the binary of the crate in `package`) with `env_vars`; yields its
-    port."""
+    port once `ready_path` answers 200 through the Function URL (`None`: once the emulator listens, for a function
+    that takes no HTTP events; the first invocation then starts it)."""
     port = free_port()
     cmd = [require("cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "--ignore-changes",
            "--disable-cors", "--env-vars", ",".join(f"{k}={v}" for k, v in env_vars.items())]
@@ -33,9 +34,9 @@ def cargo_lambda_watch(env_vars: dict[str, str], log_name: str, package: str = "
                             start_new_session=True)
     wait_for_port(port, proc, "cargo lambda watch", 60)
     # The first invocation starts (and, if needed, builds) the function.
-    health = f"http://127.0.0.1:{port}/lambda-url/{function}/health"
+    health = f"http://127.0.0.1:{port}/lambda-url/{function}{ready_path}"
     deadline = time.monotonic() + 180
-    while True:
+    while ready_path is not None:
         try:
             with urllib.request.urlopen(health, timeout=60) as resp:
                 if resp.status == 200:
@@ -44,7 +45,7 @@ def cargo_lambda_watch(env_vars: dict[str, str], log_name: str, package: str = "
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             os.killpg(proc.pid, 9)
-            pytest.fail(f"the function never answered /health under cargo lambda watch; see {TARGET / log_name}")
+            pytest.fail(f"the function never answered {ready_path} under cargo lambda watch; see {TARGET / log_name}")
         time.sleep(0.5)
     try:
         yield port

@@ -2,6 +2,9 @@
 as a `bootstrap`) serves the API through its Function URL and answers an EventBridge scheduled event, replayed
 with `cargo lambda invoke`, by checking every live server once. Two `calculator-lambda` servers register
 themselves in moto's DynamoDB; the one killed with SIGKILL is marked `unhealthy`, the other stays `active`.
+The same binary as the custom resource provider (`MCP_REGISTRY_COMMAND=custom-resource`) takes Create, Update
+and Delete events carrying deploy/registered-server.yaml's own Registration properties, answering a loopback
+`ResponseURL`.
 
 Needs `moto_server` and `cargo-lambda` on PATH and the debug binaries built (./scripts/test.sh does both).
 """
@@ -10,14 +13,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 import pytest
+from cfnlint.decode import decode
 
 from lambda_watch import cargo_lambda_watch, http
 from peers import AWS_ENV, REPO, TARGET, free_port, require, serving, wait_for_port
@@ -81,10 +88,12 @@ def wait_for_emf(log: Path, server_id: str, seconds: float = 10) -> dict:
         time.sleep(0.2)
 
 
-def invoke(port: int) -> dict:
+def invoke(port: int, event: dict | None = None) -> dict:
+    """`cargo lambda invoke` with `event`, or the scheduled event; the function's result."""
+    data = ["--data-ascii", json.dumps(event)] if event is not None else ["--data-file", str(SCHEDULED)]
     out = subprocess.run(
-        [require("cargo-lambda"), "lambda", "invoke", "-A", "127.0.0.1", "-P", str(port), "--data-file",
-         str(SCHEDULED), FUNCTION, "--output-format", "json"],
+        [require("cargo-lambda"), "lambda", "invoke", "-A", "127.0.0.1", "-P", str(port), *data, FUNCTION,
+         "--output-format", "json"],
         capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -128,3 +137,84 @@ def test_a_scheduled_event_checks_each_server_once_and_marks_the_killed_one_unhe
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=10)
+
+
+class ResponseUrl:
+    """A loopback stand-in for the pre-signed S3 URL CloudFormation gives a custom resource: keeps each PUT body."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:  # noqa: N802 (the handler's name is http.server's)
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cfn-response"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def template_properties() -> dict:
+    """The server template's Registration properties, intrinsics resolved as CloudFormation would for a stack."""
+    template, matches = decode(str(REPO / "deploy" / "registered-server.yaml"))
+    assert not matches, matches
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values |= {"AWS::Region": "us-east-1", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": "calculator-mcp-dev",
+               "McpApi": "abc123"}
+
+    def resolve(value: object) -> object:
+        if isinstance(value, dict) and "Ref" in value:
+            return values[value["Ref"]]
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], value["Fn::Sub"])
+        return value
+
+    props = {k: resolve(v) for k, v in template["Resources"]["Registration"]["Properties"].items()}
+    props["ServiceToken"] = "arn:aws:lambda:us-east-1:123456789012:function:mcp-registry-custom-resource-dev"
+    return props
+
+
+def test_the_server_templates_custom_resource_registers_updates_and_retires_it(moto) -> None:
+    aws, table = moto
+    props = template_properties()
+    response_url = ResponseUrl()
+    env = {**aws, "MCP_REGISTRY_TABLE": TABLE, "MCP_REGISTRY_COMMAND": "custom-resource"}
+    try:
+        with cargo_lambda_watch(env, "cargo-lambda-watch-custom-resource.log", package="mcp-registry",
+                                function=FUNCTION, ready_path=None) as port:
+            def send(request_type: str, properties: dict, physical_id: str | None = None) -> dict:
+                event = {"RequestType": request_type, "ResponseURL": response_url.url,
+                         "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/calculator-mcp-dev/1",
+                         "RequestId": f"req-{request_type}", "LogicalResourceId": "Registration",
+                         "ResourceType": "Custom::MCPServerRegistration", "ResourceProperties": properties}
+                if physical_id:
+                    event["PhysicalResourceId"] = physical_id
+                    event["OldResourceProperties"] = props
+                invoke(port, event)
+                return response_url.received[-1]
+
+            created = send("Create", props)
+            assert (created["Status"], created["Data"]["ServerID"], created["Data"]["Status"]) == \
+                ("SUCCESS", "calculator-mcp", "Registered"), created
+            item = table.get_item(Key={"server_id": "calculator-mcp", "version": "1.0.0"})["Item"]
+            assert item["endpoint_url"] == "https://abc123.execute-api.us-east-1.amazonaws.com/dev/mcp"
+            assert [t["name"] for t in item["available_tools"]] == ["add", "subtract", "multiply", "divide"]
+            assert (item["protocol_type"], item["authentication_type"], item["status"]) == ("jsonrpc", "api_key", "active")
+            assert (item["deployment_stack"], item["deployment_region"]) == ("calculator-mcp-dev", "us-east-1")
+
+            updated = send("Update", {**props, "Description": "Four operations"}, created["PhysicalResourceId"])
+            assert (updated["Status"], updated["PhysicalResourceId"]) == ("SUCCESS", created["PhysicalResourceId"])
+            item = table.get_item(Key={"server_id": "calculator-mcp", "version": "1.0.0"})["Item"]
+            assert (item["description"], item["created_at"]) == ("Four operations", item["created_at"])
+
+            deleted = send("Delete", props, created["PhysicalResourceId"])
+            assert deleted["Status"] == "SUCCESS", deleted
+            item = table.get_item(Key={"server_id": "calculator-mcp", "version": "1.0.0"})["Item"]
+            assert item["status"] == "decommissioned"
+    finally:
+        response_url.server.shutdown()

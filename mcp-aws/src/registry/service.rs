@@ -4,7 +4,11 @@
 //!
 //! Every route but `GET /health` needs `X-Registration-Token`; the token is
 //! compared in constant time, and a missing token and a wrong one get the
-//! same 401. Invalid bodies get 400 with the field named:
+//! same 401. The token may live in Secrets Manager and rotate
+//! ([`RegistrationToken::from_secret`]). With feature `auth`, the read
+//! routes can also be opened to agents holding a read permission
+//! ([`router_with_readers`]). On Lambda, [`run_lambda_with_checker`] also
+//! answers EventBridge scheduled events with a round of health checks. Invalid bodies get 400 with the field named:
 //! `{"error":"invalid registration: endpoint_url: \"ftp://x\" is not an http or https URL"}`.
 //!
 //! ```no_run
