@@ -247,15 +247,22 @@ fn serve_opens_reads_to_api_keys_with_the_read_permission() {
     let table = "MCPServerRegistry-readers";
     assert!(cli(ep, &["--table", table, "create-table"]).status.success());
     let (_service, port) = serve_with(ep, table, &[("MCP_API_KEYS_TABLE", "mcp-api-keys-readers")]);
-    register(port, r#"{"server_id":"calc","server_name":"Calc","endpoint_url":"https://calc.example.com/mcp"}"#);
+    // Checked at the service's own /health, so that the health checker (every 0.2 s) keeps it active.
+    let own_health = format!("http://127.0.0.1:{port}/health");
+    let body = serde_json::json!({"server_id": "calc", "server_name": "Calc",
+        "endpoint_url": "https://calc.example.com/mcp", "health_check_url": own_health});
+    register(port, &body.to_string());
 
     let listed = exchange(port, "GET", "/mcp/servers", &agent, "");
     assert!(listed.starts_with("HTTP/1.1 200") && listed.contains(r#""server_id":"calc""#), "{listed}");
-    assert!(exchange(port, "GET", "/mcp/servers/calc/1.0.0", &agent, "").starts_with("HTTP/1.1 200"));
-    assert!(exchange(port, "GET", "/mcp/servers", &other, "").starts_with("HTTP/1.1 403"));
+    let got = exchange(port, "GET", "/mcp/servers/calc/1.0.0", &agent, "");
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    let forbidden = exchange(port, "GET", "/mcp/servers", &other, "");
+    assert!(forbidden.starts_with("HTTP/1.1 403"), "{forbidden}");
     let anonymous = exchange(port, "GET", "/mcp/servers", "Accept: */*", "");
     assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
     assert!(anonymous.to_lowercase().contains("www-authenticate: bearer"), "{anonymous}");
     let body = r#"{"server_name":"X","endpoint_url":"https://x.example.com/mcp"}"#;
-    assert!(exchange(port, "POST", "/mcp/register", &agent, body).starts_with("HTTP/1.1 401"), "writes need the token");
+    let write = exchange(port, "POST", "/mcp/register", &agent, body);
+    assert!(write.starts_with("HTTP/1.1 401"), "writes need the token: {write}");
 }
