@@ -7,9 +7,9 @@
 //! - otherwise the secret's current value is read on first use and kept
 //!   for the **TTL** (5 minutes by default), so a rotation is picked up
 //!   within one TTL without a restart; concurrent callers share one read;
-//! - when a refresh fails, the last value read is served (with a warning)
-//!   until Secrets Manager answers again: an outage does not take every
-//!   caller down;
+//! - when a refresh fails, the last value read is served (with a warning,
+//!   trying again every 5 s) until Secrets Manager answers again: an outage
+//!   does not take every caller down;
 //! - a secret stored as JSON gives one field with
 //!   [`json_field`](CachedSecret::json_field).
 //!
@@ -41,6 +41,9 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, OnceCell};
 use tokio::time::Instant;
+
+/// After a failed read, how long the last value is used before trying again.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 /// A secret's value. Its `Debug` and `Display` never show it: call
 /// [`expose`](Self::expose) where the value is really needed.
@@ -220,9 +223,13 @@ impl CachedSecret {
                 *cached = Some((value.clone(), Instant::now()));
                 Ok(value)
             }
-            Err(e) => match cached.as_ref() {
-                Some((value, _)) => {
+            Err(e) => match cached.as_mut() {
+                Some((value, at)) => {
                     tracing::warn!(error = %e, "reading the secret failed; using the value read before");
+                    // Try again in 5 s (or `age`, if shorter), not on every call.
+                    let wait = age.min(RETRY_AFTER_FAILURE);
+                    let now = Instant::now();
+                    *at = now.checked_sub(age.saturating_sub(wait)).unwrap_or(now);
                     Ok(value.clone())
                 }
                 None => Err(e),

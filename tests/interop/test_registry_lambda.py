@@ -218,3 +218,23 @@ def test_the_server_templates_custom_resource_registers_updates_and_retires_it(m
             assert item["status"] == "decommissioned"
     finally:
         response_url.server.shutdown()
+
+
+def test_the_checker_function_answers_scheduled_events_only(moto) -> None:
+    """The template's HealthCheckerFunction: `MCP_REGISTRY_COMMAND=check`, no HTTP at all."""
+    aws, table = moto
+    table.put_item(Item={"server_id": "gone-away", "version": "1", "server_name": "Gone", "status": "active",
+                         "endpoint_url": f"http://127.0.0.1:{free_port()}/mcp", "protocol_type": "jsonrpc"})
+    live = sum(1 for i in table.scan()["Items"] if i["status"] in ("active", "unhealthy"))
+    env = {**aws, "MCP_REGISTRY_TABLE": TABLE, "MCP_REGISTRY_COMMAND": "check", "MCP_HEALTH_TIMEOUT_SECS": "2"}
+    with cargo_lambda_watch(env, "cargo-lambda-watch-checker.log", package="mcp-registry", function=FUNCTION,
+                            ready_path=None) as port:
+        report = invoke(port)
+        assert report["checked"] == live, report
+        assert ["gone-away", "1"] in report["marked_unhealthy"], report
+        assert table.get_item(Key={"server_id": "gone-away", "version": "1"})["Item"]["status"] == "unhealthy"
+        out = subprocess.run(
+            [require("cargo-lambda"), "lambda", "invoke", "-A", "127.0.0.1", "-P", str(port), "--data-ascii",
+             json.dumps({"httpMethod": "GET", "path": "/mcp/servers"}), FUNCTION],
+            capture_output=True, text=True, timeout=120, check=False)
+        assert out.returncode != 0 and "detail-type" in out.stdout + out.stderr, out
