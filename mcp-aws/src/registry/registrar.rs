@@ -538,4 +538,28 @@ mod tests {
         assert!(err.to_string().contains("MCP_ENDPOINT_URL"), "{err}");
         assert!(RegistryConfig::from_vars(|_| None).expect("fine").is_none());
     }
+
+    #[test]
+    fn the_token_may_come_from_a_secret() {
+        let vars = |ttl: &'static str| {
+            move |n: &str| match n {
+                "MCP_REGISTRY_URL" => Some("http://127.0.0.1:9000".to_owned()),
+                "MCP_REGISTRATION_TOKEN_SECRET" => Some("mcp/registration-token".to_owned()),
+                "MCP_REGISTRATION_TOKEN_TTL_SECS" => Some(ttl.to_owned()),
+                "MCP_ENDPOINT_URL" => Some("http://127.0.0.1:8000/mcp".to_owned()),
+                _ => None,
+            }
+        };
+        let config = RegistryConfig::from_vars(vars("30"));
+        if cfg!(feature = "secrets-manager") {
+            let config = config.expect("valid").expect("configured");
+            let debug = format!("{config:?}");
+            assert!(debug.contains("mcp/registration-token") && debug.contains("30s"), "{debug}");
+            let err = RegistryConfig::from_vars(vars("soon")).expect_err("a bad TTL");
+            assert!(err.to_string().contains("MCP_REGISTRATION_TOKEN_TTL_SECS"), "{err}");
+        } else {
+            let err = config.expect_err("needs the feature");
+            assert!(err.to_string().contains("secrets-manager"), "{err}");
+        }
+    }
 }
