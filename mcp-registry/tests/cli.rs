@@ -40,6 +40,11 @@ fn json(out: &Output) -> Value {
 /// `mcp-registry --table TABLE serve` on a free port, with the health
 /// checker every 0.2 s, once it accepts connections.
 fn serve(ep: &str, table: &str) -> (Killed, u16) {
+    serve_with(ep, table, &[])
+}
+
+/// [`serve`] with more variables.
+fn serve_with(ep: &str, table: &str, vars: &[(&str, &str)]) -> (Killed, u16) {
     let port = moto::free_port();
     let bind = format!("127.0.0.1:{port}");
     let mut serve = Command::new(env!("CARGO_BIN_EXE_mcp-registry"));
@@ -48,7 +53,8 @@ fn serve(ep: &str, table: &str) -> (Killed, u16) {
     serve
         .env("AWS_REGION", "us-east-1")
         .env("MCP_REGISTRATION_TOKEN", "cli-token")
-        .env_remove("AWS_LAMBDA_RUNTIME_API");
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .envs(vars.iter().copied());
     let service = Killed(serve.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("serve"));
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -59,17 +65,23 @@ fn serve(ep: &str, table: &str) -> (Killed, u16) {
 }
 
 fn register(port: u16, body: &str) {
+    let answer = exchange(port, "POST", "/mcp/register", "X-Registration-Token: cli-token", body);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
+/// One HTTP/1.1 exchange with the service: the whole answer as text.
+fn exchange(port: u16, method: &str, path: &str, header: &str, body: &str) -> String {
     use std::io::{Read as _, Write as _};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     let head = format!(
-        "POST /mcp/register HTTP/1.1\r\nHost: x\r\nX-Registration-Token: cli-token\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{header}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes())).expect("write");
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    answer
 }
 
 #[test]
@@ -219,4 +231,38 @@ fn list_skips_an_unreadable_item_and_names_it_on_stderr() {
         listed.as_array().expect("a list").iter().filter(|e| e["server_name"] == "My Custom MCP Server").collect();
     assert_eq!(guides.len(), 1, "{listed}");
     assert_eq!(guides[0]["version"], "1.0.0");
+}
+
+#[test]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
+fn serve_opens_reads_to_api_keys_with_the_read_permission() {
+    let moto = moto::start_moto();
+    let ep = moto.endpoint.as_str();
+    let keys = |args: &[&str]| cli(ep, &[&["--keys-table", "mcp-api-keys-readers", "keys"][..], args].concat());
+    assert!(keys(&["create-table"]).status.success());
+    let agent = json(&keys(&["create", "agent", "--permissions", "read:registry"]));
+    let agent = format!("x-api-key: {}", agent["api_key"].as_str().expect("the key"));
+    let other = json(&keys(&["create", "tools", "--permissions", "execute:*"]));
+    let other = format!("x-api-key: {}", other["api_key"].as_str().expect("the key"));
+    let table = "MCPServerRegistry-readers";
+    assert!(cli(ep, &["--table", table, "create-table"]).status.success());
+    let (_service, port) = serve_with(ep, table, &[("MCP_API_KEYS_TABLE", "mcp-api-keys-readers")]);
+    // Checked at the service's own /health, so that the health checker (every 0.2 s) keeps it active.
+    let own_health = format!("http://127.0.0.1:{port}/health");
+    let body = serde_json::json!({"server_id": "calc", "server_name": "Calc",
+        "endpoint_url": "https://calc.example.com/mcp", "health_check_url": own_health});
+    register(port, &body.to_string());
+
+    let listed = exchange(port, "GET", "/mcp/servers", &agent, "");
+    assert!(listed.starts_with("HTTP/1.1 200") && listed.contains(r#""server_id":"calc""#), "{listed}");
+    let got = exchange(port, "GET", "/mcp/servers/calc/1.0.0", &agent, "");
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    let forbidden = exchange(port, "GET", "/mcp/servers", &other, "");
+    assert!(forbidden.starts_with("HTTP/1.1 403"), "{forbidden}");
+    let anonymous = exchange(port, "GET", "/mcp/servers", "Accept: */*", "");
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    assert!(anonymous.to_lowercase().contains("www-authenticate: bearer"), "{anonymous}");
+    let body = r#"{"server_name":"X","endpoint_url":"https://x.example.com/mcp"}"#;
+    let write = exchange(port, "POST", "/mcp/register", &agent, body);
+    assert!(write.starts_with("HTTP/1.1 401"), "writes need the token: {write}");
 }

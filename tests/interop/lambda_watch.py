@@ -20,20 +20,23 @@ WAIT = 20
 
 
 @contextmanager
-def cargo_lambda_watch(env_vars: dict[str, str], log_name: str) -> Iterator[int]:
-    """`cargo lambda watch` serving the example with `env_vars`; yields its port."""
+def cargo_lambda_watch(env_vars: dict[str, str], log_name: str, package: str = "examples/lambda",
+                       function: str = FUNCTION, ready_path: str | None = "/health") -> Iterator[int]:
+    """`cargo lambda watch` serving `function` (the binary of the crate in `package`) with `env_vars`; yields its
+    port once `ready_path` answers 200 through the Function URL (`None`: once the emulator listens, for a function
+    that takes no HTTP events; the first invocation then starts it)."""
     port = free_port()
     cmd = [require("cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "--ignore-changes",
            "--disable-cors", "--env-vars", ",".join(f"{k}={v}" for k, v in env_vars.items())]
     TARGET.mkdir(parents=True, exist_ok=True)
     log = open(TARGET / log_name, "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(cmd, cwd=REPO / "examples" / "lambda", stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=REPO / package, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     wait_for_port(port, proc, "cargo lambda watch", 60)
     # The first invocation starts (and, if needed, builds) the function.
-    health = f"http://127.0.0.1:{port}/lambda-url/{FUNCTION}/health"
+    health = f"http://127.0.0.1:{port}/lambda-url/{function}{ready_path}"
     deadline = time.monotonic() + 180
-    while True:
+    while ready_path is not None:
         try:
             with urllib.request.urlopen(health, timeout=60) as resp:
                 if resp.status == 200:
@@ -42,7 +45,7 @@ def cargo_lambda_watch(env_vars: dict[str, str], log_name: str) -> Iterator[int]
             pass
         if time.monotonic() > deadline or proc.poll() is not None:
             os.killpg(proc.pid, 9)
-            pytest.fail(f"the function never answered /health under cargo lambda watch; see {TARGET / log_name}")
+            pytest.fail(f"the function never answered {ready_path} under cargo lambda watch; see {TARGET / log_name}")
         time.sleep(0.5)
     try:
         yield port

@@ -151,6 +151,37 @@ impl AuthLayer {
     }
 }
 
+impl AuthLayer {
+    /// Authenticates a plain HTTP request outside the MCP dispatcher (a
+    /// route beside MCP, such as the registry service's reads) as this
+    /// layer does MCP requests: the caller its headers name (or, with
+    /// [`trust_gateway_authorizer`](Self::trust_gateway_authorizer), API
+    /// Gateway's authorizer from `extensions`), holding every permission
+    /// or scope in `required`.
+    ///
+    /// # Errors
+    /// As on MCP requests: [`AuthError::MissingCredentials`], an invalid
+    /// token or refused key (401), and [`AuthError::InsufficientScope`]
+    /// naming `required` (403).
+    pub async fn authorize_http(
+        &self,
+        headers: &HeaderMap,
+        extensions: &http::Extensions,
+        required: &[&str],
+    ) -> Result<Principal, AuthError> {
+        let gateway = if self.config.trust_gateway { gateway_principal(extensions) } else { None };
+        let principal = match gateway {
+            Some(principal) => principal,
+            None => self.config.authenticate(headers).await?.0,
+        };
+        if required.iter().all(|r| principal.satisfies(r)) {
+            Ok(principal)
+        } else {
+            Err(AuthError::InsufficientScope(required.join(" ")))
+        }
+    }
+}
+
 impl<S> Layer<S> for AuthLayer {
     type Service = Auth<S>;
 

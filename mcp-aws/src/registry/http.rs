@@ -40,7 +40,7 @@ pub const TOKEN_HEADER: &str = "x-registration-token";
 pub struct HttpRegistry {
     client: HttpClient,
     base: String,
-    token: String,
+    token: ClientToken,
     timeout: Duration,
     attempts: u32,
     backoff: Backoff,
@@ -51,6 +51,47 @@ impl fmt::Debug for HttpRegistry {
         // Never the token.
         f.debug_struct("HttpRegistry").field("base", &self.base).field("timeout", &self.timeout).finish_non_exhaustive()
     }
+}
+
+/// Where the client's token comes from.
+#[derive(Clone)]
+enum ClientToken {
+    Fixed(String),
+    #[cfg(feature = "secrets-manager")]
+    Secret(crate::secrets::CachedSecret),
+}
+
+impl ClientToken {
+    async fn current(&self) -> Result<String, RegistryError> {
+        match self {
+            Self::Fixed(token) => Ok(token.clone()),
+            #[cfg(feature = "secrets-manager")]
+            Self::Secret(secret) => secret.get().await.map(|v| v.expose().to_owned()).map_err(secret_error),
+        }
+    }
+
+    /// After a 401 (once per request): the secret read again, if it
+    /// changed; `None` for a fixed token.
+    #[cfg_attr(not(feature = "secrets-manager"), allow(clippy::unused_async, unused_variables))]
+    async fn rotated(&self, used: &str) -> Option<String> {
+        match self {
+            Self::Fixed(_) => None,
+            #[cfg(feature = "secrets-manager")]
+            Self::Secret(secret) => match secret.refresh().await {
+                Ok(value) if value.expose() != used => Some(value.expose().to_owned()),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "re-reading the registration token failed");
+                    None
+                }
+            },
+        }
+    }
+}
+
+#[cfg(feature = "secrets-manager")]
+fn secret_error(e: crate::secrets::SecretError) -> RegistryError {
+    RegistryError::Config { variable: "MCP_REGISTRATION_TOKEN_SECRET", reason: e.to_string() }
 }
 
 /// What `POST /mcp/register` answered.
@@ -85,11 +126,28 @@ impl HttpRegistry {
         Ok(Self {
             client: HttpClient::new()?,
             base,
-            token: token.into(),
+            token: ClientToken::Fixed(token.into()),
             timeout: Duration::from_secs(10),
             attempts: 3,
             backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(2)),
         })
+    }
+
+    /// A client sending the token kept in `secret` (re-read when its TTL
+    /// runs out, and at once when the service answers 401 after a
+    /// rotation, the request then being sent again with the new token).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    #[cfg(feature = "secrets-manager")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "secrets-manager")))]
+    pub fn with_secret_token(
+        base: impl Into<String>,
+        secret: crate::secrets::CachedSecret,
+    ) -> Result<Self, RegistryError> {
+        let mut client = Self::new(base, "")?;
+        client.token = ClientToken::Secret(secret);
+        Ok(client)
     }
 
     /// How long one attempt may take (default 10 s).
@@ -116,8 +174,10 @@ impl HttpRegistry {
     async fn call(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<Answer, RegistryError> {
         let url = format!("{}{path}", self.base);
         let mut attempt = 0;
+        let mut token = self.token.current().await?;
+        let mut rotated = false;
         loop {
-            let headers = [(TOKEN_HEADER, self.token.as_str()), ("accept", "application/json")];
+            let headers = [(TOKEN_HEADER, token.as_str()), ("accept", "application/json")];
             let result = self
                 .client
                 .send(method.clone(), &url, &headers, body.clone(), self.timeout)
@@ -131,6 +191,16 @@ impl HttpRegistry {
                 ))),
                 other => other,
             };
+            if let Ok(answer) = &outcome
+                && answer.status == StatusCode::UNAUTHORIZED
+                && !rotated
+                && let Some(fresh) = self.token.rotated(&token).await
+            {
+                // The token was rotated since it was read: once more with the new one.
+                tracing::info!("the registry refused the token; sending the rotated one");
+                (token, rotated) = (fresh, true);
+                continue;
+            }
             match outcome {
                 Err(e) if e.is_retryable() && attempt + 1 < self.attempts => {
                     tracing::debug!(error = %e, attempt, "registry request failed; retrying");

@@ -292,12 +292,33 @@ impl RegistrarHandle {
     }
 }
 
+/// Where the registration token comes from.
+#[derive(Clone)]
+enum TokenSetting {
+    Value(String),
+    #[cfg_attr(not(feature = "secrets-manager"), allow(dead_code))]
+    Secret {
+        id: String,
+        ttl: Duration,
+    },
+}
+
+impl fmt::Debug for TokenSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(_) => f.write_str("Value(..)"),
+            Self::Secret { id, ttl } => f.debug_struct("Secret").field("id", id).field("ttl", ttl).finish(),
+        }
+    }
+}
+
 /// Self-registration settings from the environment, for
 /// [`run`](crate::run) and containers:
 ///
 /// | variable | meaning |
 /// |---|---|
 /// | `MCP_REGISTRY_URL` | the registry service (HTTP backend), with `MCP_REGISTRATION_TOKEN` |
+/// | `MCP_REGISTRATION_TOKEN_SECRET` | or: the token's secret in Secrets Manager (name or ARN; plain, or JSON with `token`; feature `secrets-manager`), re-read every `MCP_REGISTRATION_TOKEN_TTL_SECS` (60) and at once after a 401 |
 /// | `MCP_REGISTRY_TABLE` | or: the DynamoDB table (e.g. `MCPServerRegistry-prod`) |
 /// | `MCP_ENDPOINT_URL` | required: where clients reach this server's `/mcp` |
 /// | `MCP_SERVER_ID`, `MCP_SERVER_VERSION` | default: the server's name and version |
@@ -324,7 +345,7 @@ impl RegistrarHandle {
 #[non_exhaustive]
 pub struct RegistryConfig {
     /// `Ok(url, token)` for the HTTP backend, `Err(table)` for DynamoDB.
-    target: Result<(String, String), String>,
+    target: Result<(String, TokenSetting), String>,
     vars: Map<String, Value>,
     /// Heartbeat interval.
     pub heartbeat: Duration,
@@ -343,10 +364,35 @@ impl RegistryConfig {
         let target = match (get("MCP_REGISTRY_URL"), get("MCP_REGISTRY_TABLE")) {
             (None, None) => return Ok(None),
             (Some(url), _) => {
-                let token = get("MCP_REGISTRATION_TOKEN").ok_or_else(|| RegistryError::Config {
-                    variable: "MCP_REGISTRATION_TOKEN",
-                    reason: "required with MCP_REGISTRY_URL".to_owned(),
-                })?;
+                let token = match (get("MCP_REGISTRATION_TOKEN"), get("MCP_REGISTRATION_TOKEN_SECRET")) {
+                    (Some(token), _) => TokenSetting::Value(token),
+                    (None, Some(id)) if cfg!(feature = "secrets-manager") => {
+                        let ttl = match get("MCP_REGISTRATION_TOKEN_TTL_SECS") {
+                            None => 60.0,
+                            Some(v) => {
+                                v.parse::<f64>().ok().filter(|n| n.is_finite() && *n > 0.0).ok_or_else(|| {
+                                    RegistryError::Config {
+                                        variable: "MCP_REGISTRATION_TOKEN_TTL_SECS",
+                                        reason: format!("{v:?} is not a positive number"),
+                                    }
+                                })?
+                            }
+                        };
+                        TokenSetting::Secret { id, ttl: Duration::from_secs_f64(ttl) }
+                    }
+                    (None, Some(_)) => {
+                        return Err(RegistryError::Config {
+                            variable: "MCP_REGISTRATION_TOKEN_SECRET",
+                            reason: "needs mcp-aws built with the `secrets-manager` feature".to_owned(),
+                        });
+                    }
+                    (None, None) => {
+                        return Err(RegistryError::Config {
+                            variable: "MCP_REGISTRATION_TOKEN",
+                            reason: "required with MCP_REGISTRY_URL (or MCP_REGISTRATION_TOKEN_SECRET)".to_owned(),
+                        });
+                    }
+                };
                 Ok((url, token))
             }
             (None, Some(table)) => Err(table),
@@ -445,12 +491,26 @@ impl RegistryConfig {
         let info = server.info();
         let template = self.template(&info.name, &info.version)?;
         let registrar = match &self.target {
-            Ok((url, token)) => {
-                Registrar::new(server.clone(), HttpRegistry::new(url.clone(), token.clone())?, template)
-            }
+            Ok((url, token)) => Registrar::new(server.clone(), http_backend(url, token)?, template),
             Err(table) => Registrar::new(server.clone(), DynamoDbRegistry::from_env(table.clone()).await, template),
         };
         Ok(registrar.heartbeat(self.heartbeat).backoff(self.backoff).spawn())
+    }
+}
+
+fn http_backend(url: &str, token: &TokenSetting) -> Result<HttpRegistry, RegistryError> {
+    match token {
+        TokenSetting::Value(token) => HttpRegistry::new(url, token.clone()),
+        #[cfg(feature = "secrets-manager")]
+        TokenSetting::Secret { id, ttl } => {
+            let secret = crate::secrets::CachedSecret::new(id.clone()).json_field("token").ttl(*ttl);
+            HttpRegistry::with_secret_token(url, secret)
+        }
+        #[cfg(not(feature = "secrets-manager"))]
+        TokenSetting::Secret { .. } => Err(RegistryError::Config {
+            variable: "MCP_REGISTRATION_TOKEN_SECRET",
+            reason: "needs mcp-aws built with the `secrets-manager` feature".to_owned(),
+        }),
     }
 }
 
@@ -477,5 +537,29 @@ mod tests {
             RegistryConfig::from_vars(|n| (n == "MCP_REGISTRY_TABLE").then(|| "t".to_owned())).expect_err("no url");
         assert!(err.to_string().contains("MCP_ENDPOINT_URL"), "{err}");
         assert!(RegistryConfig::from_vars(|_| None).expect("fine").is_none());
+    }
+
+    #[test]
+    fn the_token_may_come_from_a_secret() {
+        let vars = |ttl: &'static str| {
+            move |n: &str| match n {
+                "MCP_REGISTRY_URL" => Some("http://127.0.0.1:9000".to_owned()),
+                "MCP_REGISTRATION_TOKEN_SECRET" => Some("mcp/registration-token".to_owned()),
+                "MCP_REGISTRATION_TOKEN_TTL_SECS" => Some(ttl.to_owned()),
+                "MCP_ENDPOINT_URL" => Some("http://127.0.0.1:8000/mcp".to_owned()),
+                _ => None,
+            }
+        };
+        let config = RegistryConfig::from_vars(vars("30"));
+        if cfg!(feature = "secrets-manager") {
+            let config = config.expect("valid").expect("configured");
+            let debug = format!("{config:?}");
+            assert!(debug.contains("mcp/registration-token") && debug.contains("30s"), "{debug}");
+            let err = RegistryConfig::from_vars(vars("soon")).expect_err("a bad TTL");
+            assert!(err.to_string().contains("MCP_REGISTRATION_TOKEN_TTL_SECS"), "{err}");
+        } else {
+            let err = config.expect_err("needs the feature");
+            assert!(err.to_string().contains("secrets-manager"), "{err}");
+        }
     }
 }
