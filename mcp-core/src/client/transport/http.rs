@@ -582,6 +582,12 @@ impl Transport for HttpTransport {
         }
         if id.is_none() {
             // A notification or a response of ours: 202, nothing to read.
+            // The session is ready once `initialized` is delivered: open the
+            // standalone stream if asked to.
+            let initialized = matches!(&message, Message::Notification(n) if n.method == methods::INITIALIZED);
+            if initialized && self.shared.get_stream && self.shared.is_legacy_session() {
+                self.open_get_stream().await;
+            }
             return Ok(());
         }
         if is_sse(&resp) {
@@ -602,11 +608,6 @@ impl Transport for HttpTransport {
                 }
             }
             Err(e) => return Err(TransportError::Malformed(e.to_string())),
-        }
-        if is_initialize && self.shared.get_stream && self.shared.is_legacy_session() {
-            // Opened once the session exists; after `initialized` would be
-            // stricter, but servers accept it as soon as the id is issued.
-            self.open_get_stream().await;
         }
         Ok(())
     }
