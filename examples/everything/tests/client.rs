@@ -7,13 +7,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mcp_core::client::{
-    Client, ClientBuilder, ClientError, HttpTransport, Mode, RequestOptions, ServerNotification, StderrMode,
-    StdioTransport,
+    Client, ClientBuilder, ClientError, HttpTransport, Mode, RequestOptions, ServerNotification, StaticRoots,
+    StderrMode, StdioTransport,
 };
 use mcp_core::jsonrpc::{ErrorCode, ErrorObject};
 use mcp_core::protocol::completion::{PromptReference, Reference};
 use mcp_core::protocol::content::Role;
 use mcp_core::protocol::elicitation::{ElicitAction, ElicitRequestParams, ElicitResult};
+use mcp_core::protocol::roots::Root;
 use mcp_core::protocol::sampling::{
     CreateMessageRequestParams, CreateMessageResult, SamplingMessageContent, SamplingMessageContentBlock,
 };
@@ -24,8 +25,15 @@ fn builder(mode: Mode) -> ClientBuilder {
     ClientBuilder::new("everything-client-test", "0.0.1")
         .mode(mode)
         .timeout(Duration::from_secs(20))
+        .roots(StaticRoots(vec![Root { uri: "file:///work".into(), name: Some("work".into()), meta: None }]))
         .elicitation(|params: ElicitRequestParams| async move {
-            let content = json!({"response": format!("answer to {}", params.message())});
+            let content = match params.message() {
+                "What is your name?" => json!({"name": "Ada"}),
+                "What is your favorite color?" => json!({"color": "green"}),
+                "Please confirm" => json!({"ok": true}),
+                "What context should the prompt use?" => json!({"context": "testing"}),
+                other => json!({"response": format!("answer to {other}")}),
+            };
             let serde_json::Value::Object(content) = content else {
                 return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "not an object"));
             };
@@ -148,6 +156,27 @@ async fn exercise(client: &Client, stateless: bool) {
     let sampled = client.call_tool("test_sampling", json!({"prompt": "hi"})).await.expect("sampling");
     assert_eq!(sampled.content[0].as_text(), Some("LLM response: 1 message(s) seen"));
 
+    // Several inputs in one round, several rounds, state kept between
+    // them: input_required rounds in the stateless era, server-to-client
+    // requests in the legacy one; the same handlers answer.
+    let text = |r: mcp_core::protocol::tools::CallToolResult| r.content[0].as_text().unwrap_or_default().to_owned();
+    let many = client.call_tool("test_input_required_result_multiple_inputs", ()).await.expect("multiple inputs");
+    assert_eq!(text(many), "Name: Ada, greeting: 1 message(s) seen, roots: 1");
+    let rounds = client.call_tool("test_input_required_result_multi_round", ()).await.expect("multi round");
+    assert_eq!(text(rounds), "Multi-round complete for Ada who likes green");
+    let state = client.call_tool("test_input_required_result_request_state", ()).await.expect("request state");
+    assert_eq!(text(state), "state-ok: confirmed=true");
+    let prompt = client.get_prompt("test_input_required_result_prompt", std::iter::empty::<(String, String)>()).await;
+    let prompt = prompt.expect("a prompt that asks first");
+    assert_eq!(prompt.messages[0].content.as_text(), Some("Prompt with context: testing"));
+
+    // An argument marked x-mcp-header also travels as Mcp-Param-Region
+    // (stateless era; the server refuses the call without it).
+    let region = client.call_tool("test_header_param", json!({"region": "eu-west-1"})).await.expect("header param");
+    assert_eq!(text(region), "Region: eu-west-1");
+    let region = client.call_tool("test_header_param", json!({"region": "Zürich"})).await.expect("non-ASCII param");
+    assert_eq!(text(region), "Region: Zürich");
+
     // A request that times out is cancelled and the connection keeps
     // serving.
     let quick = RequestOptions::new().timeout(Duration::from_millis(10));
@@ -188,6 +217,21 @@ async fn http_legacy() {
     let server = http_server().await;
     let client = http(&server, Mode::Legacy).await;
     exercise(&client, false).await;
+    client.close().await;
+}
+
+/// No roots handler: the client does not declare the capability, and the
+/// server says what is missing.
+#[tokio::test]
+async fn a_missing_handler_is_a_clear_error() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_everything"));
+    cmd.arg("--stdio");
+    let transport = StdioTransport::spawn(cmd, StderrMode::Null).expect("spawn everything");
+    let client = ClientBuilder::new("bare", "0.0.1").connect(transport).await.expect("connect");
+    match client.call_tool("test_input_required_result_list_roots", ()).await {
+        Err(ClientError::Rpc(e)) => assert_eq!(e.code, ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY, "{e}"),
+        other => panic!("expected -32021, got {other:?}"),
+    }
     client.close().await;
 }
 

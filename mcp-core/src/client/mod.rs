@@ -80,6 +80,7 @@ mod calls;
 mod error;
 mod handler;
 mod notification;
+mod params;
 mod peer;
 pub mod transport;
 

@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use super::error::ClientError;
 use super::handler::{ElicitationHandler, RootsHandler, SamplingHandler};
 use super::notification::ServerNotification;
+use super::params::ParamHeaders;
 use super::transport::{InboundEvent, Transport};
 use super::{Negotiated, RequestOptions};
 use crate::jsonrpc::{ErrorCode, ErrorObject, Message, Notification, Request, RequestId, Response};
@@ -54,6 +55,7 @@ pub(super) struct Shared {
     closed: Mutex<Option<String>>,
     pub(super) negotiated: OnceLock<Negotiated>,
     pub(super) log_level: Mutex<Option<LoggingLevel>>,
+    param_headers: ParamHeaders,
 }
 
 impl Shared {
@@ -68,6 +70,7 @@ impl Shared {
             closed: Mutex::new(None),
             negotiated: OnceLock::new(),
             log_level: Mutex::new(None),
+            param_headers: ParamHeaders::default(),
         }
     }
 
@@ -128,6 +131,7 @@ impl Shared {
         self: &Arc<Self>,
         method: &str,
         params: Option<Box<RawValue>>,
+        headers: Vec<(String, String)>,
         timeout: Duration,
     ) -> Result<Box<RawValue>, ClientError> {
         if let Some(e) = self.closed_error() {
@@ -144,7 +148,7 @@ impl Shared {
         // The timeout covers sending too: over HTTP, a JSON response is read
         // while sending.
         let exchange = async {
-            self.transport.send(Message::Request(request)).await?;
+            self.transport.send_with_headers(Message::Request(request), headers).await?;
             rx.await.map_err(|_| self.closed_error().unwrap_or(ClientError::Closed(None)))?
         };
         match tokio::time::timeout(timeout, exchange).await {
@@ -173,7 +177,14 @@ impl Shared {
         for _ in 0..=self.config.max_rounds {
             let raw = serde_json::value::to_raw_value(&params)
                 .map_err(|e| ClientError::InvalidParams { method: method.to_owned(), reason: e.to_string() })?;
-            let result = self.round(method, Some(raw), timeout).await?;
+            let headers = match method {
+                methods::TOOLS_CALL if stateless => self.param_headers.headers(&params),
+                _ => Vec::new(),
+            };
+            let result = self.round(method, Some(raw), headers, timeout).await?;
+            if method == methods::TOOLS_LIST {
+                self.param_headers.learn(&result);
+            }
             let Some(wanted) = input_required(method, &result)? else { return Ok(result) };
             let answers = self.answer(wanted.input_requests.unwrap_or_default()).await?;
             let answers = serde_json::to_value(answers)

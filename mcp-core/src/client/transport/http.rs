@@ -540,6 +540,10 @@ impl Transport for HttpTransport {
     }
 
     async fn send(&self, message: Message) -> Result<(), TransportError> {
+        self.send_with_headers(message, Vec::new()).await
+    }
+
+    async fn send_with_headers(&self, message: Message, extra: Vec<(String, String)>) -> Result<(), TransportError> {
         let inbound = self.shared.inbound()?.clone();
         let mut stateless_headers_set = HeaderMap::new();
         let (id, is_initialize, stateless) = match &message {
@@ -551,6 +555,14 @@ impl Transport for HttpTransport {
         };
         let mut headers = self.shared.headers(stateless).await?;
         headers.extend(stateless_headers_set);
+        for (name, value) in extra {
+            let name = HeaderName::try_from(name.as_str())
+                .map_err(|_| TransportError::Config(format!("{name:?} is not a valid header name")))?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                TransportError::Config(format!("the value of header {name} is not a valid header value"))
+            })?;
+            headers.insert(name, value);
+        }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(ACCEPT, HeaderValue::from_static("application/json, text/event-stream"));
         let mut body = Vec::with_capacity(256);

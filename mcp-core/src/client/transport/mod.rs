@@ -41,6 +41,17 @@ pub trait Transport: Send + Sync + fmt::Debug + 'static {
     /// When the message could not be delivered.
     async fn send(&self, message: Message) -> Result<(), TransportError>;
 
+    /// Sends a request with extra headers (the stateless era's
+    /// `Mcp-Param-*`, as `(name, value)`). Transports without headers send
+    /// the message alone, which is the default.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    async fn send_with_headers(&self, message: Message, headers: Vec<(String, String)>) -> Result<(), TransportError> {
+        let _ = headers;
+        self.send(message).await
+    }
+
     /// The client gave up on request `id` (timeout, or its future was
     /// dropped): stop reading its response. Streamable HTTP closes the
     /// request's stream, which is how the stateless era cancels.
