@@ -3,6 +3,10 @@
 //! and Streamable HTTP, in both protocol eras. Needs `.cache/venv` (made by
 //! scripts/test.sh); fails rather than skips without it.
 
+mod client_support;
+
+use client_support::{free_port, wait_listening};
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -52,7 +56,7 @@ async fn stdio(mode: Mode) -> Client {
 }
 
 async fn http_server() -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = free_port();
     let mut cmd = python();
     let child = cmd
         .args(["http", &port.to_string()])
@@ -61,11 +65,7 @@ async fn http_server() -> (Child, String) {
         .kill_on_drop(true)
         .spawn()
         .expect("spawn python");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "the Python server did not listen on {port}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_listening(port).await;
     (child, format!("http://127.0.0.1:{port}/mcp"))
 }
 

@@ -4,6 +4,10 @@
 //! from `server/discover` to `initialize` on both. Needs `.cache/node` and
 //! `.cache/npm` (made by scripts/test.sh); fails rather than skips without.
 
+mod client_support;
+
+use client_support::{free_port, wait_listening};
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -85,7 +89,7 @@ async fn typescript_stdio_progress_and_cancellation() {
 
 #[tokio::test]
 async fn typescript_http_legacy() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = free_port();
     let _server = node("simpleStreamableHttp.js")
         .env("MCP_PORT", port.to_string())
         .stdout(Stdio::null())
@@ -93,11 +97,7 @@ async fn typescript_http_legacy() {
         .kill_on_drop(true)
         .spawn()
         .expect("spawn node");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "the TypeScript server did not listen on {port}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_listening(port).await;
     let url = format!("http://127.0.0.1:{port}/mcp");
     let transport = HttpTransport::builder(&url).get_stream(true).build().expect("url");
     let client = builder().connect(transport).await.expect("connect");

@@ -3,6 +3,10 @@
 //! prompt, elicitation and sampling answered by the client's handlers, tool
 //! errors told apart from protocol errors, timeouts that cancel.
 
+mod support;
+
+use support::{free_port, wait_listening};
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -67,18 +71,14 @@ struct HttpServer {
 }
 
 async fn http_server() -> HttpServer {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_everything"))
         .env("PORT", port.to_string())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("spawn everything");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "everything did not listen on {port}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_listening(port).await;
     HttpServer { child, url: format!("http://127.0.0.1:{port}/mcp") }
 }
 
@@ -169,6 +169,25 @@ async fn exercise(client: &Client, stateless: bool) {
     let prompt = client.get_prompt("test_input_required_result_prompt", std::iter::empty::<(String, String)>()).await;
     let prompt = prompt.expect("a prompt that asks first");
     assert_eq!(prompt.messages[0].content.as_text(), Some("Prompt with context: testing"));
+
+    // A gateway may pass a round on instead: the result comes back as is,
+    // and the retry with its answers completes the call.
+    if stateless {
+        let pass = RequestOptions::new().return_input_required();
+        let round = client
+            .request_with("tools/call", json!({"name": "test_input_required_result_elicitation"}), &pass)
+            .await
+            .expect("an input_required result");
+        assert_eq!(round["resultType"], "input_required");
+        assert_eq!(round["inputRequests"]["user_name"]["method"], "elicitation/create");
+        let retry = json!({
+            "name": "test_input_required_result_elicitation",
+            "inputResponses": {"user_name": {"action": "accept", "content": {"name": "Grace"}}},
+            "requestState": round["requestState"],
+        });
+        let done = client.request_with("tools/call", retry, &pass).await.expect("the retry");
+        assert_eq!(done["content"][0]["text"], "Hello, Grace!");
+    }
 
     // An argument marked x-mcp-header also travels as Mcp-Param-Region
     // (stateless era; the server refuses the call without it).

@@ -124,6 +124,10 @@ pub struct RequestOptions {
     pub progress: Option<ProgressToken>,
     /// This request's timeout, instead of the client's.
     pub timeout: Option<Duration>,
+    /// Return an `input_required` result as it is instead of answering it
+    /// with the handlers (for a gateway that passes the round on to its own
+    /// caller, who retries with `inputResponses` and `requestState`).
+    pub return_input_required: bool,
 }
 
 impl RequestOptions {
@@ -143,6 +147,13 @@ impl RequestOptions {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Returns `input_required` results instead of answering them.
+    #[must_use]
+    pub fn return_input_required(mut self) -> Self {
+        self.return_input_required = true;
         self
     }
 }

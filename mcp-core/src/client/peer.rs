@@ -185,6 +185,9 @@ impl Shared {
             if method == methods::TOOLS_LIST {
                 self.param_headers.learn(&result);
             }
+            if opts.return_input_required {
+                return Ok(result);
+            }
             let Some(wanted) = input_required(method, &result)? else { return Ok(result) };
             let answers = self.answer(wanted.input_requests.unwrap_or_default()).await?;
             let answers = serde_json::to_value(answers)

@@ -301,6 +301,13 @@ impl HttpTransport {
     }
 }
 
+impl Drop for HttpTransport {
+    fn drop(&mut self) {
+        // Ends every stream reader, the standalone GET stream included.
+        self.shared.closing.cancel();
+    }
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
