@@ -15,7 +15,7 @@ use super::error::TransportError;
 use crate::ProtocolVersion;
 use crate::jsonrpc::{Message, RequestId};
 
-pub use self::http::{ApiKey, AuthHook, BearerToken, HttpTransport};
+pub use self::http::{ApiKey, AuthHook, BearerToken, HttpTransport, HttpTransportBuilder};
 pub use self::stdio::{CapturedStderr, StderrMode, StdioTransport};
 
 /// A way to exchange JSON-RPC messages with one server.
