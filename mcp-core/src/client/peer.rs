@@ -100,6 +100,9 @@ impl Shared {
     /// stateless era the protocol version, client capabilities, client info
     /// and log level.
     pub(super) fn stamp(&self, params: &mut Map<String, Value>, opts: &RequestOptions, stateless: bool) {
+        if !stateless && opts.progress.is_none() {
+            return;
+        }
         let meta = params.entry("_meta").or_insert_with(|| Value::Object(Map::new()));
         if !meta.is_object() {
             *meta = Value::Object(Map::new());
