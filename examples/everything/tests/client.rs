@@ -5,9 +5,8 @@
 
 mod support;
 
-use support::{free_port, wait_listening};
+use support::everything_http;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use mcp_core::client::{
@@ -71,14 +70,7 @@ struct HttpServer {
 }
 
 async fn http_server() -> HttpServer {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_everything"))
-        .env("PORT", port.to_string())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn everything");
-    wait_listening(port).await;
+    let (child, port) = everything_http().await;
     HttpServer { child, url: format!("http://127.0.0.1:{port}/mcp") }
 }
 

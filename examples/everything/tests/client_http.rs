@@ -4,23 +4,15 @@
 
 mod support;
 
-use support::{Proxy, free_port, wait_listening};
+use support::{Proxy, everything_http};
 
 use std::time::Duration;
 
 use mcp_core::client::{ApiKey, BearerToken, ClientBuilder, HttpTransport, Mode, RequestOptions, ServerNotification};
-use tokio::process::Command;
 
 #[tokio::test]
 async fn a_broken_legacy_stream_resumes_with_last_event_id() {
-    let port = free_port();
-    let _server = Command::new(env!("CARGO_BIN_EXE_everything"))
-        .env("PORT", port.to_string())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn everything");
-    wait_listening(port).await;
+    let (_server, port) = everything_http().await;
 
     let proxy = Proxy::start(port, true).await;
     let url = format!("http://127.0.0.1:{}/mcp", proxy.port);
@@ -51,14 +43,7 @@ async fn a_broken_legacy_stream_resumes_with_last_event_id() {
 /// POSTs, the standalone GET stream and the closing DELETE.
 #[tokio::test]
 async fn the_auth_hook_signs_every_request() {
-    let port = free_port();
-    let _server = Command::new(env!("CARGO_BIN_EXE_everything"))
-        .env("PORT", port.to_string())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn everything");
-    wait_listening(port).await;
+    let (_server, port) = everything_http().await;
     let proxy = Proxy::start(port, false).await;
     let url = format!("http://127.0.0.1:{}/mcp", proxy.port);
     let transport = HttpTransport::builder(&url)

@@ -19,8 +19,15 @@
 //!   the handlers set on the builder, whether it asks with a legacy
 //!   server-to-client request or with an `input_required` result, which
 //!   the client answers and retries transparently.
+//!   A gateway that passes rounds on to its own caller asks for them with
+//!   [`RequestOptions::return_input_required`].
 //! - Progress, log messages and list changes arrive on
 //!   [`notifications`](Client::notifications).
+//! - Over HTTP: the auth hook ([`AuthHook`]: [`BearerToken`], [`ApiKey`],
+//!   a closure) signs every request; the stateless era's `MCP-Protocol-Version`,
+//!   `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers are set (the last
+//!   from the `x-mcp-header` marks of the tools `tools/list` returned); a
+//!   legacy SSE stream that breaks is resumed with `Last-Event-ID`.
 //! - A request that times out or whose future is dropped is cancelled on
 //!   the server (`notifications/cancelled`, or closing its HTTP stream).
 //! - Errors are typed: [`ClientError::Transport`], [`ClientError::Rpc`]

@@ -4,21 +4,23 @@
 // Each test binary uses a part of this module.
 #![allow(dead_code)]
 
-use std::time::Duration;
+#[path = "../../../../mcp-core/tests/client_support/mod.rs"]
+mod ports;
 
-/// A port nothing listens on (the OS's pick, released at once).
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
+pub(crate) use ports::{free_port, wait_listening};
 
-/// Waits until something accepts connections on `port` (a server process
-/// starting up), failing after 30 s.
-pub(crate) async fn wait_listening(port: u16) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "no server listened on port {port}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// `examples/everything` serving Streamable HTTP on a free port (killed
+/// when the child is dropped), once it listens.
+pub(crate) async fn everything_http() -> (tokio::process::Child, u16) {
+    let port = free_port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_everything"))
+        .env("PORT", port.to_string())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn everything");
+    wait_listening(port).await;
+    (child, port)
 }
 
 use std::sync::atomic::{AtomicBool, Ordering};
