@@ -75,3 +75,17 @@ async fn the_auth_hook_signs_every_request() {
     assert!(last.contains("x-api-key: k-123") && last.contains("mcp-method: tools/call"), "{last}");
     assert!(last.contains("mcp-name: test_simple_text") && last.contains("mcp-protocol-version: 2026-07-28"), "{last}");
 }
+
+/// A call whose tool marks an argument `x-mcp-header`, made before any
+/// `tools/list`: the server refuses it (-32020), the client learns the
+/// marks and retries, and the call succeeds.
+#[tokio::test]
+async fn param_headers_are_learnt_on_demand() {
+    let (_server, port) = everything_http().await;
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let client =
+        ClientBuilder::new("params", "0.0.1").connect(HttpTransport::new(&url).expect("url")).await.expect("connect");
+    let result =
+        client.call_tool("test_header_param", serde_json::json!({"region": "ap-south-1"})).await.expect("call");
+    assert_eq!(result.content[0].as_text(), Some("Region: ap-south-1"));
+}

@@ -177,14 +177,28 @@ impl Shared {
         let stateless = self.is_stateless();
         self.stamp(&mut params, opts, stateless);
         let timeout = opts.timeout.unwrap_or(self.config.timeout);
-        for _ in 0..=self.config.max_rounds {
+        let mut relisted = false;
+        let mut rounds = 0;
+        while rounds <= self.config.max_rounds {
             let raw = serde_json::value::to_raw_value(&params)
                 .map_err(|e| ClientError::InvalidParams { method: method.to_owned(), reason: e.to_string() })?;
             let headers = match method {
                 methods::TOOLS_CALL if stateless => self.param_headers.headers(&params),
                 _ => Vec::new(),
             };
-            let result = self.round(method, Some(raw), headers, timeout).await?;
+            let result = match self.round(method, Some(raw), headers, timeout).await {
+                // A call made before `tools/list` was read may lack its
+                // `Mcp-Param-*` headers: learn the marks once and retry.
+                Err(ClientError::Rpc(e))
+                    if e.code == ErrorCode::HEADER_MISMATCH && method == methods::TOOLS_CALL && !relisted =>
+                {
+                    relisted = true;
+                    self.learn_tools(timeout).await?;
+                    continue;
+                }
+                other => other?,
+            };
+            rounds += 1;
             if method == methods::TOOLS_LIST {
                 self.param_headers.learn(&result);
             }
@@ -202,6 +216,36 @@ impl Shared {
             };
         }
         Err(ClientError::TooManyRounds { method: method.to_owned(), rounds: self.config.max_rounds })
+    }
+
+    /// Reads every page of `tools/list` for its `x-mcp-header` marks.
+    async fn learn_tools(self: &Arc<Self>, timeout: Duration) -> Result<(), ClientError> {
+        #[derive(Deserialize)]
+        struct Next {
+            #[serde(default, rename = "nextCursor")]
+            next_cursor: Option<String>,
+        }
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let mut params = Map::new();
+            if let Some(c) = cursor.take() {
+                params.insert("cursor".into(), Value::String(c));
+            }
+            self.stamp(&mut params, &RequestOptions::default(), self.is_stateless());
+            let raw = serde_json::value::to_raw_value(&params).map_err(|e| ClientError::InvalidParams {
+                method: methods::TOOLS_LIST.into(),
+                reason: e.to_string(),
+            })?;
+            let page = self.round(methods::TOOLS_LIST, Some(raw), Vec::new(), timeout).await?;
+            self.param_headers.learn(&page);
+            let next: Next = serde_json::from_str(page.get())
+                .map_err(|e| ClientError::InvalidResult { method: methods::TOOLS_LIST.into(), source: e })?;
+            match next.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(()),
+            }
+        }
+        Ok(())
     }
 
     /// Runs the handlers for one `input_required` round.
