@@ -2,6 +2,7 @@
 //! stdio ([`StdioTransport`]), Streamable HTTP ([`HttpTransport`]), or any
 //! [`Transport`] of your own.
 
+mod auth;
 mod http;
 mod sse;
 mod stdio;
@@ -15,7 +16,8 @@ use super::error::TransportError;
 use crate::ProtocolVersion;
 use crate::jsonrpc::{Message, RequestId};
 
-pub use self::http::{ApiKey, AuthHook, BearerToken, HttpTransport, HttpTransportBuilder};
+pub use self::auth::{ApiKey, AuthHook, BearerToken};
+pub use self::http::{HttpTransport, HttpTransportBuilder};
 pub use self::stdio::{CapturedStderr, StderrMode, StdioTransport};
 
 /// A way to exchange JSON-RPC messages with one server.
