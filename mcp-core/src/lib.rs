@@ -36,6 +36,7 @@
 //! | [`error`] | [`Error`] and its one mapping onto JSON-RPC codes |
 //! | [`server`] | the builder, registries, [`Context`](server::Context), the dispatcher |
 //! | [`transport`] | stdio (feature `stdio`, on by default), Streamable HTTP (feature `http`) |
+//! | `client` | an MCP client, both transports and eras (feature `client`) |
 //!
 //! # Features
 //!
@@ -44,6 +45,8 @@
 //! | `macros` | yes | `#[tool]`, `#[prompt]`, `#[resource]` and `#[routes]` |
 //! | `stdio` | yes | the stdio transport |
 //! | `http` | no | Streamable HTTP: a `tower::Service` and a one-line `serve` |
+//! | `client` | no | an MCP [`client`]: stdio (child process) and Streamable HTTP, both eras |
+//! | `client-tls` | no | `https://` for the client, through rustls |
 //!
 //! # Implementing the stores
 //!
@@ -56,6 +59,9 @@
 
 #[doc(hidden)]
 pub mod __private;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 pub mod error;
 pub mod jsonrpc;
 pub mod protocol;

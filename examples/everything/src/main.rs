@@ -3,7 +3,8 @@
 //! both protocol eras, written with the SDK's public API only.
 //!
 //! Run it with `cargo run -p everything`; it listens on
-//! `http://127.0.0.1:$PORT/mcp` (`PORT` defaults to 3000).
+//! `http://127.0.0.1:$PORT/mcp` (`PORT` defaults to 3000). With `--stdio`
+//! it serves one client on stdin/stdout instead.
 
 mod content;
 mod input_required;
@@ -34,6 +35,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => 3000,
     };
     let server = server()?;
+    if std::env::args().skip(1).any(|a| a == "--stdio") {
+        mcp_core::transport::stdio::serve(server).await?;
+        return Ok(());
+    }
     eprintln!("everything: serving MCP at http://127.0.0.1:{port}/mcp");
     mcp_core::transport::http::serve(server, ("127.0.0.1", port)).await?;
     Ok(())

@@ -1,0 +1,91 @@
+"""A small server on the official Python SDK (`mcp` 2.x, MCPServer), for the
+Rust client's interop tests (mcp-core/tests/client_python.rs).
+
+    python python_mcp_server.py stdio
+    python python_mcp_server.py http PORT
+
+Both eras: the SDK serves 2026-07-28 requests statelessly and legacy
+clients through `initialize`.
+"""
+
+import sys
+from typing import Annotated
+
+import anyio
+from pydantic import BaseModel
+
+from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve
+
+mcp = MCPServer("python-fixtures", instructions="Fixtures for the Rust client's interop tests.")
+cancelled: list[str] = []
+
+
+@mcp.tool()
+def add(a: int, b: int) -> int:
+    """Adds two integers."""
+    return a + b
+
+
+@mcp.tool()
+async def count(steps: int, ctx: Context) -> str:
+    """Reports progress `steps` times."""
+    for i in range(steps):
+        await ctx.report_progress(i + 1, steps, f"step {i + 1}")
+    return f"counted {steps}"
+
+
+class Name(BaseModel):
+    name: str
+
+
+def ask_for_name() -> Elicit[Name]:
+    return Elicit("What is your name?", Name)
+
+
+@mcp.tool()
+async def ask_name(name: Annotated[Name, Resolve(ask_for_name)]) -> str:
+    """Asks the user for a name: a server-to-client elicitation request in
+    the legacy era, an `input_required` round in 2026-07-28."""
+    return f"Hello, {name.name}!"
+
+
+@mcp.tool()
+async def sleepy(tag: str, seconds: float = 30.0) -> str:
+    """Sleeps; records `tag` when cancelled."""
+    try:
+        await anyio.sleep(seconds)
+    except anyio.get_cancelled_exc_class():
+        cancelled.append(tag)
+        raise
+    return "slept"
+
+
+@mcp.tool()
+def was_cancelled(tag: str) -> bool:
+    """Whether a `sleepy` call with `tag` was cancelled."""
+    return tag in cancelled
+
+
+@mcp.tool()
+def fail() -> str:
+    """Always fails, as a tool error."""
+    raise ValueError("this tool always fails")
+
+
+@mcp.resource("fixture://greeting", mime_type="text/plain")
+def greeting() -> str:
+    """A fixed greeting."""
+    return "Hello from Python"
+
+
+@mcp.prompt()
+def greet(name: str) -> str:
+    """Greets someone."""
+    return f"Please greet {name}."
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["http"]:
+        mcp.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        mcp.run("stdio")
