@@ -112,7 +112,11 @@ impl Server {
         let outcome = self.run_handler(engine, &record, extensions, &token).await;
         engine.remove_worker(&id);
         let settled = match outcome {
-            Outcome::Result(result) => match raw(&result) {
+            Outcome::Result(mut result) => match {
+                // Inlined as `tools/call` would have answered it.
+                result.result_type = Some(ResultType::Complete);
+                raw(&result)
+            } {
                 Ok(json) => {
                     let json = &json;
                     engine
