@@ -112,11 +112,7 @@ impl Server {
         let outcome = self.run_handler(engine, &record, extensions, &token).await;
         engine.remove_worker(&id);
         let settled = match outcome {
-            Outcome::Result(mut result) => match {
-                // Inlined as `tools/call` would have answered it.
-                result.result_type = Some(ResultType::Complete);
-                raw(&result)
-            } {
+            Outcome::Result(mut result) => match inlined(&mut result) {
                 Ok(json) => {
                     let json = &json;
                     engine
@@ -335,6 +331,13 @@ fn first_text(result: &CallToolResult) -> String {
 
 fn unknown_task(method: &str, task_id: &str) -> Error {
     Error::invalid_params(format!("`{method}`: unknown task `taskId` {task_id:?} (it may have expired)"))
+}
+
+/// The result as `tools/call` would have answered it, for `tasks/get` to
+/// inline.
+fn inlined(result: &mut CallToolResult) -> Result<Box<RawValue>, Error> {
+    result.result_type = Some(ResultType::Complete);
+    raw(result)
 }
 
 /// How a run of a task's handler ended.
