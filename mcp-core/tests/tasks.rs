@@ -330,3 +330,107 @@ fn a_task_whose_worker_died_fails_after_its_lease() {
         assert!(t["error"]["message"].as_str().is_some_and(|m| m.contains("lease")), "{t}");
     });
 }
+
+/// External jobs a [`TaskFollower`] follows: id → (done, stopped).
+#[derive(Default)]
+struct Jobs {
+    jobs: std::sync::Mutex<std::collections::HashMap<String, (bool, bool)>>,
+    started: AtomicUsize,
+}
+
+struct JobFollower(Arc<Jobs>);
+
+#[mcp_core::async_trait]
+impl mcp_core::server::task::TaskFollower for JobFollower {
+    async fn poll(
+        &self,
+        _ctx: &Context,
+        reference: &Value,
+    ) -> Result<mcp_core::server::task::Followed, mcp_core::Error> {
+        use mcp_core::server::task::Followed;
+        let id = reference["job"].as_str().unwrap_or_default();
+        let jobs = self.0.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match jobs.get(id) {
+            Some((true, _)) => {
+                Ok(Followed::Completed(mcp_core::protocol::tools::CallToolResult::text(format!("job {id} done"))))
+            }
+            Some((false, _)) => Ok(Followed::Working(Some(format!("job {id} running")))),
+            None => Ok(Followed::Failed(mcp_core::Error::internal(format!("job {id} vanished")))),
+        }
+    }
+
+    async fn cancel(&self, _ctx: &Context, reference: &Value) -> Result<(), mcp_core::Error> {
+        let id = reference["job"].as_str().unwrap_or_default();
+        if let Some(job) = self.0.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_mut(id) {
+            job.1 = true;
+        }
+        Ok(())
+    }
+}
+
+fn external_server(jobs: &Arc<Jobs>) -> Server {
+    let j = Arc::clone(jobs);
+    let start = ToolRoute::new("start_job", move |ctx: Context, _: NoArgs| {
+        let j = Arc::clone(&j);
+        async move {
+            let n = j.started.fetch_add(1, Ordering::SeqCst);
+            let id = format!("job-{n}");
+            j.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id.clone(), (false, false));
+            ctx.follow_external(json!({ "job": id })).await?;
+            // Without the tasks extension: the client polls some other way.
+            Ok::<_, mcp_core::Error>(format!("started {id}"))
+        }
+    })
+    .with_description("Starts a job elsewhere")
+    .task_support(TaskSupport::Optional)
+    .task_follower(JobFollower(Arc::clone(jobs)));
+    ServerBuilder::new("external-test", "1")
+        .tool(start)
+        .task_lease(Duration::from_millis(300))
+        .task_poll_interval(Duration::from_millis(50))
+        .build()
+        .expect("valid")
+}
+
+#[tokio::test]
+async fn a_task_can_follow_work_that_runs_elsewhere() {
+    let jobs = Arc::new(Jobs::default());
+    let s = external_server(&jobs);
+    // Without the extension the handler answers as it would without tasks.
+    let r = call(&s, None, false, "tools/call", json!({"name": "start_job", "arguments": {}})).await;
+    assert_eq!(r["result"]["content"][0]["text"], "started job-0", "{r}");
+
+    let id = create(&s, None, "start_job").await;
+    let t = wait_for(&s, None, &id, &["working"]).await;
+    assert_eq!(t["taskId"], id.as_str());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let t = loop {
+        let t = get(&s, None, &id).await["result"].clone();
+        if t["statusMessage"] == "job job-1 running" {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "the follower was never asked: {t}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(t["status"], "working");
+    // No worker holds the task, so no lease runs out on it.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(get(&s, None, &id).await["result"]["status"], "working");
+    jobs.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert("job-1".into(), (true, false));
+    let done = get(&s, None, &id).await["result"].clone();
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["result"]["content"][0]["text"], "job job-1 done");
+
+    // Cancelling stops the external work through the follower.
+    let id = create(&s, None, "start_job").await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while get(&s, None, &id).await["result"]["statusMessage"] != "job job-2 running" {
+        assert!(Instant::now() < deadline, "never followed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    call(&s, None, true, "tasks/cancel", json!({"taskId": id})).await;
+    assert_eq!(get(&s, None, &id).await["result"]["status"], "cancelled");
+    assert_eq!(jobs.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)["job-2"], (false, true));
+    // Each call started its job once.
+    assert_eq!(jobs.started.load(Ordering::SeqCst), 3);
+}

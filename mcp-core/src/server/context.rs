@@ -50,6 +50,8 @@ struct Inner {
     input_needed: Notify,
     task: TaskMode,
     detach: Notify,
+    /// What [`Context::follow_external`] handed over.
+    external: Mutex<Option<Value>>,
 }
 
 /// How a tool call relates to the tasks extension.
@@ -166,6 +168,7 @@ impl Context {
                 input_needed: Notify::new(),
                 task: p.task,
                 detach: Notify::new(),
+                external: Mutex::new(None),
             }),
         }
     }
@@ -530,6 +533,36 @@ impl Context {
             }
             TaskMode::Plain | TaskMode::Running(_) => Ok(()),
         }
+    }
+
+    /// Hands the task the reference to work that runs outside this process
+    /// (a Step Functions execution ARN, say), for a tool whose route has a
+    /// [`TaskFollower`](super::task::TaskFollower): when the call is a task
+    /// (or may become one), the handler ends here and the task stays
+    /// `working`, its status from then on the follower's answer to each
+    /// `tasks/get`; `tasks/cancel` asks the follower to stop the work.
+    ///
+    /// Returns at once when the call is not a task (a client without the
+    /// tasks extension): the handler goes on and answers as it would
+    /// without tasks (with the reference, for the client to poll some
+    /// other way).
+    ///
+    /// # Errors
+    /// None today; the `Result` leaves room for stores that refuse work.
+    pub async fn follow_external(&self, reference: Value) -> Result<(), Error> {
+        match self.inner.task {
+            TaskMode::Capable | TaskMode::Running(_) => {
+                *lock(&self.inner.external) = Some(reference);
+                self.inner.detach.notify_one();
+                std::future::pending().await
+            }
+            TaskMode::Plain => Ok(()),
+        }
+    }
+
+    /// What [`follow_external`](Self::follow_external) handed over.
+    pub(crate) fn take_external(&self) -> Option<Value> {
+        lock(&self.inner.external).take()
     }
 
     /// Resolves once the handler asked to continue as a task.

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::Context;
 use super::extract::RequiredState;
 use super::schema::{RESULT_KEY, is_wrapped, object_schema_for, output_schema_for};
-use super::task::TaskSupport;
+use super::task::{TaskFollower, TaskSupport};
 use crate::error::{Error, short_type_name};
 use crate::protocol::Meta;
 use crate::protocol::content::{ContentBlock, Icon};
@@ -148,6 +148,8 @@ pub struct ToolRoute {
     pub(crate) task_support: TaskSupport,
     /// The task starts when the handler asks ([`Self::defer_task`]).
     pub(crate) defer_task: bool,
+    /// Follows the external work of its tasks ([`Self::task_follower`]).
+    pub(crate) follower: Option<Arc<dyn TaskFollower>>,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -187,6 +189,7 @@ impl ToolRoute {
             requires: None,
             task_support: TaskSupport::Forbidden,
             defer_task: false,
+            follower: None,
         }
     }
 
@@ -211,6 +214,16 @@ impl ToolRoute {
     /// What [`task_support`](Self::task_support) set.
     pub fn task_support_level(&self) -> TaskSupport {
         self.task_support
+    }
+
+    /// Follows the work its tasks hand over with
+    /// [`Context::follow_external`] (see [`task`](super::task)): `follower`
+    /// answers `tasks/get` from the work's own status and stops it on
+    /// `tasks/cancel`.
+    #[must_use]
+    pub fn task_follower(mut self, follower: impl TaskFollower) -> Self {
+        self.follower = Some(Arc::new(follower));
+        self
     }
 
     /// For a task-capable tool: the call starts as an ordinary request and

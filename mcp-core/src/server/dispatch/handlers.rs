@@ -173,6 +173,7 @@ impl Server {
                     capabilities: &parts.client_capabilities,
                     extensions: &parts.extensions,
                     answers: std::collections::BTreeMap::new(),
+                    external: None,
                 })
                 .await;
         }
@@ -211,6 +212,7 @@ impl Server {
                     capabilities: ctx.client_capabilities(),
                     extensions: ctx.extensions(),
                     answers,
+                    external: ctx.take_external(),
                 })
                 .await
             }

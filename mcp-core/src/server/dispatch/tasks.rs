@@ -23,8 +23,8 @@ use crate::protocol::tools::CallToolResult;
 use crate::protocol::{ProtocolVersion, ResultType, methods};
 use crate::server::context::{ContextParts, TaskMode};
 use crate::server::session::Sink;
-use crate::server::task::TaskRecord;
 use crate::server::task::engine::{TaskEngine, store_error, wire_task};
+use crate::server::task::{Followed, TaskFollower, TaskRecord};
 use crate::server::tool::internal_failure;
 use crate::server::{Context, Principal};
 use crate::server::{TOOL_ERROR_META_KEY, ToolError};
@@ -43,6 +43,10 @@ pub(super) struct NewTask<'a> {
     /// Answers gathered before the task (a deferred task's
     /// multi-round-trip rounds).
     pub(super) answers: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Work the handler handed over before the task existed
+    /// ([`Context::follow_external`]): the task follows it and runs no
+    /// handler.
+    pub(super) external: Option<serde_json::Value>,
 }
 
 fn owner_of(extensions: &http::Extensions) -> Option<String> {
@@ -64,6 +68,11 @@ impl Server {
         record.client_capabilities =
             serde_json::to_value(new.capabilities).map_err(|e| Error::internal(format!("tasks: {e}")))?;
         record.answers = new.answers;
+        let follows = new.external.is_some();
+        if follows {
+            record.external = new.external;
+            record.lease_until_ms = None;
+        }
         engine.store.create(&record).await.map_err(|e| store_error(&e))?;
         let result = CreateTaskResult {
             result_type: ResultType::Task,
@@ -71,7 +80,9 @@ impl Server {
             meta: Some(self.server_info_meta()),
         };
         let reply = raw(&result).map(Reply::Result);
-        self.spawn_run(record, new.extensions.clone());
+        if !follows {
+            self.spawn_run(record, new.extensions.clone());
+        }
         reply
     }
 
@@ -137,6 +148,19 @@ impl Server {
                             r.answers.clone_from(&st.1);
                             r.round = r.round.saturating_add(1);
                         })
+                    })
+                    .await
+            }
+            Outcome::Follow(reference) => {
+                let reference = &reference;
+                engine
+                    .modify(&id, |r| {
+                        if r.status.is_terminal() {
+                            return false;
+                        }
+                        r.external = Some(reference.clone());
+                        r.lease_until_ms = None;
+                        true
                     })
                     .await
             }
@@ -207,9 +231,9 @@ impl Server {
             Driven::InputRequired => Outcome::InputRequired(
                 ctx.with_input(|st| (std::mem::take(&mut st.requested), std::mem::take(&mut st.answers))),
             ),
-            // Already a task: asking to become one is a no-op that never
-            // notifies; treat a stray notification as the run ending.
-            Driven::Cancelled | Driven::Detach => Outcome::Cancelled,
+            // The work runs elsewhere from now on.
+            Driven::Detach => ctx.take_external().map_or(Outcome::Cancelled, Outcome::Follow),
+            Driven::Cancelled => Outcome::Cancelled,
             Driven::Panicked(msg) => self.task_panicked(&record.tool, &msg),
         }
     }
@@ -238,6 +262,7 @@ impl Server {
     /// `tasks/get`.
     pub(super) async fn get_task(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
         let r = self.task_for(&ctx, methods::TASKS_GET, params).await?;
+        let r = self.poll_external(&ctx, r).await?;
         let detailed = DetailedTask {
             result_type: ResultType::Complete,
             task: wire_task(&r),
@@ -295,6 +320,11 @@ impl Server {
     pub(super) async fn cancel_task(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
         let r = self.task_for(&ctx, methods::TASKS_CANCEL, params).await?;
         let engine = self.engine()?;
+        if !r.status.is_terminal()
+            && let (Some(reference), Some(follower)) = (&r.external, self.follower_of(&r))
+        {
+            follower.cancel(&ctx, reference).await?;
+        }
         engine
             .modify(&r.task_id, |r| {
                 settle(r, |r| {
@@ -305,6 +335,40 @@ impl Server {
             .await?;
         engine.cancel_worker(&r.task_id);
         self.ack()
+    }
+
+    fn follower_of(&self, r: &TaskRecord) -> Option<Arc<dyn TaskFollower>> {
+        self.routes().tool(&r.tool).and_then(|route| route.follower.clone())
+    }
+
+    /// A `working` task that follows external work, refreshed from the
+    /// follower's view of that work (settled once it ended).
+    async fn poll_external(&self, ctx: &Context, r: TaskRecord) -> Result<TaskRecord, Error> {
+        let (Some(reference), true) = (&r.external, r.status == TaskStatus::Working) else { return Ok(r) };
+        let Some(follower) = self.follower_of(&r) else { return Ok(r) };
+        let followed = follower.poll(ctx, reference).await?;
+        let engine = self.engine()?;
+        let (status, result, error, message) = match followed {
+            Followed::Working(message) if message == r.status_message => return Ok(r),
+            Followed::Working(message) => (TaskStatus::Working, None, None, message),
+            Followed::Completed(mut result) => (TaskStatus::Completed, Some(inlined(&mut result)?), None, None),
+            Followed::Failed(e) => {
+                (TaskStatus::Failed, None, Some(e.to_error_object(Some(ProtocolVersion::LATEST))), None)
+            }
+        };
+        let updated = engine
+            .modify(&r.task_id, |stored| {
+                if stored.status != TaskStatus::Working {
+                    return false;
+                }
+                stored.status = status;
+                stored.result.clone_from(&result);
+                stored.error.clone_from(&error);
+                stored.status_message.clone_from(&message);
+                true
+            })
+            .await?;
+        Ok(updated.unwrap_or(r))
     }
 
     fn ack(&self) -> Result<Reply, Error> {
@@ -348,6 +412,8 @@ enum Outcome {
     InputRequired(
         (std::collections::BTreeMap<String, serde_json::Value>, std::collections::BTreeMap<String, serde_json::Value>),
     ),
+    /// The handler handed the work over ([`Context::follow_external`]).
+    Follow(serde_json::Value),
     Cancelled,
 }
 

@@ -83,6 +83,7 @@ impl TaskEngine {
             round: 0,
             lease_until_ms: Some(now.saturating_add(self.lease_ms())),
             revision: 0,
+            external: None,
         }
     }
 

@@ -12,6 +12,12 @@
 //! does. `tasks/cancel` cancels the handler ([`Context::cancelled`](super::Context::cancelled)
 //! fires).
 //!
+//! A tool whose work runs elsewhere (a Step Functions execution) starts it,
+//! then calls [`Context::follow_external`](super::Context::follow_external)
+//! with a reference to it; the route's [`TaskFollower`] then answers each
+//! `tasks/get` from the work's own status and stops it on `tasks/cancel`,
+//! so the task needs no worker in the process (Lambda).
+//!
 //! Tasks live in a [`TaskStore`]: [`InMemoryTaskStore`] by default (bounded,
 //! expiring), or a shared one (`mcp_aws::tasks::DynamoDbTaskStore`) so that
 //! every instance of a server sees every task. A task is bound to the
@@ -46,9 +52,11 @@
 
 mod clock;
 pub(crate) mod engine;
+mod follow;
 mod memory;
 mod store;
 
+pub use follow::{Followed, TaskFollower};
 pub use memory::InMemoryTaskStore;
 pub use store::{TaskRecord, TaskStore, TaskStoreError};
 

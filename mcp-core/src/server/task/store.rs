@@ -63,6 +63,11 @@ pub struct TaskRecord {
     /// Bumped by every write; writes are conditional on it, so two
     /// instances never both settle a task.
     pub revision: u64,
+    /// The reference to work running outside the process that the task
+    /// follows ([`Context::follow_external`](crate::server::Context::follow_external)),
+    /// for the tool's [`TaskFollower`](super::TaskFollower).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<Value>,
 }
 
 impl TaskRecord {
