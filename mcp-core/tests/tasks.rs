@@ -434,3 +434,51 @@ async fn a_task_can_follow_work_that_runs_elsewhere() {
     // Each call started its job once.
     assert_eq!(jobs.started.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn listen_streams_status_notifications_for_the_tasks_asked_for() {
+    let probe = Arc::new(Probe::default());
+    let s = server(&probe, None, LEASE);
+    let id = create(&s, Some("alice"), "work").await;
+    let other = create(&s, Some("alice"), "two_questions").await;
+    let (sink, mut rx) = Sink::channel(16);
+    let params = json!({
+        "notifications": {"taskIds": [id], "toolsListChanged": true},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"extensions": {TASKS: {}}},
+        },
+    });
+    let frame =
+        json!({"jsonrpc": "2.0", "id": "listen-1", "method": "subscriptions/listen", "params": params}).to_string();
+    let listener = {
+        let s = s.clone();
+        tokio::spawn(async move {
+            let mut ext = http::Extensions::new();
+            ext.insert(Principal::new("alice"));
+            handle_frame(s, frame.as_bytes(), None, &sink, &ext).await
+        })
+    };
+    let next = async |rx: &mut tokio::sync::mpsc::Receiver<String>| -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("in time").expect("a message");
+        serde_json::from_str(&line).expect("json")
+    };
+    let ack = next(&mut rx).await;
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged", "{ack}");
+    assert_eq!(ack["params"]["notifications"]["taskIds"], json!([id]), "{ack}");
+    // The other task's change is not sent; this one's completion is, with
+    // its result inlined.
+    wait_for(&s, Some("alice"), &other, &["input_required"]).await;
+    while probe.runs.load(Ordering::SeqCst) < 2 {
+        tokio::task::yield_now().await;
+    }
+    probe.release.notify_one();
+    let n = next(&mut rx).await;
+    assert_eq!(n["method"], "notifications/tasks", "{n}");
+    assert_eq!(n["params"]["taskId"], id.as_str());
+    assert_eq!(n["params"]["status"], "completed");
+    assert_eq!(n["params"]["result"]["content"][0]["text"], "done");
+    assert_eq!(n["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], "listen-1");
+    assert!(n["params"].get("resultType").is_none());
+    listener.abort();
+}

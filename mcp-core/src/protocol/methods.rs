@@ -38,6 +38,8 @@ pub const TASKS_GET: &str = "tasks/get";
 pub const TASKS_UPDATE: &str = "tasks/update";
 /// `tasks/cancel` (tasks extension, 2026-07-28).
 pub const TASKS_CANCEL: &str = "tasks/cancel";
+/// `notifications/tasks` (tasks extension): a task's status changed.
+pub const NOTIFICATION_TASKS: &str = "notifications/tasks";
 /// `sampling/createMessage` (server to client).
 pub const SAMPLING_CREATE_MESSAGE: &str = "sampling/createMessage";
 /// `elicitation/create` (server to client).

@@ -443,14 +443,14 @@ impl ServerBuilder {
             }
             routes.insert_prompt(route);
         }
+        let (events, _) = broadcast::channel(64);
         let wants_tasks = routes.tools.iter().any(|t| t.task_support.allows_tasks());
         let tasks = match self.task_store {
             Some(store) => Some(store),
             None if wants_tasks => Some(Arc::new(InMemoryTaskStore::default()) as Arc<dyn TaskStore>),
             None => None,
         }
-        .map(|store| Arc::new(TaskEngine::new(store, self.task_config)));
-        let (events, _) = broadcast::channel(64);
+        .map(|store| Arc::new(TaskEngine::new(store, self.task_config).with_events(events.clone())));
         let server_info_meta = json!({ keys::SERVER_INFO: &self.info });
         let server_info_meta_json = serde_json::value::to_raw_value(&server_info_meta)
             .unwrap_or_else(|_| unreachable!("a JSON value serialises"));

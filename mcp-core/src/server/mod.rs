@@ -247,6 +247,10 @@ pub enum ServerEvent {
     ResourcesListChanged,
     /// The resource with this URI changed.
     ResourceUpdated(String),
+    /// The task with this id changed status (tasks extension): listen
+    /// streams that asked for it (`notifications.taskIds`) get
+    /// `notifications/tasks`.
+    TaskStatusChanged(String),
 }
 
 type CompleteFn =

@@ -263,17 +263,35 @@ impl Server {
     pub(super) async fn get_task(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {
         let r = self.task_for(&ctx, methods::TASKS_GET, params).await?;
         let r = self.poll_external(&ctx, r).await?;
-        let detailed = DetailedTask {
-            result_type: ResultType::Complete,
-            task: wire_task(&r),
-            input_requests: (r.status == TaskStatus::InputRequired).then(|| r.input_requests.clone()),
-            result: r.result.clone().filter(|_| r.status == TaskStatus::Completed),
-            error: r.error.clone().filter(|_| r.status == TaskStatus::Failed),
-            meta: None,
-        };
-        self.with_server_info(&detailed).map(Reply::Result)
+        self.with_server_info(&detailed(&r)).map(Reply::Result)
     }
 
+    /// The params of `notifications/tasks` for `task_id` (the task as
+    /// `tasks/get` shows it), when the listener may see the task.
+    pub(super) async fn task_notification(&self, ctx: &Context, task_id: &str) -> Option<serde_json::Value> {
+        let engine = self.shared.tasks.as_ref()?;
+        let owner = owner_of(ctx.extensions());
+        let r = engine.load_for(task_id, owner.as_deref()).await.ok()??;
+        let mut params = serde_json::to_value(detailed(&r)).ok()?;
+        // A notification is not a result.
+        params.as_object_mut()?.remove("resultType");
+        Some(params)
+    }
+}
+
+/// A task as `tasks/get` shows it.
+fn detailed(r: &TaskRecord) -> DetailedTask {
+    DetailedTask {
+        result_type: ResultType::Complete,
+        task: wire_task(r),
+        input_requests: (r.status == TaskStatus::InputRequired).then(|| r.input_requests.clone()),
+        result: r.result.clone().filter(|_| r.status == TaskStatus::Completed),
+        error: r.error.clone().filter(|_| r.status == TaskStatus::Failed),
+        meta: None,
+    }
+}
+
+impl Server {
     /// `tasks/update`: records the answers to pending input requests; once
     /// none is pending, the handler runs again with every answer.
     pub(super) async fn update_task(&self, params: Option<&RawValue>, ctx: Context) -> Result<Reply, Error> {

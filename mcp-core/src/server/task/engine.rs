@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::clock::now_ms;
 use super::store::{TaskRecord, TaskStore, TaskStoreError};
 use crate::error::Error;
 use crate::protocol::tasks::{Task, TaskStatus, iso8601_ms};
+use crate::server::ServerEvent;
 
 /// How tasks are kept and timed.
 #[derive(Clone)]
@@ -38,6 +40,8 @@ pub(crate) struct TaskEngine {
     pub(crate) store: Arc<dyn TaskStore>,
     pub(crate) config: TaskConfig,
     workers: Mutex<HashMap<String, CancellationToken>>,
+    /// Where status changes are announced (`notifications/tasks`).
+    events: Option<broadcast::Sender<ServerEvent>>,
 }
 
 /// How many times a write is retried after losing a race.
@@ -49,7 +53,13 @@ pub(crate) fn store_error(e: &TaskStoreError) -> Error {
 
 impl TaskEngine {
     pub(crate) fn new(store: Arc<dyn TaskStore>, config: TaskConfig) -> Self {
-        Self { store, config, workers: Mutex::new(HashMap::new()) }
+        Self { store, config, workers: Mutex::new(HashMap::new()), events: None }
+    }
+
+    /// Announces each status change on `events`.
+    pub(crate) fn with_events(mut self, events: broadcast::Sender<ServerEvent>) -> Self {
+        self.events = Some(events);
+        self
     }
 
     /// 128 random bits, URL-safe.
@@ -118,7 +128,15 @@ impl TaskEngine {
             next.revision = stored.revision.wrapping_add(1);
             next.updated_at_ms = now_ms().max(stored.updated_at_ms);
             match self.store.replace(&next, stored.revision).await {
-                Ok(()) => return Ok(Some(next)),
+                Ok(()) => {
+                    if next.status != stored.status
+                        && let Some(events) = &self.events
+                    {
+                        // No listener is fine.
+                        let _ = events.send(ServerEvent::TaskStatusChanged(next.task_id.clone()));
+                    }
+                    return Ok(Some(next));
+                }
                 Err(TaskStoreError::Conflict) => {}
                 Err(e) => return Err(store_error(&e)),
             }
