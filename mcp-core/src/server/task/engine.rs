@@ -126,7 +126,13 @@ impl TaskEngine {
                 return Ok(Some(stored));
             }
             next.revision = stored.revision.wrapping_add(1);
-            next.updated_at_ms = now_ms().max(stored.updated_at_ms);
+            // A lease renewal is not a change the client sees.
+            if next.status != stored.status
+                || next.status_message != stored.status_message
+                || next.input_requests != stored.input_requests
+            {
+                next.updated_at_ms = now_ms().max(stored.updated_at_ms);
+            }
             match self.store.replace(&next, stored.revision).await {
                 Ok(()) => {
                     if next.status != stored.status

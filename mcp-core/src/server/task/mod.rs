@@ -18,6 +18,11 @@
 //! `tasks/get` from the work's own status and stops it on `tasks/cancel`,
 //! so the task needs no worker in the process (Lambda).
 //!
+//! On Lambda nothing runs between invocations: a handler still running
+//! when its invocation ends is frozen with the instance, its lease runs
+//! out and the task is reported failed. There, a tool whose work outlives
+//! the invocation starts it elsewhere and follows it as above.
+//!
 //! Tasks live in a [`TaskStore`]: [`InMemoryTaskStore`] by default (bounded,
 //! expiring), or a shared one (`mcp_aws::tasks::DynamoDbTaskStore`) so that
 //! every instance of a server sees every task. A task is bound to the
