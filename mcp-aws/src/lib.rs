@@ -9,6 +9,7 @@
 //! | Bedrock AgentCore Gateway Lambda target | `lambda::gateway` | `lambda` |
 //! | Bedrock AgentCore Runtime (`0.0.0.0:8000/mcp`), any container | `agentcore` | `http` |
 //! | legacy sessions shared between instances in DynamoDB | `dynamodb` | `dynamodb` |
+//! | tasks (the tasks extension) shared between instances in DynamoDB | `tasks` | `dynamodb` |
 //!
 //! `run` (feature `lambda`) picks the right one from the environment. Every
 //! deployment answers `GET /health` (`health`) and CORS preflights
@@ -138,6 +139,9 @@ mod run;
 #[cfg(feature = "secrets-manager")]
 #[cfg_attr(docsrs, doc(cfg(feature = "secrets-manager")))]
 pub mod secrets;
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub mod tasks;
 #[cfg(feature = "otel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "otel")))]
 pub mod telemetry;

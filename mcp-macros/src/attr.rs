@@ -53,6 +53,8 @@ impl Kind {
                 "icons",
                 "meta",
                 "requires",
+                "task",
+                "defer_task",
             ],
             Self::Prompt => &["name", "title", "description", "icons", "meta"],
             Self::Resource => &["name", "title", "description", "mime_type", "icons"],
@@ -89,6 +91,11 @@ pub(crate) struct Options {
     pub(crate) mime_type: Option<LitStr>,
     /// `requires = ["scope", "action:resource", ..]` (tools).
     pub(crate) requires: Option<Vec<LitStr>>,
+    /// `task = "optional"` or `task = "required"` (tools): the
+    /// `TaskSupport` variant's name.
+    pub(crate) task: Option<Ident>,
+    /// `defer_task` (tools).
+    pub(crate) defer_task: Option<Flag>,
 }
 
 /// One `key`, `key = value` or positional literal of an attribute.
@@ -205,6 +212,7 @@ impl Options {
             "destructive" => Some(&mut self.destructive),
             "idempotent" => Some(&mut self.idempotent),
             "open_world" => Some(&mut self.open_world),
+            "defer_task" => Some(&mut self.defer_task),
             _ => None,
         }
     }
@@ -264,6 +272,18 @@ impl Options {
                     "`requires` takes a list of strings: `requires = [\"admin:db\", \"mcp/tools\"]`",
                 ),
             },
+            "task" => {
+                let variant = lit_str(&value, key, errors).and_then(|lit| match lit.value().as_str() {
+                    "optional" => Some(Ident::new("Optional", lit.span())),
+                    "required" => Some(Ident::new("Required", lit.span())),
+                    "forbidden" => Some(Ident::new("Forbidden", lit.span())),
+                    _ => {
+                        errors.push(lit.span(), "`task` is \"optional\", \"required\" or \"forbidden\"");
+                        None
+                    }
+                });
+                set(&mut self.task, variant, key, errors);
+            }
             "meta" => errors.push(value.span(), "`meta` takes a JSON object: `meta = { \"key\": \"value\" }`"),
             _ => self.unknown(kind, key, errors),
         }

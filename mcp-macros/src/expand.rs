@@ -318,7 +318,9 @@ fn modifiers(h: &Handler) -> TokenStream {
     let extracts = extracts(h);
     // Not part of the wire description: after it.
     let requires = o.requires.as_ref().map(|all| quote!(.requires([#(#all),*])));
-    let extracts = quote!(#extracts #requires);
+    let task = o.task.as_ref().map(|v| quote!(.task_support(::mcp_core::server::task::TaskSupport::#v)));
+    let defer = o.defer_task.as_ref().filter(|f| f.value).map(|_| quote!(.defer_task()));
+    let extracts = quote!(#extracts #requires #task #defer);
     match h.kind {
         // Resources and templates edit their wire description with `with`.
         Kind::Resource if !setters.is_empty() => quote!(.with(|__r| __r #(#setters)*) #extracts),

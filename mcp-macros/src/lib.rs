@@ -117,7 +117,11 @@ use crate::errors::Errors;
 /// - `meta`: the tool's `_meta`, as a JSON object (`serde_json::json!` syntax);
 /// - `requires`: what a caller needs (OAuth scopes or `action:resource`
 ///   permissions, all of them), checked by an authentication layer
-///   (`ToolRoute::requires`): `requires = ["admin:db"]`.
+///   (`ToolRoute::requires`): `requires = ["admin:db"]`;
+/// - `task`: whether calls may run as tasks (the tasks extension,
+///   `ToolRoute::task_support`): `task = "optional"` or `task = "required"`;
+/// - `defer_task`: with `task`, the call becomes a task only when the
+///   handler calls `ctx.continue_as_task()` (`ToolRoute::defer_task`).
 ///
 /// # Return types
 ///

@@ -12,7 +12,7 @@ use mcp_core::server::{Context, ServerBuilder};
 use serde_json::{Value, json};
 
 /// A form elicitation asking for one field of `kind`.
-fn ask(message: &str, field: &str, kind: &str) -> Result<ElicitRequestParams, Error> {
+pub(crate) fn ask(message: &str, field: &str, kind: &str) -> Result<ElicitRequestParams, Error> {
     let schema = serde_json::from_value(json!({
         "type": "object",
         "properties": { field: { "type": kind } },
@@ -23,7 +23,7 @@ fn ask(message: &str, field: &str, kind: &str) -> Result<ElicitRequestParams, Er
 }
 
 /// The string `field` of an accepted elicitation.
-fn field(answer: &ElicitResult, field: &str) -> String {
+pub(crate) fn field(answer: &ElicitResult, field: &str) -> String {
     answer.content.as_ref().and_then(|c| c.get(field)).map_or_else(String::new, |v| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -10,6 +10,7 @@ mod content;
 mod input_required;
 mod prompts;
 mod resources;
+mod tasks;
 mod tools;
 
 use mcp_core::protocol::completion::CompleteResult;
@@ -17,9 +18,10 @@ use mcp_core::server::{Server, ServerBuilder};
 
 fn server() -> Result<Server, mcp_core::server::BuildError> {
     let builder = ServerBuilder::new("mcp-sdk-everything", env!("CARGO_PKG_VERSION"))
-        .instructions("Conformance fixtures: tools, resources, prompts and multi-round-trip requests.");
+        .instructions("Conformance fixtures: tools, resources, prompts, multi-round-trip requests and tasks.");
     let builder = tools::register(builder);
     let builder = input_required::register(builder);
+    let builder = tasks::register(builder);
     let builder = builder.routes(resources::fixtures::routes()).routes(prompts::fixtures::routes());
     builder.completion(|_ctx, _params| async move { Ok(CompleteResult::new(Vec::new())) }).build()
 }

@@ -32,6 +32,14 @@ pub const COMPLETION_COMPLETE: &str = "completion/complete";
 pub const LOGGING_SET_LEVEL: &str = "logging/setLevel";
 /// `subscriptions/listen` (2026-07-28).
 pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
+/// `tasks/get` (tasks extension, 2026-07-28).
+pub const TASKS_GET: &str = "tasks/get";
+/// `tasks/update` (tasks extension, 2026-07-28).
+pub const TASKS_UPDATE: &str = "tasks/update";
+/// `tasks/cancel` (tasks extension, 2026-07-28).
+pub const TASKS_CANCEL: &str = "tasks/cancel";
+/// `notifications/tasks` (tasks extension): a task's status changed.
+pub const NOTIFICATION_TASKS: &str = "notifications/tasks";
 /// `sampling/createMessage` (server to client).
 pub const SAMPLING_CREATE_MESSAGE: &str = "sampling/createMessage";
 /// `elicitation/create` (server to client).

@@ -20,6 +20,7 @@ pub mod resources;
 pub mod roots;
 pub mod sampling;
 pub mod subscriptions;
+pub mod tasks;
 pub mod tools;
 pub mod version;
 

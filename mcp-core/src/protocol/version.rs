@@ -142,7 +142,9 @@ impl ProtocolVersion {
             m::INITIALIZE | m::PING | m::LOGGING_SET_LEVEL | m::RESOURCES_SUBSCRIBE | m::RESOURCES_UNSUBSCRIBE => {
                 !self.is_stateless()
             }
-            m::SERVER_DISCOVER | m::SUBSCRIPTIONS_LISTEN => self.is_stateless(),
+            m::SERVER_DISCOVER | m::SUBSCRIPTIONS_LISTEN | m::TASKS_GET | m::TASKS_UPDATE | m::TASKS_CANCEL => {
+                self.is_stateless()
+            }
             _ => true,
         }
     }

@@ -14,6 +14,8 @@ use super::prompt::PromptRoute;
 use super::resource::{ResourceRoute, TemplateRoute};
 use super::routes::Routes;
 use super::schema::is_object_schema;
+use super::task::engine::{TaskConfig, TaskEngine};
+use super::task::{InMemoryTaskStore, TaskStore};
 use super::tool::ToolRoute;
 use super::{CompleteFn, Context, Server, ServerShared};
 use crate::error::Error;
@@ -196,6 +198,8 @@ pub struct ServerBuilder {
     read_cache: (u64, CacheScope),
     expose_internal_errors: bool,
     reject_unknown_arguments: bool,
+    task_store: Option<Arc<dyn TaskStore>>,
+    task_config: TaskConfig,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -223,7 +227,39 @@ impl ServerBuilder {
             read_cache: (0, CacheScope::Private),
             expose_internal_errors: expose_internal_errors_default(std::env::var("MCP_EXPOSE_INTERNAL_ERRORS").ok()),
             reject_unknown_arguments: true,
+            task_store: None,
+            task_config: TaskConfig::default(),
         }
+    }
+
+    /// Keeps tasks (the tasks extension) in `store` rather than in an
+    /// [`InMemoryTaskStore`] of 10,000 tasks: a shared store lets every
+    /// instance of the server read, update and cancel every task.
+    pub fn task_store(mut self, store: Arc<dyn TaskStore>) -> Self {
+        self.task_store = Some(store);
+        self
+    }
+
+    /// How long a task is kept after its creation (its `ttlMs`); one hour
+    /// by default.
+    pub fn task_ttl(mut self, ttl: Duration) -> Self {
+        self.task_config.ttl = ttl;
+        self
+    }
+
+    /// The polling interval clients are told (`pollIntervalMs`); 500 ms by
+    /// default.
+    pub fn task_poll_interval(mut self, interval: Duration) -> Self {
+        self.task_config.poll_interval = interval;
+        self
+    }
+
+    /// How long a task's worker holds it without renewing (it renews every
+    /// third of it while the handler runs); a `working` task whose lease
+    /// passes lost its worker and is reported failed. 30 s by default.
+    pub fn task_lease(mut self, lease: Duration) -> Self {
+        self.task_config.lease = lease.max(Duration::from_millis(3));
+        self
     }
 
     /// Edits the server's `Implementation` (title, icons, website...).
@@ -408,6 +444,13 @@ impl ServerBuilder {
             routes.insert_prompt(route);
         }
         let (events, _) = broadcast::channel(64);
+        let wants_tasks = routes.tools.iter().any(|t| t.task_support.allows_tasks());
+        let tasks = match self.task_store {
+            Some(store) => Some(store),
+            None if wants_tasks => Some(Arc::new(InMemoryTaskStore::default()) as Arc<dyn TaskStore>),
+            None => None,
+        }
+        .map(|store| Arc::new(TaskEngine::new(store, self.task_config).with_events(events.clone())));
         let server_info_meta = json!({ keys::SERVER_INFO: &self.info });
         let server_info_meta_json = serde_json::value::to_raw_value(&server_info_meta)
             .unwrap_or_else(|_| unreachable!("a JSON value serialises"));
@@ -427,6 +470,7 @@ impl ServerBuilder {
                 reject_unknown_arguments: self.reject_unknown_arguments,
                 server_info_meta,
                 server_info_meta_json,
+                tasks,
             }),
         })
     }

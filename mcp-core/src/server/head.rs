@@ -113,6 +113,12 @@ methods_enum! {
     LoggingSetLevel = methods::LOGGING_SET_LEVEL,
     /// `subscriptions/listen`.
     SubscriptionsListen = methods::SUBSCRIPTIONS_LISTEN,
+    /// `tasks/get` (tasks extension).
+    TasksGet = methods::TASKS_GET,
+    /// `tasks/update` (tasks extension).
+    TasksUpdate = methods::TASKS_UPDATE,
+    /// `tasks/cancel` (tasks extension).
+    TasksCancel = methods::TASKS_CANCEL,
     /// `notifications/cancelled`.
     Cancelled = methods::NOTIFICATION_CANCELLED,
     /// `notifications/progress`.
@@ -137,20 +143,22 @@ pub enum Target {
     Prompt(Arc<str>),
     /// The resource a `resources/read` (or `resources/subscribe`) names.
     Resource(Arc<str>),
+    /// The task a `tasks/get`, `tasks/update` or `tasks/cancel` names.
+    Task(Arc<str>),
 }
 
 impl Target {
     /// The tool name, prompt name or resource URI.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::Tool(s) | Self::Prompt(s) | Self::Resource(s) => s,
+            Self::Tool(s) | Self::Prompt(s) | Self::Resource(s) | Self::Task(s) => s,
         }
     }
 
     /// The shared text, for layers that keep it (span attributes, keys).
     pub fn shared(&self) -> &Arc<str> {
         match self {
-            Self::Tool(s) | Self::Prompt(s) | Self::Resource(s) => s,
+            Self::Tool(s) | Self::Prompt(s) | Self::Resource(s) | Self::Task(s) => s,
         }
     }
 }
@@ -352,7 +360,8 @@ impl RequestHead {
                     Ok(head) => self.meta = head,
                     Err(e) => self.meta_error = Some(Box::new(e)),
                 }
-                self.target = target(method, p.name.as_deref(), p.uri.as_deref());
+                self.target =
+                    target(method, p.name.as_deref(), p.uri.as_deref()).or_else(|| task_target(method, p.task_id));
                 if method == &Method::Initialize {
                     self.initialize_version = p.protocol_version.map(Into::into);
                 }
@@ -368,7 +377,8 @@ impl RequestHead {
                 // layers and the header checks, and word the error.
                 self.decoded = false;
                 let lenient: Lenient<'_> = serde_json::from_str(params.get()).unwrap_or_default();
-                self.target = target(method, lenient.name.as_deref(), lenient.uri.as_deref());
+                self.target = target(method, lenient.name.as_deref(), lenient.uri.as_deref())
+                    .or_else(|| task_target(method, lenient.task_id));
                 self.input.arguments = lenient.arguments.map(RawValue::to_owned);
                 self.meta_error = meta_error(method.as_str(), params).map(Box::new);
             }
@@ -382,6 +392,16 @@ fn target(method: &Method, name: Option<&str>, uri: Option<&str>) -> Option<Targ
         Method::PromptsGet => name.map(|n| Target::Prompt(Arc::from(n))),
         Method::ResourcesRead | Method::ResourcesSubscribe | Method::ResourcesUnsubscribe => {
             uri.map(|u| Target::Resource(Arc::from(u)))
+        }
+        _ => None,
+    }
+}
+
+fn task_target(method: &Method, task_id: Option<&RawValue>) -> Option<Target> {
+    match method {
+        Method::TasksGet | Method::TasksUpdate | Method::TasksCancel => {
+            let id: Cow<'_, str> = serde_json::from_str(task_id?.get()).ok()?;
+            Some(Target::Task(Arc::from(id.as_ref())))
         }
         _ => None,
     }
@@ -414,6 +434,10 @@ struct Peek<'a> {
     name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     uri: Option<Cow<'a, str>>,
+    /// Raw, so that a `taskId` of the wrong type leaves the rest readable
+    /// (the method's own params type words that error).
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<&'a RawValue>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
     #[serde(rename = "inputResponses", default)]
@@ -432,6 +456,10 @@ struct Lenient<'a> {
     name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     uri: Option<Cow<'a, str>>,
+    /// Raw, so that a `taskId` of the wrong type leaves the rest readable
+    /// (the method's own params type words that error).
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<&'a RawValue>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
 }

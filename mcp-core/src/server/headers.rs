@@ -113,11 +113,12 @@ impl McpHeaders {
             }
             Some(_) => {}
         }
-        let named = matches!(method, methods::TOOLS_CALL | methods::PROMPTS_GET | methods::RESOURCES_READ);
-        if !named {
-            return Ok(());
-        }
-        let field = if method == methods::RESOURCES_READ { "uri" } else { "name" };
+        let field = match method {
+            methods::TOOLS_CALL | methods::PROMPTS_GET => "name",
+            methods::RESOURCES_READ => "uri",
+            methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL => "taskId",
+            _ => return Ok(()),
+        };
         let Some(body_name) = head.target().map(Target::as_str) else {
             // The dispatcher reports the missing field itself.
             return Ok(());

@@ -38,6 +38,7 @@ pub mod schema;
 mod service;
 mod session;
 pub mod signal;
+pub mod task;
 mod tool;
 
 use std::fmt;
@@ -246,6 +247,10 @@ pub enum ServerEvent {
     ResourcesListChanged,
     /// The resource with this URI changed.
     ResourceUpdated(String),
+    /// The task with this id changed status (tasks extension): listen
+    /// streams that asked for it (`notifications.taskIds`) get
+    /// `notifications/tasks`.
+    TaskStatusChanged(String),
 }
 
 type CompleteFn =
@@ -268,6 +273,8 @@ pub(crate) struct ServerShared {
     pub(crate) server_info_meta: serde_json::Value,
     /// `server_info_meta` rendered once, for splicing into results.
     pub(crate) server_info_meta_json: Box<serde_json::value::RawValue>,
+    /// Tasks, when a tool supports them or a store was given.
+    pub(crate) tasks: Option<Arc<task::engine::TaskEngine>>,
 }
 
 /// The dispatcher: routes each message to its handler, holds every

@@ -287,7 +287,8 @@ impl Session {
                 methods::NOTIFICATION_RESOURCES_UPDATED,
                 serde_json::value::to_raw_value(&serde_json::json!({ "uri": uri })).ok(),
             ),
-            ServerEvent::ResourceUpdated(_) => return None,
+            // Legacy sessions have no tasks extension.
+            ServerEvent::ResourceUpdated(_) | ServerEvent::TaskStatusChanged(_) => return None,
         };
         Some(Message::Notification(Notification { method: method.to_owned(), params }))
     }

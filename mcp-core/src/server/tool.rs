@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::Context;
 use super::extract::RequiredState;
 use super::schema::{RESULT_KEY, is_wrapped, object_schema_for, output_schema_for};
+use super::task::{TaskFollower, TaskSupport};
 use crate::error::{Error, short_type_name};
 use crate::protocol::Meta;
 use crate::protocol::content::{ContentBlock, Icon};
@@ -143,6 +144,12 @@ pub struct ToolRoute {
     pub(crate) required_state: Vec<RequiredState>,
     /// What a caller needs to call it ([`Self::requires`]).
     pub(crate) requires: Option<Arc<[String]>>,
+    /// Whether its calls may run as tasks ([`Self::task_support`]).
+    pub(crate) task_support: TaskSupport,
+    /// The task starts when the handler asks ([`Self::defer_task`]).
+    pub(crate) defer_task: bool,
+    /// Follows the external work of its tasks ([`Self::task_follower`]).
+    pub(crate) follower: Option<Arc<dyn TaskFollower>>,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -166,12 +173,68 @@ impl ToolRoute {
         let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
         tool.output_schema = R::output_schema();
         let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
-        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None }
+        Self::from_parts(tool, Arc::new(handler))
     }
 
     /// A tool from a wire description and a hand-written handler.
     pub fn from_handler(tool: Tool, handler: impl ToolHandler) -> Self {
-        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None }
+        Self::from_parts(tool, Arc::new(handler))
+    }
+
+    fn from_parts(tool: Tool, handler: Arc<dyn ToolHandler>) -> Self {
+        Self {
+            tool,
+            handler,
+            required_state: Vec::new(),
+            requires: None,
+            task_support: TaskSupport::Forbidden,
+            defer_task: false,
+            follower: None,
+        }
+    }
+
+    /// Lets the tool's calls run as tasks (the `io.modelcontextprotocol/tasks`
+    /// extension; see [`task`](super::task)). The macro form is
+    /// `#[tool(task = "optional")]` or `#[tool(task = "required")]`.
+    ///
+    /// ```
+    /// use mcp_core::server::task::TaskSupport;
+    /// use mcp_core::server::{Context, NoArgs, ToolRoute};
+    ///
+    /// let route = ToolRoute::new("export", |_ctx: Context, _: NoArgs| async { "exported" })
+    ///     .task_support(TaskSupport::Optional);
+    /// assert_eq!(route.task_support_level(), TaskSupport::Optional);
+    /// ```
+    #[must_use]
+    pub fn task_support(mut self, support: TaskSupport) -> Self {
+        self.task_support = support;
+        self
+    }
+
+    /// What [`task_support`](Self::task_support) set.
+    pub fn task_support_level(&self) -> TaskSupport {
+        self.task_support
+    }
+
+    /// Follows the work its tasks hand over with
+    /// [`Context::follow_external`] (see [`task`](super::task)): `follower`
+    /// answers `tasks/get` from the work's own status and stops it on
+    /// `tasks/cancel`.
+    #[must_use]
+    pub fn task_follower(mut self, follower: impl TaskFollower) -> Self {
+        self.follower = Some(Arc::new(follower));
+        self
+    }
+
+    /// For a task-capable tool: the call starts as an ordinary request and
+    /// becomes a task only when its handler calls
+    /// [`Context::continue_as_task`], so that it can gather input first
+    /// with multi-round-trip requests. Without it the task starts with the
+    /// call. The macro form is `#[tool(task = "required", defer_task)]`.
+    #[must_use]
+    pub fn defer_task(mut self) -> Self {
+        self.defer_task = true;
+        self
     }
 
     /// The wire description.

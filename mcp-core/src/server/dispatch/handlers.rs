@@ -10,16 +10,20 @@ use futures_util::FutureExt as _;
 use serde_json::value::RawValue;
 
 use super::params::{CallParams, ReadParams};
+use super::tasks::{NewTask, extension_required};
 use super::{Reply, Server, parse_params, raw};
 use crate::error::Error;
 use crate::protocol::completion::{CompleteRequestParams, CompleteResult, MAX_COMPLETION_VALUES};
+use crate::protocol::tasks::EXTENSION_ID;
 use crate::protocol::tools::CallToolResult;
 use crate::protocol::{ProtocolVersion, methods};
 use crate::server::Context;
 use crate::server::arguments::check_unknown_arguments;
+use crate::server::context::{ContextParts, TaskMode};
 use crate::server::head::{CallInput, Carried, Target};
 use crate::server::input::Binding;
 use crate::server::routes::ResolvedResource;
+use crate::server::task::TaskSupport;
 use crate::server::tool::{BoxFuture, internal_failure, report_internal};
 
 /// What the head knows of a named request (`tools/call`, `prompts/get`,
@@ -55,14 +59,16 @@ impl Named<'_> {
 }
 
 /// How a handler run ended.
-enum Driven<T> {
+pub(super) enum Driven<T> {
     Done(T),
     InputRequired,
     Cancelled,
+    /// The handler asked to continue as a task.
+    Detach,
     Panicked(String),
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -70,7 +76,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "non-string panic payload".to_owned())
 }
 
-async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
+pub(super) async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
     let fut = AssertUnwindSafe(fut).catch_unwind();
     tokio::select! {
         biased;
@@ -80,6 +86,7 @@ async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
         },
         () = ctx.input_needed() => Driven::InputRequired,
         () = ctx.cancelled() => Driven::Cancelled,
+        () = ctx.detach_requested() => Driven::Detach,
     }
 }
 
@@ -87,6 +94,8 @@ async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
 enum Ran<T> {
     Value(T),
     Reply(Result<Reply, Error>),
+    /// The handler asked to continue as a task.
+    Detach,
     Panicked(String),
 }
 
@@ -102,6 +111,7 @@ impl Server {
                 None => Err(Error::internal("input requested outside the stateless protocol")),
             }),
             Driven::Cancelled => Ran::Reply(Ok(Reply::Cancelled)),
+            Driven::Detach => Ran::Detach,
             Driven::Panicked(msg) => Ran::Panicked(msg),
         }
     }
@@ -127,8 +137,8 @@ impl Server {
         Ok(Some(binding))
     }
 
-    /// Runs a tool.
-    pub(super) async fn call_tool(&self, named: Named<'_>, ctx: Context) -> Result<Reply, Error> {
+    /// Runs a tool, or makes its call a task.
+    pub(super) async fn call_tool(&self, named: Named<'_>, mut parts: ContextParts) -> Result<Reply, Error> {
         let (name, mut input) = named.take(methods::TOOLS_CALL)?;
         let arguments = input.arguments.take();
         if let Some(args) = &arguments
@@ -141,8 +151,35 @@ impl Server {
         }
         let reg = self.routes();
         let route = reg.tool(&name).ok_or_else(|| Error::UnknownTool(name.to_string()))?;
-        let version = ctx.protocol_version();
         let args = arguments.as_deref();
+        let task = self.task_mode(route.task_support, &parts)?;
+        if matches!(task, TaskMode::Capable) && !route.defer_task {
+            if input.carried.is_some() {
+                // A task's input goes through `tasks/update`, not a retry.
+                return Err(Error::invalid_params(
+                    "`tools/call`: `inputResponses`/`requestState` do not apply: this call becomes a task, \
+                     whose input requests are answered with `tasks/update`",
+                ));
+            }
+            let checked =
+                if self.shared.reject_unknown_arguments { check_unknown_arguments(&route.tool, args) } else { Ok(()) };
+            if let Err(e) = checked {
+                return self.finish_tool(parts.version, CallToolResult::error_text(e.to_string()));
+            }
+            return self
+                .create_task(NewTask {
+                    tool: &name,
+                    arguments: args,
+                    capabilities: &parts.client_capabilities,
+                    extensions: &parts.extensions,
+                    answers: std::collections::BTreeMap::new(),
+                    external: None,
+                })
+                .await;
+        }
+        parts.task = task;
+        let ctx = Context::new(parts);
+        let version = ctx.protocol_version();
         let binding = self.open_round(&ctx, methods::TOOLS_CALL, &name, args, input)?;
         // An unknown argument is reported as any other invalid argument.
         let checked =
@@ -167,7 +204,36 @@ impl Server {
                 self.finish_tool(version, result)
             }
             Ran::Reply(r) => r,
+            Ran::Detach => {
+                let answers = ctx.with_input(|st| std::mem::take(&mut st.answers));
+                self.create_task(NewTask {
+                    tool: &name,
+                    arguments: args,
+                    capabilities: ctx.client_capabilities(),
+                    extensions: ctx.extensions(),
+                    answers,
+                    external: ctx.take_external(),
+                })
+                .await
+            }
             Ran::Panicked(msg) => self.tool_panicked(version, &name, &msg),
+        }
+    }
+
+    /// Whether this call may become a task: the tool supports tasks, the
+    /// request is stateless and its client declared the extension. A tool
+    /// that requires tasks refuses any other client with -32021.
+    fn task_mode(&self, support: TaskSupport, parts: &ContextParts) -> Result<TaskMode, Error> {
+        if !support.allows_tasks() {
+            return Ok(TaskMode::Plain);
+        }
+        let declared = parts.version.is_stateless()
+            && self.shared.tasks.is_some()
+            && parts.client_capabilities.has_extension(EXTENSION_ID);
+        match (declared, support) {
+            (true, _) => Ok(TaskMode::Capable),
+            (false, TaskSupport::Required) => Err(extension_required()),
+            (false, _) => Ok(TaskMode::Plain),
         }
     }
 
@@ -226,6 +292,7 @@ impl Server {
                 raw(&result).map(Reply::Result)
             }
             Ran::Reply(r) => r,
+            Ran::Detach => Err(Error::internal(format!("{what} cannot become a task"))),
             Ran::Panicked(msg) => Err(self.handler_panicked(&what, &msg)),
         }
     }
@@ -247,6 +314,7 @@ impl Server {
                 raw(&result).map(Reply::Result)
             }
             Ran::Reply(r) => r,
+            Ran::Detach => Err(Error::internal(format!("{what} cannot become a task"))),
             Ran::Panicked(msg) => Err(self.handler_panicked(&what, &msg)),
         }
     }
@@ -259,7 +327,9 @@ impl Server {
             Some(f) => match drive(&ctx, f(ctx.clone(), p)).await {
                 Driven::Done(r) => r?,
                 Driven::Cancelled => return Ok(Reply::Cancelled),
-                Driven::InputRequired => return Err(Error::internal("completion handlers cannot ask for input")),
+                Driven::InputRequired | Driven::Detach => {
+                    return Err(Error::internal("completion handlers cannot ask for input or become tasks"));
+                }
                 Driven::Panicked(msg) => return Err(self.handler_panicked("completion", &msg)),
             },
         };

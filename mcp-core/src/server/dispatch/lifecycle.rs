@@ -34,6 +34,13 @@ impl Server {
                 list_changed: Some(follows),
             }),
             prompts: (!reg.prompts.is_empty()).then_some(PromptsCapability { list_changed: Some(follows) }),
+            // The tasks extension exists in the stateless era only.
+            extensions: (version.is_stateless() && self.shared.tasks.is_some()).then(|| {
+                std::collections::BTreeMap::from([(
+                    crate::protocol::tasks::EXTENSION_ID.to_owned(),
+                    crate::protocol::JsonObject::new(),
+                )])
+            }),
             ..ServerCapabilities::default()
         }
     }

@@ -9,6 +9,7 @@ use super::{Reply, Server, parse_params, raw};
 use crate::error::Error;
 use crate::jsonrpc::{Message, Notification};
 use crate::protocol::meta::keys;
+use crate::protocol::tasks::EXTENSION_ID;
 use crate::protocol::{ResultType, methods};
 use crate::server::session::Sink;
 use crate::server::{Context, ServerEvent};
@@ -26,6 +27,12 @@ impl Server {
                 Vec::new()
             } else {
                 f.resource_subscriptions
+            },
+            // Only for a client that speaks the tasks extension.
+            task_ids: if self.shared.tasks.is_some() && ctx.client_capabilities().has_extension(EXTENSION_ID) {
+                f.task_ids
+            } else {
+                Vec::new()
             },
         };
         drop(reg);
@@ -49,6 +56,9 @@ impl Server {
         if !honoured.resource_subscriptions.is_empty() {
             filter.insert("resourceSubscriptions".into(), json!(honoured.resource_subscriptions));
         }
+        if !honoured.task_ids.is_empty() {
+            filter.insert("taskIds".into(), json!(honoured.task_ids));
+        }
         let mut events = self.subscribe_events();
         let ack = json!({ "notifications": filter, "_meta": tag });
         if send_notification(&sink, methods::NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED, ack).await.is_err() {
@@ -71,6 +81,15 @@ impl Server {
                 }
                 Ok(ServerEvent::ResourceUpdated(uri)) if honoured.resource_subscriptions.contains(&uri) => {
                     (methods::NOTIFICATION_RESOURCES_UPDATED, json!({ "uri": uri, "_meta": tag }))
+                }
+                Ok(ServerEvent::TaskStatusChanged(id)) if honoured.task_ids.contains(&id) => {
+                    match self.task_notification(&ctx, &id).await {
+                        Some(mut params) => {
+                            params["_meta"] = tag.clone();
+                            (methods::NOTIFICATION_TASKS, params)
+                        }
+                        None => continue,
+                    }
                 }
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,

@@ -11,6 +11,7 @@
 //! | `handlers.rs` | running tool, resource, prompt and completion handlers |
 //! | `input.rs` | multi-round-trip input (`input_required`, `requestState`) |
 //! | `listen.rs` | `subscriptions/listen` |
+//! | `tasks.rs` | the tasks extension: task creation and runs, `tasks/*` |
 //! | `params.rs` | each method's params, and errors that name the field |
 
 use std::convert::Infallible;
@@ -40,6 +41,7 @@ mod lifecycle;
 mod listen;
 mod lists;
 mod params;
+mod tasks;
 
 #[cfg(feature = "rest")]
 pub(crate) use params::without_position;
@@ -252,13 +254,14 @@ impl Server {
             client_info: settled.client_info,
             extensions,
             shared: Arc::clone(&self.shared),
+            task: super::context::TaskMode::Plain,
         };
         let params = params.as_deref();
         let named = handlers::Named { target, input, decoded, params };
         // Handlers get a `Context` (one pointer), not the parts: the futures
         // stay small, and each request boxes one of them.
         let outcome = match method {
-            Method::ToolsCall => self.call_tool(named, Context::new(parts)).await,
+            Method::ToolsCall => self.call_tool(named, parts).await,
             Method::Initialize => self.initialize(params, session.as_deref()),
             Method::Ping => raw(&serde_json::Map::new()).map(Reply::Result),
             Method::ServerDiscover => self.discover(),
@@ -276,6 +279,10 @@ impl Server {
             // Long-lived and rare: boxed, so that it does not size every
             // request's future.
             Method::SubscriptionsListen => Box::pin(self.listen(params, Context::new(parts))).await,
+            // Rare next to `tools/call`: boxed for the same reason.
+            Method::TasksGet => Box::pin(self.get_task(params, Context::new(parts))).await,
+            Method::TasksUpdate => Box::pin(self.update_task(params, Context::new(parts))).await,
+            Method::TasksCancel => Box::pin(self.cancel_task(params, Context::new(parts))).await,
             _ => Err(Error::method_not_found(&method_name)),
         };
         drop(guard);

@@ -98,6 +98,9 @@ pub(super) struct ListenFilter {
     pub(super) resources_list_changed: bool,
     #[serde(default)]
     pub(super) resource_subscriptions: Vec<String>,
+    /// The tasks extension's filter: status notifications for these tasks.
+    #[serde(default)]
+    pub(super) task_ids: Vec<String>,
 }
 
 #[derive(Deserialize)]

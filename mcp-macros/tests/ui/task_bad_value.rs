@@ -1,0 +1,9 @@
+use mcp_core::tool;
+
+/// Runs somewhere.
+#[tool(task = "sometimes")]
+fn export() -> &'static str {
+    "exported"
+}
+
+fn main() {}
