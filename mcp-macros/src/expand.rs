@@ -318,7 +318,12 @@ fn modifiers(h: &Handler) -> TokenStream {
     let extracts = extracts(h);
     // Not part of the wire description: after it.
     let requires = o.requires.as_ref().map(|all| quote!(.requires([#(#all),*])));
-    let extracts = quote!(#extracts #requires);
+    let cache_ttl = o.cache_ttl.map(|ms| quote!(.cache_ttl(::std::time::Duration::from_millis(#ms))));
+    let cache_scope = o.cache_public.map(|public| {
+        let scope = Ident::new(if public { "Public" } else { "Private" }, Span::call_site());
+        quote!(.cache_scope(::mcp_core::protocol::CacheScope::#scope))
+    });
+    let extracts = quote!(#extracts #requires #cache_ttl #cache_scope);
     match h.kind {
         // Resources and templates edit their wire description with `with`.
         Kind::Resource if !setters.is_empty() => quote!(.with(|__r| __r #(#setters)*) #extracts),

@@ -106,7 +106,8 @@ use crate::errors::Errors;
 /// # Options
 ///
 /// `#[tool(name = "..", title = "..", description = "..", read_only, destructive = false,
-/// idempotent, open_world = false, icons = ["https://.."], meta = { "key": "value" }, requires = ["scope"])]`:
+/// idempotent, open_world = false, icons = ["https://.."], meta = { "key": "value" }, requires = ["scope"],
+/// cache_ttl = "60s", cache_scope = "public")]`:
 ///
 /// - `name`: the tool's name (default: the function's); 1 to 128 of `A-Z a-z 0-9 _ - .`;
 /// - `title`: a human-readable title;
@@ -117,7 +118,13 @@ use crate::errors::Errors;
 /// - `meta`: the tool's `_meta`, as a JSON object (`serde_json::json!` syntax);
 /// - `requires`: what a caller needs (OAuth scopes or `action:resource`
 ///   permissions, all of them), checked by an authentication layer
-///   (`ToolRoute::requires`): `requires = ["admin:db"]`.
+///   (`ToolRoute::requires`): `requires = ["admin:db"]`;
+/// - `cache_ttl`: a result cache (`mcp_aws::cache`) may reuse the tool's
+///   successful results this long (`"500ms"`, `"60s"`, `"5m"`, `"1h"`;
+///   `ToolRoute::cache_ttl`);
+/// - `cache_scope`: `"private"` (each caller its own results) or `"public"`
+///   (shared by every caller); default: the cache layer's
+///   (`ToolRoute::cache_scope`).
 ///
 /// # Return types
 ///

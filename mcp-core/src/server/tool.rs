@@ -143,6 +143,8 @@ pub struct ToolRoute {
     pub(crate) required_state: Vec<RequiredState>,
     /// What a caller needs to call it ([`Self::requires`]).
     pub(crate) requires: Option<Arc<[String]>>,
+    /// What result caches may do with it ([`Self::cache_ttl`]).
+    pub(crate) caching: super::caching::RouteCaching,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -166,12 +168,12 @@ impl ToolRoute {
         let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
         tool.output_schema = R::output_schema();
         let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
-        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None }
+        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None, caching: Default::default() }
     }
 
     /// A tool from a wire description and a hand-written handler.
     pub fn from_handler(tool: Tool, handler: impl ToolHandler) -> Self {
-        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None }
+        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None, caching: Default::default() }
     }
 
     /// The wire description.

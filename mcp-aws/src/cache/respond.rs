@@ -1,0 +1,152 @@
+//! What the layer reads in a leader's answer (may it be stored, shared or
+//! neither) and how it writes a stored result back (with the 2026-07-28
+//! `ttlMs`/`cacheScope` hints).
+
+use std::borrow::Cow;
+
+use mcp_core::jsonrpc::Response;
+use mcp_core::protocol::CacheScope;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+/// What may be done with an answer.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Class {
+    /// A complete, successful `CallToolResult`: store it.
+    Store,
+    /// An error or an `isError` result: never stored, but concurrent
+    /// identical callers get it too.
+    Share,
+    /// Bound to its own request (`input_required`, a task, no answer).
+    Own,
+}
+
+#[derive(Deserialize)]
+struct Peek<'a> {
+    #[serde(rename = "isError", default)]
+    is_error: Option<bool>,
+    #[serde(rename = "resultType", borrow, default)]
+    result_type: Option<Cow<'a, str>>,
+    #[serde(default)]
+    content: Option<IgnoredAny>,
+    #[serde(default)]
+    task: Option<IgnoredAny>,
+}
+
+/// Reads the answer the tool gave.
+pub(super) fn classify(response: Option<&Response>) -> Class {
+    let Some(response) = response else { return Class::Own };
+    let raw = match &response.payload {
+        Ok(raw) => raw,
+        Err(_) => return Class::Share,
+    };
+    let Ok(peek) = serde_json::from_str::<Peek<'_>>(raw.get()) else { return Class::Own };
+    if peek.task.is_some() || peek.result_type.as_deref().is_some_and(|t| t != "complete") {
+        return Class::Own;
+    }
+    if peek.is_error == Some(true) {
+        return Class::Share;
+    }
+    if peek.content.is_none() { Class::Own } else { Class::Store }
+}
+
+/// The request carries a later round's input or asks for a task: it is
+/// bound to itself, never served from the cache.
+pub(super) fn bound_to_itself(params: Option<&RawValue>) -> bool {
+    #[derive(Deserialize)]
+    struct Round {
+        #[serde(default)]
+        task: Option<IgnoredAny>,
+        #[serde(rename = "inputResponses", default)]
+        input_responses: Option<IgnoredAny>,
+        #[serde(rename = "requestState", default)]
+        request_state: Option<IgnoredAny>,
+    }
+    let Some(params) = params else { return false };
+    let text = params.get();
+    // Most calls carry none of them: skip the parse.
+    if !(text.contains("\"task\"") || text.contains("\"inputResponses\"") || text.contains("\"requestState\"")) {
+        return false;
+    }
+    serde_json::from_str::<Round>(text)
+        .map_or(true, |r| r.task.is_some() || r.input_responses.is_some() || r.request_state.is_some())
+}
+
+/// `result` with the 2026-07-28 caching hints first: `ttlMs` (what is left
+/// of its time to live) and `cacheScope`, with `CacheableResult`'s meaning.
+/// `result` unchanged when it is not a JSON object.
+pub(super) fn with_hints(result: &RawValue, ttl_ms: u64, scope: CacheScope) -> Box<RawValue> {
+    let text = result.get().trim_start();
+    let Some(rest) = text.strip_prefix('{') else { return result.to_owned() };
+    let scope = match scope {
+        CacheScope::Public => "public",
+        CacheScope::Private => "private",
+    };
+    let rest = rest.trim_start();
+    let mut out = String::with_capacity(text.len() + 48);
+    out.push_str("{\"ttlMs\":");
+    out.push_str(itoa(ttl_ms, &mut [0u8; 20]));
+    out.push_str(",\"cacheScope\":\"");
+    out.push_str(scope);
+    out.push('"');
+    if !rest.starts_with('}') {
+        out.push(',');
+    }
+    out.push_str(rest);
+    RawValue::from_string(out).unwrap_or_else(|_| result.to_owned())
+}
+
+/// `n` in decimal, without the formatting machinery.
+fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mcp_core::jsonrpc::{ErrorCode, ErrorObject, RequestId};
+
+    fn ok(text: &str) -> Response {
+        Response::result(RequestId::Number(1), RawValue::from_string(text.to_owned()).expect("json"))
+    }
+
+    #[test]
+    fn only_complete_successful_results_are_stored() {
+        assert_eq!(classify(Some(&ok(r#"{"content":[],"resultType":"complete"}"#))), Class::Store);
+        assert_eq!(classify(Some(&ok(r#"{"content":[]}"#))), Class::Store);
+        assert_eq!(classify(Some(&ok(r#"{"content":[],"isError":true}"#))), Class::Share);
+        assert_eq!(classify(Some(&ok(r#"{"resultType":"input_required","inputRequests":{}}"#))), Class::Own);
+        assert_eq!(classify(Some(&ok(r#"{"task":{"taskId":"t"}}"#))), Class::Own);
+        assert_eq!(classify(Some(&ok(r#"{"resultType":"task","content":[]}"#))), Class::Own);
+        let error = Response::error(Some(RequestId::Number(1)), ErrorObject::new(ErrorCode::INTERNAL_ERROR, "x"));
+        assert_eq!(classify(Some(&error)), Class::Share);
+        assert_eq!(classify(None), Class::Own);
+    }
+
+    #[test]
+    fn later_rounds_and_tasks_bypass_the_cache() {
+        let raw = |t: &str| RawValue::from_string(t.to_owned()).expect("json");
+        assert!(!bound_to_itself(Some(&raw(r#"{"name":"t","arguments":{"task":"an argument"}}"#))));
+        assert!(bound_to_itself(Some(&raw(r#"{"name":"t","task":{"ttl":1000}}"#))));
+        assert!(bound_to_itself(Some(&raw(r#"{"name":"t","requestState":"s","inputResponses":{}}"#))));
+        assert!(!bound_to_itself(None));
+    }
+
+    #[test]
+    fn hints_lead_the_result() {
+        let raw = RawValue::from_string(r#"{"content":[]}"#.to_owned()).expect("json");
+        assert_eq!(with_hints(&raw, 1500, CacheScope::Public).get(), r#"{"ttlMs":1500,"cacheScope":"public","content":[]}"#);
+        let empty = RawValue::from_string("{ }".to_owned()).expect("json");
+        assert_eq!(with_hints(&empty, 0, CacheScope::Private).get(), r#"{"ttlMs":0,"cacheScope":"private"}"#);
+    }
+}

@@ -1,0 +1,89 @@
+//! [`CacheStore`]: where results are kept, and what one holds.
+
+use std::sync::Arc;
+
+use mcp_core::async_trait;
+use serde_json::value::RawValue;
+
+use super::key::CacheKey;
+
+/// One stored `tools/call` result.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CachedResult {
+    /// The JSON-RPC `result` as the dispatcher answered it (without the
+    /// layer's `ttlMs`/`cacheScope` hints).
+    pub result: Box<RawValue>,
+    /// When it was stored, in milliseconds since the Unix epoch.
+    pub created_at_ms: u64,
+    /// When it stops being fresh, in milliseconds since the Unix epoch.
+    pub expires_at_ms: u64,
+}
+
+impl CachedResult {
+    /// A result stored at `created_at_ms`, fresh until `expires_at_ms`.
+    pub fn new(result: Box<RawValue>, created_at_ms: u64, expires_at_ms: u64) -> Self {
+        Self { result, created_at_ms, expires_at_ms }
+    }
+
+    /// Whether it is past its time to live at `now_ms`.
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expires_at_ms <= now_ms
+    }
+
+    /// The bytes it takes, roughly: what bounds the in-memory store.
+    pub fn size(&self) -> usize {
+        self.result.get().len() + std::mem::size_of::<Self>()
+    }
+}
+
+/// What to forget.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Invalidation<'a> {
+    /// Every result of this tool.
+    Tool(&'a str),
+    /// One result.
+    Key(&'a CacheKey),
+    /// Everything.
+    All,
+}
+
+/// A store failed; the layer then calls the tool (and counts the failure),
+/// never failing the caller.
+#[derive(Debug, thiserror::Error)]
+#[error("cache store: {message}")]
+pub struct StoreError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    /// An error saying `message`, caused by `source`.
+    pub fn new(message: impl Into<String>, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self { message: message.into(), source }
+    }
+}
+
+/// Where the [cache layer](super::CacheLayer) keeps results: in memory
+/// ([`InMemoryCacheStore`](super::InMemoryCacheStore), the default) or in
+/// DynamoDB ([`DynamoDbCacheStore`](super::DynamoDbCacheStore), feature
+/// `dynamodb`).
+///
+/// Implement it for another backend (Redis, ElastiCache...). A store may
+/// return an expired result: the layer checks
+/// [`expires_at_ms`](CachedResult::expires_at_ms) against its own clock
+/// before serving one. Errors are never shown to callers: the layer logs
+/// and counts them, then calls the tool.
+#[async_trait]
+pub trait CacheStore: Send + Sync + 'static {
+    /// The result stored under `key`, if any.
+    async fn get(&self, key: &CacheKey) -> Result<Option<Arc<CachedResult>>, StoreError>;
+
+    /// Stores `result` under `key`, replacing what was there.
+    async fn put(&self, key: &CacheKey, result: Arc<CachedResult>) -> Result<(), StoreError>;
+
+    /// Forgets results.
+    async fn invalidate(&self, what: Invalidation<'_>) -> Result<(), StoreError>;
+}
