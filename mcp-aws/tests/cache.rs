@@ -16,7 +16,9 @@ use mcp_aws::cache::{CacheLayer, CacheStats};
 use mcp_aws::emf::Emf;
 use mcp_core::jsonrpc::{Message, Response};
 use mcp_core::protocol::{CacheScope, ProtocolVersion};
-use mcp_core::server::{BoxError, Context, Principal, Server, ServerBuilder, ServerRequest, Sink, ToolError, ToolRoute};
+use mcp_core::server::{
+    BoxError, Context, Principal, Server, ServerBuilder, ServerRequest, Sink, ToolError, ToolRoute,
+};
 use mcp_core::tool;
 use serde_json::Value;
 use tower::{Service, ServiceExt as _};

@@ -54,12 +54,25 @@ impl PushMetricExporter for Discard {
 
 const CALL: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
 
-/// A server with the `add` tool.
+/// A server with the `add` tool, and `slow_add`, which takes 10 ms.
 pub(crate) fn server() -> Server {
     ServerBuilder::new("bench", "1.0.0")
         .tool(ToolRoute::new("add", |_ctx: Context, a: AddArgs| async move { a.a + a.b }).with_description("Add"))
+        .tool(
+            ToolRoute::new("slow_add", |_ctx: Context, a: AddArgs| async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                a.a + a.b
+            })
+            .with_description("Add, slowly"),
+        )
         .build()
         .expect("valid")
+}
+
+/// The stateless `tools/call` of `slow_add(2, 3)`.
+pub(crate) fn slow_message() -> Message {
+    let text = std::str::from_utf8(CALL).expect("utf-8").replace("\"add\"", "\"slow_add\"");
+    Message::parse(text.as_bytes()).expect("valid")
 }
 
 /// The stateless `tools/call` of `add(2, 3)`.
@@ -88,4 +101,14 @@ where
         Some(Err(never)) => match never {},
         None => panic!("the bench tool does not yield"),
     }
+}
+
+/// One request through `svc`, on a runtime (for tools that wait).
+pub(crate) async fn call<S>(svc: &S, message: &Message) -> Option<Response>
+where
+    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone,
+{
+    let mut req = ServerRequest::new(message.clone(), None, Sink::none());
+    req.extensions.insert(Principal::new("bench-user"));
+    svc.clone().oneshot(req).await.unwrap_or_else(|never| match never {})
 }

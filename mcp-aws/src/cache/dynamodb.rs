@@ -248,7 +248,10 @@ impl CacheStore for DynamoDbCacheStore {
             ));
         };
         let result = RawValue::from_string(text.clone()).map_err(|e| {
-            StoreError::new(format!("item {}/{}: `{RESULT}` is not JSON", key.tool(), key.params_hash()), Some(Box::new(e)))
+            StoreError::new(
+                format!("item {}/{}: `{RESULT}` is not JSON", key.tool(), key.params_hash()),
+                Some(Box::new(e)),
+            )
         })?;
         Ok(Some(Arc::new(CachedResult::new(result, created_at_ms, expires_at_ms))))
     }

@@ -2,11 +2,13 @@
 //! (the server, the tool's revision, the protocol version, the caller when
 //! the scope is private, the canonical arguments).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use mcp_core::protocol::{CacheScope, ProtocolVersion};
 use mcp_core::server::Principal;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use sha2::{Digest as _, Sha256};
@@ -116,16 +118,66 @@ fn field(h: &mut Sha256, bytes: &[u8]) {
 }
 
 /// Writes `arguments` in canonical form: object keys sorted, no
-/// whitespace; absent arguments and `null` are `{}`, as the dispatcher
-/// reads them. `None` when the text is not JSON.
+/// whitespace, strings without needless escapes; absent arguments and
+/// `null` are `{}`, as the dispatcher reads them. `None` when the text is
+/// not JSON.
 pub(crate) fn canonical_arguments(arguments: Option<&RawValue>, out: &mut Vec<u8>) -> Option<()> {
     let text = arguments.map_or("{}", RawValue::get).trim();
-    if text == "null" || text == "{}" {
+    if text == "null" {
         out.extend_from_slice(b"{}");
         return Some(());
     }
-    let value: Value = serde_json::from_str(text).ok()?;
-    write_canonical(&value, out);
+    write_raw(text, out, 0)
+}
+
+/// How deep the borrowing pass goes before the rest of a value is read
+/// into a tree: each level re-reads its own text, so a deeply nested value
+/// would otherwise be read once per level.
+const RAW_DEPTH: usize = 8;
+
+/// Canonical form of one value, reading it without copying where it can.
+fn write_raw(text: &str, out: &mut Vec<u8>, depth: usize) -> Option<()> {
+    let text = text.trim();
+    if depth >= RAW_DEPTH && matches!(text.as_bytes().first(), Some(b'{' | b'[')) {
+        let value: Value = serde_json::from_str(text).ok()?;
+        write_canonical(&value, out);
+        return Some(());
+    }
+    match text.as_bytes().first()? {
+        b'{' => {
+            let Entries(mut entries) = serde_json::from_str::<Entries<Cow<'_, str>, &RawValue>>(text).ok()?;
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            out.push(b'{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, k.as_ref()).ok()?;
+                out.push(b':');
+                write_raw(v.get(), out, depth + 1)?;
+            }
+            out.push(b'}');
+        }
+        b'[' => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).ok()?;
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_raw(v.get(), out, depth + 1)?;
+            }
+            out.push(b']');
+        }
+        // A string with an escape may be written another way: decode it.
+        b'"' if text.contains('\\') => {
+            let s: Cow<'_, str> = serde_json::from_str(text).ok()?;
+            serde_json::to_writer(&mut *out, s.as_ref()).ok()?;
+        }
+        // Plain strings, numbers, `true`, `false`, `null`: as written
+        // (a `RawValue` is valid JSON).
+        _ => out.extend_from_slice(text.as_bytes()),
+    }
     Some(())
 }
 
@@ -156,9 +208,37 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
+        Value::String(s) => {
+            let _ = serde_json::to_writer(&mut *out, s);
+        }
+        // Numbers as their text was (serde_json's `Number` keeps it for
+        // integers; floats print shortest-round-trip).
         scalar => {
             let _ = serde_json::to_writer(&mut *out, scalar);
         }
+    }
+}
+
+/// An object's members in order, as `(key, value)` pairs (duplicates kept).
+pub(crate) struct Entries<K, V>(pub(crate) Vec<(K, V)>);
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Entries<K, V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for Visit<K, V> {
+            type Value = Entries<K, V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
     }
 }
 
@@ -179,6 +259,10 @@ mod tests {
         assert_eq!(canonical("null"), "{}");
         assert_eq!(canonical(" {} "), "{}");
         assert_ne!(canonical(r#"{"a":1}"#), canonical(r#"{"a":"1"}"#), "types still matter");
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(canonical(&format!(r#"{{"z":{{"b":1,"a":{deep}}}}}"#)), format!(r#"{{"z":{{"a":{deep},"b":1}}}}"#));
+        let nested = r#"{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"j":1,"i":"é"}}}}}}}}}"#;
+        assert_eq!(canonical(nested), r#"{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":{"i":"é","j":1}}}}}}}}}"#);
     }
 
     #[test]

@@ -191,10 +191,7 @@ impl CacheLayer {
                 tools: s.tools.clone(),
                 store_timeout: s.store_timeout,
                 flights: Flights::default(),
-                counters: Arc::new(Counters {
-                    evictions: s.counters.evictions.clone(),
-                    ..Counters::default()
-                }),
+                counters: Arc::new(Counters { evictions: s.counters.evictions.clone(), ..Counters::default() }),
                 clock: Clock::new(),
                 revisions: RwLock::new(HashMap::new()),
             });
@@ -220,7 +217,8 @@ impl CacheLayer {
         let evictions = memory.clone();
         self.edit(|s| {
             s.store = Arc::new(memory);
-            s.counters = Arc::new(Counters { evictions: Some(Arc::new(move || evictions.evictions())), ..Counters::default() });
+            s.counters =
+                Arc::new(Counters { evictions: Some(Arc::new(move || evictions.evictions())), ..Counters::default() });
         })
     }
 
@@ -244,7 +242,8 @@ impl CacheLayer {
         self.edit(|s| s.read_only = yes)
     }
 
-    /// Caches tool `name` for `ttl` (over what the tool declares).
+    /// Caches tool `name` for `ttl` (over what the tool declares; zero: the
+    /// [default time to live](Self::default_ttl)).
     pub fn tool(self, name: impl Into<String>, ttl: Duration) -> Self {
         let name = name.into();
         self.edit(|s| {
@@ -252,8 +251,8 @@ impl CacheLayer {
         })
     }
 
-    /// Caches tool `name` for `ttl` in `scope` (over what the tool
-    /// declares).
+    /// Caches tool `name` for `ttl` (zero: the default) in `scope` (over
+    /// what the tool declares).
     pub fn tool_in_scope(self, name: impl Into<String>, ttl: Duration, scope: CacheScope) -> Self {
         let name = name.into();
         let mut caching = ResultCaching::new(ttl);

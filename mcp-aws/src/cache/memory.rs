@@ -133,6 +133,10 @@ impl CacheStore for InMemoryCacheStore {
         Ok(())
     }
 
+    fn peek(&self, key: &CacheKey) -> Option<Option<Arc<CachedResult>>> {
+        Some(self.get_now(key))
+    }
+
     async fn invalidate(&self, what: Invalidation<'_>) -> Result<(), StoreError> {
         match what {
             Invalidation::Tool(tool) => self.cache.retain(|k, _| k.tool() != tool),

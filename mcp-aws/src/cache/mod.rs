@@ -70,6 +70,7 @@
 #[cfg(feature = "dynamodb")]
 mod dynamodb;
 mod flight;
+mod future;
 mod key;
 mod layer;
 mod memory;
@@ -83,12 +84,13 @@ use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll};
 
 use mcp_core::jsonrpc::{Message, Response};
-use mcp_core::server::{BoxError, BoxFuture, Principal, ServerRequest, Target};
+use mcp_core::server::{Principal, ServerRequest, Target};
 use tower_service::Service;
 
 #[cfg(feature = "dynamodb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
 pub use dynamodb::DynamoDbCacheStore;
+pub use future::ResponseFuture;
 pub use key::CacheKey;
 pub use layer::CacheLayer;
 pub use memory::InMemoryCacheStore;
@@ -122,34 +124,43 @@ struct Plan {
     policy: Policy,
     /// 2026-07-28: answer with `ttlMs` and `cacheScope`.
     hints: bool,
-    /// The tool was replaced since its last call: drop its old results.
-    replaced: bool,
+    /// The tool's revision: a new one (the tool was replaced) drops its old
+    /// results.
+    revision: u64,
 }
 
 impl<S> Service<ServerRequest> for Cache<S>
 where
     S: Service<ServerRequest, Response = Option<Response>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
+    S::Error: Send + 'static,
 {
     type Response = Option<Response>;
-    type Error = BoxError;
-    type Future = BoxFuture<Result<Option<Response>, BoxError>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, S::Error>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: ServerRequest) -> Self::Future {
         let Some(plan) = self.shared.plan(&req) else {
-            let call = self.inner.call(req);
-            return Box::pin(async move { call.await.map_err(Into::into) });
+            return ResponseFuture::passed(self.inner.call(req));
         };
+        // A store that answers at once (in memory): a hit needs no task.
+        if let Some(Some(hit)) = self.shared.store.peek(&plan.key)
+            && !hit.is_expired(self.shared.clock.now_ms())
+            && let Some(id) = req.head().id().cloned()
+        {
+            self.shared.counters.hit();
+            mark(&req, true);
+            return ResponseFuture::hit(self.shared.answer(id, &plan, &hit));
+        }
         // The ready service goes into the future; a clone stays behind.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
-        Box::pin(async move { shared.serve(plan, inner, req).await })
+        ResponseFuture::cached(Box::pin(async move { shared.serve(plan, inner, req).await }))
     }
 }
 
@@ -172,30 +183,31 @@ impl Shared {
         if respond::bound_to_itself(params) {
             return None;
         }
-        let replaced = self.note_revision(tool, facts.revision);
         let principal = req.extensions.get::<Principal>();
         let key = self.key_parts(&facts, policy.scope, principal, version).key(tool, head.arguments())?;
-        Some(Plan { key, policy, hints: version.has_result_type(), replaced })
+        Some(Plan { key, policy, hints: version.has_result_type(), revision: facts.revision })
     }
 
     /// Remembers the revision `tool` was called at; `true` when it changed
     /// (the tool was replaced, so its old results are unreachable).
-    fn note_revision(&self, tool: &Arc<str>, revision: u64) -> bool {
+    fn note_revision(&self, key: &CacheKey, revision: u64) -> bool {
+        let tool = key.tool();
         let seen = self.revisions.read().unwrap_or_else(PoisonError::into_inner).get(tool).copied();
         if seen == Some(revision) {
             return false;
         }
         let mut revisions = self.revisions.write().unwrap_or_else(PoisonError::into_inner);
-        revisions.insert(Arc::clone(tool), revision).is_some_and(|old| old != revision)
+        revisions.insert(Arc::from(tool), revision).is_some_and(|old| old != revision)
     }
 
-    async fn serve<S>(&self, plan: Plan, mut inner: S, req: ServerRequest) -> Result<Option<Response>, BoxError>
+    async fn serve<S>(&self, plan: Plan, mut inner: S, req: ServerRequest) -> Result<Option<Response>, S::Error>
     where
         S: Service<ServerRequest, Response = Option<Response>>,
-        S::Error: Into<BoxError>,
     {
-        let Some(id) = req.head().id().cloned() else { return inner.call(req).await.map_err(Into::into) };
-        if plan.replaced {
+        let Some(id) = req.head().id().cloned() else { return inner.call(req).await };
+        // After a replacement the first call is a miss (the key changed):
+        // checked here, off the hit path.
+        if self.note_revision(&plan.key, plan.revision) {
             tracing::debug!(tool = plan.key.tool(), "tool replaced: its cached results are dropped");
             let drop_old = self.store.invalidate(Invalidation::Tool(plan.key.tool()));
             if let Err(e) = self.bounded(drop_old).await {
@@ -219,7 +231,7 @@ impl Shared {
                     }
                     self.counters.miss();
                     mark(&req, false);
-                    let response = inner.call(req).await.map_err(Into::into)?;
+                    let response = inner.call(req).await?;
                     return Ok(self.land(lead, &plan, response).await);
                 }
                 Role::Follow(slot) => match flight::follow(slot).await {
@@ -236,7 +248,7 @@ impl Shared {
                     Some(Landing::Own) => {
                         self.counters.miss();
                         mark(&req, false);
-                        return inner.call(req).await.map_err(Into::into);
+                        return inner.call(req).await;
                     }
                     // The leader went away: join again.
                     None => {}
@@ -264,7 +276,7 @@ impl Shared {
                     self.store_failed("put", &e);
                 }
                 if plan.hints {
-                    response.payload = Ok(respond::with_hints(raw, ttl, plan.policy.scope));
+                    response.payload = Ok(respond::with_hints(&entry, ttl, plan.policy.scope));
                 }
                 lead.land(Landing::Stored(entry));
                 return Some(response);
@@ -307,7 +319,7 @@ impl Shared {
     fn answer(&self, id: mcp_core::jsonrpc::RequestId, plan: &Plan, hit: &CachedResult) -> Response {
         let result = if plan.hints {
             let left = hit.expires_at_ms.saturating_sub(self.clock.now_ms());
-            respond::with_hints(&hit.result, left, plan.policy.scope)
+            respond::with_hints(hit, left, plan.policy.scope)
         } else {
             hit.result.clone()
         };

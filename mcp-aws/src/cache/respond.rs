@@ -6,9 +6,12 @@ use std::borrow::Cow;
 
 use mcp_core::jsonrpc::Response;
 use mcp_core::protocol::CacheScope;
-use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde::ser::SerializeMap as _;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
+
+use super::store::{CachedResult, Members};
 
 /// What may be done with an answer.
 #[derive(Debug, PartialEq, Eq)]
@@ -73,42 +76,33 @@ pub(super) fn bound_to_itself(params: Option<&RawValue>) -> bool {
         .map_or(true, |r| r.task.is_some() || r.input_responses.is_some() || r.request_state.is_some())
 }
 
-/// `result` with the 2026-07-28 caching hints first: `ttlMs` (what is left
-/// of its time to live) and `cacheScope`, with `CacheableResult`'s meaning.
-/// `result` unchanged when it is not a JSON object.
-pub(super) fn with_hints(result: &RawValue, ttl_ms: u64, scope: CacheScope) -> Box<RawValue> {
-    let text = result.get().trim_start();
-    let Some(rest) = text.strip_prefix('{') else { return result.to_owned() };
-    let scope = match scope {
-        CacheScope::Public => "public",
-        CacheScope::Private => "private",
-    };
-    let rest = rest.trim_start();
-    let mut out = String::with_capacity(text.len() + 48);
-    out.push_str("{\"ttlMs\":");
-    out.push_str(itoa(ttl_ms, &mut [0u8; 20]));
-    out.push_str(",\"cacheScope\":\"");
-    out.push_str(scope);
-    out.push('"');
-    if !rest.starts_with('}') {
-        out.push(',');
+/// `entry`'s result with the 2026-07-28 caching hints first: `ttlMs`
+/// (what is left of its time to live) and `cacheScope`, with
+/// `CacheableResult`'s meaning. Written from the result's members, without
+/// parsing it again; the result unchanged when it is not a JSON object.
+pub(super) fn with_hints(entry: &CachedResult, ttl_ms: u64, scope: CacheScope) -> Box<RawValue> {
+    struct Hinted<'a> {
+        ttl_ms: u64,
+        scope: CacheScope,
+        members: &'a Members,
     }
-    out.push_str(rest);
-    RawValue::from_string(out).unwrap_or_else(|_| result.to_owned())
-}
-
-/// `n` in decimal, without the formatting machinery.
-fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+    impl Serialize for Hinted<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(self.members.len() + 2))?;
+            map.serialize_entry("ttlMs", &self.ttl_ms)?;
+            map.serialize_entry("cacheScope", &self.scope)?;
+            for (k, v) in self.members {
+                if !matches!(&**k, "ttlMs" | "cacheScope") {
+                    map.serialize_entry(k, v)?;
+                }
+            }
+            map.end()
         }
     }
-    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+    entry
+        .members()
+        .and_then(|members| serde_json::value::to_raw_value(&Hinted { ttl_ms, scope, members }).ok())
+        .unwrap_or_else(|| entry.result.clone())
 }
 
 #[cfg(test)]
@@ -144,9 +138,10 @@ mod tests {
 
     #[test]
     fn hints_lead_the_result() {
-        let raw = RawValue::from_string(r#"{"content":[]}"#.to_owned()).expect("json");
-        assert_eq!(with_hints(&raw, 1500, CacheScope::Public).get(), r#"{"ttlMs":1500,"cacheScope":"public","content":[]}"#);
-        let empty = RawValue::from_string("{ }".to_owned()).expect("json");
-        assert_eq!(with_hints(&empty, 0, CacheScope::Private).get(), r#"{"ttlMs":0,"cacheScope":"private"}"#);
+        let entry = |t: &str| CachedResult::new(RawValue::from_string(t.to_owned()).expect("json"), 0, 1);
+        let hinted = with_hints(&entry(r#"{"content":[ 1 ]}"#), 1500, CacheScope::Public);
+        assert_eq!(hinted.get(), r#"{"ttlMs":1500,"cacheScope":"public","content":[ 1 ]}"#);
+        assert_eq!(with_hints(&entry("{ }"), 0, CacheScope::Private).get(), r#"{"ttlMs":0,"cacheScope":"private"}"#);
+        assert_eq!(with_hints(&entry("[1]"), 0, CacheScope::Private).get(), "[1]", "not an object: as it was");
     }
 }

@@ -1,6 +1,6 @@
 //! [`CacheStore`]: where results are kept, and what one holds.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use mcp_core::async_trait;
 use serde_json::value::RawValue;
@@ -18,12 +18,29 @@ pub struct CachedResult {
     pub created_at_ms: u64,
     /// When it stops being fresh, in milliseconds since the Unix epoch.
     pub expires_at_ms: u64,
+    /// The result's members, read once, for answers that add members.
+    members: OnceLock<Option<Members>>,
 }
+
+/// A JSON object's members, each value as written.
+pub(crate) type Members = Vec<(Box<str>, Box<RawValue>)>;
 
 impl CachedResult {
     /// A result stored at `created_at_ms`, fresh until `expires_at_ms`.
     pub fn new(result: Box<RawValue>, created_at_ms: u64, expires_at_ms: u64) -> Self {
-        Self { result, created_at_ms, expires_at_ms }
+        Self { result, created_at_ms, expires_at_ms, members: OnceLock::new() }
+    }
+
+    /// The result's members (`None` when it is not an object), read on
+    /// first use.
+    pub(crate) fn members(&self) -> Option<&Members> {
+        self.members
+            .get_or_init(|| {
+                serde_json::from_str::<super::key::Entries<Box<str>, Box<RawValue>>>(self.result.get())
+                    .ok()
+                    .map(|e| e.0)
+            })
+            .as_ref()
     }
 
     /// Whether it is past its time to live at `now_ms`.
@@ -31,9 +48,10 @@ impl CachedResult {
         self.expires_at_ms <= now_ms
     }
 
-    /// The bytes it takes, roughly: what bounds the in-memory store.
+    /// The bytes it takes, roughly: what bounds the in-memory store (twice
+    /// the result: its members are kept read for answers).
     pub fn size(&self) -> usize {
-        self.result.get().len() + std::mem::size_of::<Self>()
+        2 * self.result.get().len() + std::mem::size_of::<Self>()
     }
 }
 
@@ -86,4 +104,14 @@ pub trait CacheStore: Send + Sync + 'static {
 
     /// Forgets results.
     async fn invalidate(&self, what: Invalidation<'_>) -> Result<(), StoreError>;
+
+    /// The result under `key` when the store can tell without waiting
+    /// (`Some(None)`: it has none); `None` (the default) when it cannot,
+    /// and the layer then awaits [`get`](Self::get). A store in this
+    /// process implements it, so that a hit costs no task and no allocation
+    /// beyond the answer.
+    fn peek(&self, key: &CacheKey) -> Option<Option<Arc<CachedResult>>> {
+        let _ = key;
+        None
+    }
 }

@@ -55,9 +55,11 @@ impl CacheSettings {
         };
         let count = |name: &'static str, default: u64| match one(name) {
             None => Ok(default),
-            Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                invalid(name, value_of(var, name), "expected a whole number above 0")
-            }),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid(name, value_of(var, name), "expected a whole number above 0")),
         };
         let mut cache = Self {
             enabled: flag("ENABLE_CACHING")?,

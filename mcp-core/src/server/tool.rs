@@ -168,12 +168,24 @@ impl ToolRoute {
         let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
         tool.output_schema = R::output_schema();
         let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
-        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None, caching: Default::default() }
+        Self {
+            tool,
+            handler: Arc::new(handler),
+            required_state: Vec::new(),
+            requires: None,
+            caching: Default::default(),
+        }
     }
 
     /// A tool from a wire description and a hand-written handler.
     pub fn from_handler(tool: Tool, handler: impl ToolHandler) -> Self {
-        Self { tool, handler: Arc::new(handler), required_state: Vec::new(), requires: None, caching: Default::default() }
+        Self {
+            tool,
+            handler: Arc::new(handler),
+            required_state: Vec::new(),
+            requires: None,
+            caching: Default::default(),
+        }
     }
 
     /// The wire description.
