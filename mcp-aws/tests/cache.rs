@@ -4,6 +4,7 @@
 //! and when a tool is replaced), the 2026-07-28 hints, the `#[tool]`
 //! options, and the span attribute and counters.
 
+mod auth_common;
 mod common;
 
 use std::sync::Arc;
@@ -389,4 +390,26 @@ async fn a_hit_marks_the_tool_span_and_the_counters_export() {
     assert_eq!((record["CacheHits"].as_u64(), record["CacheMisses"].as_u64()), (Some(1), Some(1)), "{record}");
     emf.flush().expect("flush");
     assert!(buffer.0.lock().expect("lock").is_empty(), "nothing new: no record");
+}
+
+#[tokio::test]
+async fn over_streamable_http_two_api_keys_get_their_own_results() {
+    use auth_common::{exchange, post};
+    use mcp_core::transport::http::StreamableHttp;
+    let (runs, server, cache) = setup();
+    let keys = InMemoryApiKeyStore::new();
+    keys.insert(ApiKeyRecord::new("alice-key", "alice", ["execute:*"]));
+    keys.insert(ApiKeyRecord::new("bob-key", "bob", ["execute:*"]));
+    let app = server.layer(cache.clone()).layer(AuthLayer::new().api_keys(ApiKeys::new(keys)));
+    let http = StreamableHttp::new(app);
+    for (id, key, who) in [(1, "alice-key", "alice"), (2, "bob-key", "bob"), (3, "alice-key", "alice")] {
+        let (status, _, body) = exchange(&http, post(id, "whoami", &[("x-api-key", key)])).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(text(&body), who);
+        assert_eq!(body["id"], id);
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "alice's second call was a hit");
+    assert_eq!(cache.stats().hits, 1);
+    let (status, _, _) = exchange(&http, post(4, "whoami", &[])).await;
+    assert_eq!(status, 401, "no key: refused before the cache");
 }

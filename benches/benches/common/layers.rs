@@ -52,7 +52,7 @@ impl PushMetricExporter for Discard {
     }
 }
 
-const CALL: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+pub(crate) const CALL: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
 
 /// A server with the `add` tool, and `slow_add`, which takes 10 ms.
 pub(crate) fn server() -> Server {
@@ -67,12 +67,6 @@ pub(crate) fn server() -> Server {
         )
         .build()
         .expect("valid")
-}
-
-/// The stateless `tools/call` of `slow_add(2, 3)`.
-pub(crate) fn slow_message() -> Message {
-    let text = std::str::from_utf8(CALL).expect("utf-8").replace("\"add\"", "\"slow_add\"");
-    Message::parse(text.as_bytes()).expect("valid")
 }
 
 /// The stateless `tools/call` of `add(2, 3)`.
@@ -101,14 +95,4 @@ where
         Some(Err(never)) => match never {},
         None => panic!("the bench tool does not yield"),
     }
-}
-
-/// One request through `svc`, on a runtime (for tools that wait).
-pub(crate) async fn call<S>(svc: &S, message: &Message) -> Option<Response>
-where
-    S: Service<ServerRequest, Response = Option<Response>, Error = Infallible> + Clone,
-{
-    let mut req = ServerRequest::new(message.clone(), None, Sink::none());
-    req.extensions.insert(Principal::new("bench-user"));
-    svc.clone().oneshot(req).await.unwrap_or_else(|never| match never {})
 }

@@ -29,6 +29,9 @@ const EXPIRES_AT: &str = "expires_at";
 const RESULT: &str = "result";
 /// The expiry in milliseconds, for sub-second precision on read.
 const EXPIRES_AT_MS: &str = "expires_at_ms";
+/// The largest result stored: DynamoDB items hold 400 KB, keys and
+/// attribute names included.
+const MAX_RESULT_BYTES: usize = 390_000;
 /// The global secondary index on [`CREATED_AT`].
 const CREATED_AT_INDEX: &str = "CreatedAtIndex";
 
@@ -41,7 +44,8 @@ const CREATED_AT_INDEX: &str = "CreatedAtIndex";
 /// and outlives cold starts.
 ///
 /// DynamoDB deletes expired items lazily (within a day or two); an expired
-/// item is never served. The function needs `dynamodb:GetItem`, `PutItem`,
+/// item is never served. Results over 390 KB (an item holds 400 KB) are
+/// not stored. The function needs `dynamodb:GetItem`, `PutItem`,
 /// `DeleteItem` and `Query` on the table (and `Scan`, `BatchWriteItem` to
 /// invalidate whole tools or everything), as the SAM template in
 /// `examples/lambda` grants.
@@ -70,6 +74,14 @@ impl fmt::Debug for DynamoDbCacheStore {
 fn store_error(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     let message = format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(&e));
     StoreError::new(message, Some(Box::new(e)))
+}
+
+/// The item key of `key`.
+fn item_key(key: &CacheKey) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (TOOL_NAME.to_owned(), AttributeValue::S(key.tool().to_owned())),
+        (PARAMS_HASH.to_owned(), AttributeValue::S(key.params_hash())),
+    ])
 }
 
 fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<u64> {
@@ -233,8 +245,7 @@ impl CacheStore for DynamoDbCacheStore {
             .client
             .get_item()
             .table_name(&*self.table)
-            .key(TOOL_NAME, AttributeValue::S(key.tool().to_owned()))
-            .key(PARAMS_HASH, AttributeValue::S(key.params_hash()))
+            .set_key(Some(item_key(key)))
             .send()
             .await
             .map_err(|e| store_error("GetItem", e))?;
@@ -257,14 +268,22 @@ impl CacheStore for DynamoDbCacheStore {
     }
 
     async fn put(&self, key: &CacheKey, result: Arc<CachedResult>) -> Result<(), StoreError> {
+        if result.result.get().len() > MAX_RESULT_BYTES {
+            // DynamoDB items hold 400 KB at most: such results are not kept.
+            tracing::debug!(
+                tool = key.tool(),
+                bytes = result.result.get().len(),
+                "result too large to cache in DynamoDB"
+            );
+            return Ok(());
+        }
         // The TTL attribute rounds up, so DynamoDB never deletes an item
         // before the layer stops serving it.
         let expires_at = result.expires_at_ms.div_ceil(1000);
         self.client
             .put_item()
             .table_name(&*self.table)
-            .item(TOOL_NAME, AttributeValue::S(key.tool().to_owned()))
-            .item(PARAMS_HASH, AttributeValue::S(key.params_hash()))
+            .set_item(Some(item_key(key)))
             .item(CREATED_AT, AttributeValue::N((result.created_at_ms / 1000).to_string()))
             .item(EXPIRES_AT, AttributeValue::N(expires_at.to_string()))
             .item(EXPIRES_AT_MS, AttributeValue::N(result.expires_at_ms.to_string()))
@@ -281,8 +300,7 @@ impl CacheStore for DynamoDbCacheStore {
                 self.client
                     .delete_item()
                     .table_name(&*self.table)
-                    .key(TOOL_NAME, AttributeValue::S(key.tool().to_owned()))
-                    .key(PARAMS_HASH, AttributeValue::S(key.params_hash()))
+                    .set_key(Some(item_key(key)))
                     .send()
                     .await
                     .map_err(|e| store_error("DeleteItem", e))?;

@@ -18,9 +18,9 @@
 //! - **the key** ([`CacheKey`]): the tool's name and a SHA-256 of the
 //!   arguments in canonical form (key order and whitespace do not matter),
 //!   the protocol version, the tool's revision, and, when the tool's scope is
-//!   [private](CacheScope::Private) (the default), the caller's
-//!   [`Principal`](mcp_core::server::Principal): one caller never sees
-//!   another's result. A [public](CacheScope::Public) tool shares one result
+//!   [private](mcp_core::protocol::CacheScope::Private) (the default), the caller's
+//!   `Principal`: one caller never sees
+//!   another's result. A [public](mcp_core::protocol::CacheScope::Public) tool shares one result
 //!   between callers.
 //! - **freshness**: each result is fresh for its tool's time to live, by
 //!   the layer's clock, whatever the store (DynamoDB deletes expired items
@@ -55,7 +55,8 @@
 //! ```
 //! use std::time::Duration;
 //! use mcp_aws::cache::CacheLayer;
-//! //! use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+//! use mcp_core::protocol::CacheScope;
+//! use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
 //!
 //! let server = ServerBuilder::new("weather", "1.0.0")
 //!     .tool(ToolRoute::new("forecast", |_ctx: Context, _: NoArgs| async { "sunny" }).cache_ttl(Duration::from_secs(60)))

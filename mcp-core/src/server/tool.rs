@@ -167,14 +167,7 @@ impl ToolRoute {
         let name = name.into();
         let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
         tool.output_schema = R::output_schema();
-        let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
-        Self {
-            tool,
-            handler: Arc::new(handler),
-            required_state: Vec::new(),
-            requires: None,
-            caching: Default::default(),
-        }
+        Self::from_handler(tool, FnHandler { name: name.into(), f, _args: std::marker::PhantomData })
     }
 
     /// A tool from a wire description and a hand-written handler.
