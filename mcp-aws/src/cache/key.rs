@@ -71,10 +71,19 @@ impl CacheKey {
     }
 }
 
+/// The hash state every key of one server starts from: the format's tag
+/// and the server's name and version, absorbed once.
+pub(crate) fn prefix(server: &str) -> Sha256 {
+    let mut h = Sha256::new();
+    field(&mut h, b"mcp-sdk/cache/1");
+    field(&mut h, server.as_bytes());
+    h
+}
+
 /// What a key is made of, beside the tool's name.
 pub(crate) struct KeyParts<'a> {
-    /// The server's name and version.
-    pub(crate) server: &'a str,
+    /// [`prefix`] of the server's name and version.
+    pub(crate) prefix: &'a Sha256,
     pub(crate) revision: u64,
     pub(crate) version: ProtocolVersion,
     pub(crate) scope: CacheScope,
@@ -86,9 +95,7 @@ impl KeyParts<'_> {
     /// arguments are not JSON this layer can put in canonical form (the
     /// dispatcher then answers the call).
     pub(crate) fn key(&self, tool: &Arc<str>, arguments: Option<&RawValue>) -> Option<CacheKey> {
-        let mut h = Sha256::new();
-        field(&mut h, b"mcp-sdk/cache/1");
-        field(&mut h, self.server.as_bytes());
+        let mut h = self.prefix.clone();
         field(&mut h, tool.as_bytes());
         h.update(self.revision.to_le_bytes());
         field(&mut h, self.version.as_str().as_bytes());
@@ -98,9 +105,9 @@ impl KeyParts<'_> {
             (CacheScope::Private, Some(p)) => {
                 field(&mut h, b"private");
                 field(&mut h, p.subject.as_bytes());
-                h.update((p.scopes.len() as u64).to_le_bytes());
+                h.update(len(p.scopes.len()));
                 p.scopes.iter().for_each(|s| field(&mut h, s.as_bytes()));
-                h.update((p.permissions.len() as u64).to_le_bytes());
+                h.update(len(p.permissions.len()));
                 p.permissions.iter().for_each(|s| field(&mut h, s.as_bytes()));
             }
         }
@@ -113,8 +120,14 @@ impl KeyParts<'_> {
 
 /// A length-prefixed field, so that no two sequences of fields hash alike.
 fn field(h: &mut Sha256, bytes: &[u8]) {
-    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(len(bytes.len()));
     h.update(bytes);
+}
+
+/// A length as 4 bytes (what the hash reads is far below 4 GiB; longer
+/// saturates, and stays unambiguous with the bytes that follow).
+fn len(n: usize) -> [u8; 4] {
+    u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes()
 }
 
 /// Writes `arguments` in canonical form: object keys sorted, no
@@ -269,8 +282,9 @@ mod tests {
     fn keys_separate_callers_only_in_private_scope() {
         let tool: Arc<str> = Arc::from("t");
         let (alice, bob) = (Principal::new("alice"), Principal::new("bob"));
+        let prefix = prefix("s 1");
         let parts = |scope, principal| KeyParts {
-            server: "s 1",
+            prefix: &prefix,
             revision: 1,
             version: ProtocolVersion::V2026_07_28,
             scope,

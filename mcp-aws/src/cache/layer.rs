@@ -36,6 +36,8 @@ pub(super) struct Shared {
     /// `"{name} {version}"`: in every key, so that a new release does not
     /// read the old one's results from a shared table.
     pub(super) server_id: String,
+    /// The hash state of `server_id`, which every key starts from.
+    pub(super) key_prefix: sha2::Sha256,
     pub(super) store: Arc<dyn CacheStore>,
     pub(super) default_ttl: Duration,
     pub(super) default_scope: CacheScope,
@@ -108,6 +110,7 @@ impl CacheLayer {
             shared: Arc::new(Shared {
                 server: server.clone(),
                 server_id: format!("{} {}", info.name, info.version),
+                key_prefix: super::key::prefix(&format!("{} {}", info.name, info.version)),
                 store: Arc::new(memory),
                 default_ttl: Duration::from_secs(300),
                 default_scope: CacheScope::Private,
@@ -184,6 +187,7 @@ impl CacheLayer {
             self.shared = Arc::new(Shared {
                 server: s.server.clone(),
                 server_id: s.server_id.clone(),
+                key_prefix: s.key_prefix.clone(),
                 store: Arc::clone(&s.store),
                 default_ttl: s.default_ttl,
                 default_scope: s.default_scope,
@@ -350,7 +354,7 @@ impl Shared {
         principal: Option<&'a Principal>,
         version: ProtocolVersion,
     ) -> KeyParts<'a> {
-        KeyParts { server: &self.server_id, revision: facts.revision, version, scope, principal }
+        KeyParts { prefix: &self.key_prefix, revision: facts.revision, version, scope, principal }
     }
 }
 

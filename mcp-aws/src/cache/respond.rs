@@ -77,10 +77,25 @@ pub(super) fn bound_to_itself(params: Option<&RawValue>) -> bool {
 }
 
 /// `entry`'s result with the 2026-07-28 caching hints first: `ttlMs`
-/// (what is left of its time to live) and `cacheScope`, with
-/// `CacheableResult`'s meaning. Written from the result's members, without
-/// parsing it again; the result unchanged when it is not a JSON object.
+/// (what is left of its time to live; in whole seconds from one second
+/// up, so that one written answer serves a second of hits) and
+/// `cacheScope`, with `CacheableResult`'s meaning. Written from the
+/// result's members, without parsing it again; the result unchanged when
+/// it is not a JSON object.
 pub(super) fn with_hints(entry: &CachedResult, ttl_ms: u64, scope: CacheScope) -> Box<RawValue> {
+    if ttl_ms < 1_000 {
+        return write_hints(entry, ttl_ms, scope);
+    }
+    let secs = ttl_ms / 1_000;
+    if let Some(text) = entry.hinted(secs, scope) {
+        return text;
+    }
+    let text = write_hints(entry, secs * 1_000, scope);
+    entry.keep_hinted(secs, scope, &text);
+    text
+}
+
+fn write_hints(entry: &CachedResult, ttl_ms: u64, scope: CacheScope) -> Box<RawValue> {
     struct Hinted<'a> {
         ttl_ms: u64,
         scope: CacheScope,
@@ -139,8 +154,18 @@ mod tests {
     #[test]
     fn hints_lead_the_result() {
         let entry = |t: &str| CachedResult::new(RawValue::from_string(t.to_owned()).expect("json"), 0, 1);
-        let hinted = with_hints(&entry(r#"{"content":[ 1 ]}"#), 1500, CacheScope::Public);
-        assert_eq!(hinted.get(), r#"{"ttlMs":1500,"cacheScope":"public","content":[ 1 ]}"#);
+        let e = entry(r#"{"content":[ 1 ]}"#);
+        let hinted = with_hints(&e, 1500, CacheScope::Public);
+        assert_eq!(hinted.get(), r#"{"ttlMs":1000,"cacheScope":"public","content":[ 1 ]}"#, "whole seconds");
+        assert_eq!(with_hints(&e, 1999, CacheScope::Public).get(), hinted.get(), "written once a second");
+        assert_eq!(
+            with_hints(&e, 1999, CacheScope::Private).get(),
+            r#"{"ttlMs":1000,"cacheScope":"private","content":[ 1 ]}"#
+        );
+        assert_eq!(
+            with_hints(&e, 500, CacheScope::Public).get(),
+            r#"{"ttlMs":500,"cacheScope":"public","content":[ 1 ]}"#
+        );
         assert_eq!(with_hints(&entry("{ }"), 0, CacheScope::Private).get(), r#"{"ttlMs":0,"cacheScope":"private"}"#);
         assert_eq!(with_hints(&entry("[1]"), 0, CacheScope::Private).get(), "[1]", "not an object: as it was");
     }

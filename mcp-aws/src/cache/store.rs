@@ -1,6 +1,6 @@
 //! [`CacheStore`]: where results are kept, and what one holds.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use mcp_core::async_trait;
 use serde_json::value::RawValue;
@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use super::key::CacheKey;
 
 /// One stored `tools/call` result.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct CachedResult {
     /// The JSON-RPC `result` as the dispatcher answered it (without the
@@ -20,6 +20,8 @@ pub struct CachedResult {
     pub expires_at_ms: u64,
     /// The result's members, read once, for answers that add members.
     members: OnceLock<Option<Members>>,
+    /// The last answer written with hints: whole seconds left, scope, text.
+    hinted: Mutex<Option<(u64, mcp_core::protocol::CacheScope, Box<RawValue>)>>,
 }
 
 /// A JSON object's members, each value as written.
@@ -28,7 +30,22 @@ pub(crate) type Members = Vec<(Box<str>, Box<RawValue>)>;
 impl CachedResult {
     /// A result stored at `created_at_ms`, fresh until `expires_at_ms`.
     pub fn new(result: Box<RawValue>, created_at_ms: u64, expires_at_ms: u64) -> Self {
-        Self { result, created_at_ms, expires_at_ms, members: OnceLock::new() }
+        Self { result, created_at_ms, expires_at_ms, members: OnceLock::new(), hinted: Mutex::new(None) }
+    }
+
+    /// The answer written with `ttl_secs` and `scope` last time, if that
+    /// is what is asked again (and no other caller holds it now).
+    pub(crate) fn hinted(&self, ttl_secs: u64, scope: mcp_core::protocol::CacheScope) -> Option<Box<RawValue>> {
+        let last = self.hinted.try_lock().ok()?;
+        let (secs, s, text) = last.as_ref()?;
+        (*secs == ttl_secs && *s == scope).then(|| text.clone())
+    }
+
+    /// Keeps `text` as the answer for `ttl_secs` and `scope`.
+    pub(crate) fn keep_hinted(&self, ttl_secs: u64, scope: mcp_core::protocol::CacheScope, text: &RawValue) {
+        if let Ok(mut last) = self.hinted.try_lock() {
+            *last = Some((ttl_secs, scope, text.to_owned()));
+        }
     }
 
     /// The result's members (`None` when it is not an object), read on
@@ -48,10 +65,11 @@ impl CachedResult {
         self.expires_at_ms <= now_ms
     }
 
-    /// The bytes it takes, roughly: what bounds the in-memory store (twice
-    /// the result: its members are kept read for answers).
+    /// The bytes it takes, roughly: what bounds the in-memory store (three
+    /// times the result: its members are kept read, and its last answer
+    /// written).
     pub fn size(&self) -> usize {
-        2 * self.result.get().len() + std::mem::size_of::<Self>()
+        3 * self.result.get().len() + std::mem::size_of::<Self>()
     }
 }
 
