@@ -1,6 +1,7 @@
 //! The `layers` bench's requests in a plain loop, for instruction counts:
-//! `layers_loop <bare|ratelimit|both|all> <iterations>` (`all` adds
-//! the per-tool timeout layer under the rate limiter). Criterion's timings
+//! `layers_loop <bare|ratelimit|both|all|cache> <iterations>` (`all` adds
+//! the per-tool timeout layer under the rate limiter; `cache` answers each
+//! call from the result cache). Criterion's timings
 //! swing by a microsecond on a shared machine; callgrind's counts do not.
 //!
 //! ```text
@@ -54,6 +55,10 @@ fn main() {
     let both = telemetry.layer().layer(limiter.layer(server.clone()));
     let timeouts = mcp_aws::timeout::ToolTimeoutLayer::new().default_timeout(std::time::Duration::from_secs(30));
     let all = telemetry.layer().layer(limiter.layer(timeouts.layer(server.clone())));
+    let cached = mcp_aws::cache::CacheLayer::new(&server)
+        .tool("add", std::time::Duration::from_secs(3600))
+        .layer(server.clone());
+    black_box(run(&cached, &message)); // warms the cache
     // The timeout layer arms a tokio timer: it needs a runtime to register
     // with, though the tool never yields.
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
@@ -65,6 +70,7 @@ fn main() {
             "ratelimit" => run(&limited, black_box(&message)),
             "both" => run(&both, black_box(&message)),
             "all" => run(&all, black_box(&message)),
+            "cache" => run(&cached, black_box(&message)),
             _ => panic!("variant"),
         };
         black_box(out);

@@ -23,10 +23,17 @@
 //! | `MCP_AUTH_RESOURCE_URL` | first URL audience | this server's resource URL, for RFC 9728 metadata and challenges |
 //! | `MCP_API_KEYS_TABLE` | none | DynamoDB table of API keys (by `api_key_hash`); turns API-key auth on |
 //! | `MCP_AUTH_TRUST_GATEWAY` | `false` | `true` takes the caller API Gateway's authorizer authenticated (Lambda only; every route must have an authorizer) |
+//! | `ENABLE_CACHING` | `false` | `true` turns the tool-result cache on (the deployment guide's switch; for a cache layer) |
+//! | `CACHE_TTL` | `300` | seconds a cached result stays fresh, for tools cached without a time to live of their own (`60s`, `5m`, `500ms` also read) |
+//! | `DYNAMODB_TABLE` | none | with caching: the DynamoDB table of tool results (the guide's `mcp-tool-results-{env}`); without it results stay in the instance's memory |
+//! | `MCP_CACHE_READ_ONLY` | `false` | `true` also caches every tool annotated read-only |
+//! | `MCP_CACHE_MAX_ENTRIES` | `10000` | the in-memory cache's bound on entries |
+//! | `MCP_CACHE_MAX_BYTES` | `67108864` | the in-memory cache's bound on bytes |
 //!
-//! The rate limit and the timeout only describe layers; the deployment
-//! builds them (see `examples/lambda`), since the stack of layers is the
-//! application's. The auth settings ([`AuthSettings`]) are applied by
+//! The rate limit, the timeout and the cache only describe layers; the
+//! deployment builds them (see `examples/lambda`; the cache with
+//! `mcp_aws::cache::CacheLayer::from_config`), since the stack of layers is
+//! the application's. The auth settings ([`AuthSettings`]) are applied by
 //! `mcp_aws::run` itself when the `auth` feature is on.
 //!
 //! ```
@@ -52,6 +59,9 @@ use mcp_core::transport::http::SessionMode;
 use mcp_core::transport::http::rest::RestOptions;
 
 use crate::cors::Cors;
+
+mod cache;
+pub use cache::CacheSettings;
 
 /// A setting in the environment has a value this crate cannot use.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +107,8 @@ pub struct DeployConfig {
     pub tool_timeout: Option<Duration>,
     /// Who may call (`MCP_AUTH_*`, `MCP_API_KEYS_TABLE`).
     pub auth: AuthSettings,
+    /// The tool-result cache (`ENABLE_CACHING`, `CACHE_TTL`, `DYNAMODB_TABLE`).
+    pub cache: CacheSettings,
 }
 
 /// Authentication settings, mirroring AgentCore's `customJWTAuthorizer`
@@ -219,6 +231,7 @@ impl Default for DeployConfig {
             rate_limit_per_minute: None,
             tool_timeout: None,
             auth: AuthSettings::default(),
+            cache: CacheSettings::default(),
         }
     }
 }
@@ -306,6 +319,7 @@ impl DeployConfig {
             config.tool_timeout = Some(Duration::from_millis(n));
         }
         config.auth = AuthSettings::from_vars(&var)?;
+        config.cache = CacheSettings::from_vars(&var)?;
         Ok(config)
     }
 
@@ -455,6 +469,22 @@ mod tests {
     }
 
     #[test]
+    fn cache_settings_read_the_guide_variables() {
+        let c = DeployConfig::from_vars(vars(&[
+            ("ENABLE_CACHING", "true"),
+            ("CACHE_TTL", "300"),
+            ("DYNAMODB_TABLE", "mcp-tool-results-prod"),
+        ]))
+        .expect("valid");
+        assert!(c.cache.enabled && !c.cache.read_only);
+        assert_eq!(c.cache.ttl, Duration::from_secs(300));
+        assert_eq!(c.cache.table.as_deref(), Some("mcp-tool-results-prod"));
+        let short = DeployConfig::from_vars(vars(&[("CACHE_TTL", "500ms")])).expect("valid");
+        assert_eq!(short.cache.ttl, Duration::from_millis(500));
+        assert!(!DeployConfig::default().cache.enabled);
+    }
+
+    #[test]
     fn bad_values_name_their_variable() {
         for (pairs, variable) in [
             (&[("LOG_LEVEL", "loud")][..], "LOG_LEVEL"),
@@ -475,6 +505,11 @@ mod tests {
             (&[("MCP_AUTH_DISCOVERY_URL", "d"), ("MCP_AUTH_JWKS_URL", "j")][..], "MCP_AUTH_JWKS_URL"),
             (&[("MCP_AUTH_DISCOVERY_URL", "ftp://x"), ("MCP_AUTH_ALLOWED_CLIENTS", "c")][..], "MCP_AUTH_DISCOVERY_URL"),
             (&[("MCP_AUTH_TRUST_GATEWAY", "maybe")][..], "MCP_AUTH_TRUST_GATEWAY"),
+            (&[("ENABLE_CACHING", "yes")][..], "ENABLE_CACHING"),
+            (&[("CACHE_TTL", "0")][..], "CACHE_TTL"),
+            (&[("CACHE_TTL", "five minutes")][..], "CACHE_TTL"),
+            (&[("MCP_CACHE_MAX_BYTES", "-1")][..], "MCP_CACHE_MAX_BYTES"),
+            (&[("MCP_CACHE_READ_ONLY", "sure")][..], "MCP_CACHE_READ_ONLY"),
         ] {
             let pairs: &'static [(&'static str, &'static str)] = pairs;
             let err = DeployConfig::from_vars(vars(pairs)).expect_err("invalid");

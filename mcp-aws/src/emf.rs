@@ -23,6 +23,11 @@
 //! (the tool for tool calls, else the method): usage per key, as the
 //! deployment guides record it.
 //!
+//! With feature `cache`, [`Emf::with_cache`] adds a record of the result
+//! cache's `CacheHits`, `CacheMisses`, `CacheEvictions` and
+//! `CacheStoreErrors` (Count, since the last flush) with dimension
+//! `ServiceName`.
+//!
 //! ```
 //! use mcp_aws::emf::Emf;
 //! use mcp_core::server::ServerBuilder;
@@ -71,6 +76,9 @@ struct Inner {
     groups: Mutex<BTreeMap<(String, Option<String>), Aggregate>>,
     /// `APIUsage` per (key hash prefix, operation).
     usage: Mutex<BTreeMap<(String, String), u64>>,
+    /// The result cache's counters, and their values at the last flush.
+    #[cfg(feature = "cache")]
+    cache: Mutex<Option<(Arc<crate::cache::Counters>, crate::cache::CacheStats)>>,
 }
 
 /// The EMF recorder: its [`layer`](Self::layer) aggregates, its
@@ -100,8 +108,15 @@ impl Emf {
     }
 
     fn build(namespace: String, service: String, writer: Box<dyn Write + Send>) -> Self {
-        let inner =
-            Inner { namespace, service, writer: Mutex::new(writer), groups: Mutex::default(), usage: Mutex::default() };
+        let inner = Inner {
+            namespace,
+            service,
+            writer: Mutex::new(writer),
+            groups: Mutex::default(),
+            usage: Mutex::default(),
+            #[cfg(feature = "cache")]
+            cache: Mutex::default(),
+        };
         Self { inner: Arc::new(inner) }
     }
 
@@ -126,6 +141,62 @@ impl Emf {
             // Shared already: keep the original writer's target (stdout).
             Err(shared) => f(shared.namespace.clone(), shared.service.clone(), Box::new(std::io::stdout())),
         }
+    }
+
+    /// Also records `cache`'s counts at each flush: `CacheHits`,
+    /// `CacheMisses`, `CacheEvictions`, `CacheStoreErrors` since the last one.
+    #[cfg(feature = "cache")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
+    pub fn with_cache(self, cache: &crate::cache::CacheLayer) -> Self {
+        let counters = cache.counters();
+        let now = counters.snapshot();
+        *self.inner.cache.lock().unwrap_or_else(PoisonError::into_inner) = Some((counters, now));
+        self
+    }
+
+    /// The cache's counts since the last flush, when any is not zero.
+    #[cfg(feature = "cache")]
+    fn cache_delta(&self) -> Option<crate::cache::CacheStats> {
+        let mut cache = self.inner.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let (counters, last) = cache.as_mut()?;
+        let now = counters.snapshot();
+        let delta = now.since(last);
+        *last = now;
+        (delta != crate::cache::CacheStats::default()).then_some(delta)
+    }
+
+    #[cfg(not(feature = "cache"))]
+    fn cache_delta(&self) -> Option<std::convert::Infallible> {
+        None
+    }
+
+    #[cfg(feature = "cache")]
+    fn cache_json(&self, timestamp: u128, delta: &crate::cache::CacheStats) -> Value {
+        json!({
+            "_aws": {
+                "Timestamp": u64::try_from(timestamp).unwrap_or(u64::MAX),
+                "CloudWatchMetrics": [{
+                    "Namespace": self.inner.namespace,
+                    "Dimensions": [["ServiceName"]],
+                    "Metrics": [
+                        { "Name": "CacheHits", "Unit": "Count" },
+                        { "Name": "CacheMisses", "Unit": "Count" },
+                        { "Name": "CacheEvictions", "Unit": "Count" },
+                        { "Name": "CacheStoreErrors", "Unit": "Count" },
+                    ],
+                }],
+            },
+            "ServiceName": self.inner.service,
+            "CacheHits": delta.hits,
+            "CacheMisses": delta.misses,
+            "CacheEvictions": delta.evictions,
+            "CacheStoreErrors": delta.store_errors,
+        })
+    }
+
+    #[cfg(not(feature = "cache"))]
+    fn cache_json(&self, _: u128, never: &std::convert::Infallible) -> Value {
+        match *never {}
     }
 
     /// The tower layer that aggregates each request's metrics.
@@ -160,15 +231,17 @@ impl Emf {
     pub fn flush(&self) -> std::io::Result<()> {
         let groups = std::mem::take(&mut *self.inner.groups.lock().unwrap_or_else(PoisonError::into_inner));
         let usage = std::mem::take(&mut *self.inner.usage.lock().unwrap_or_else(PoisonError::into_inner));
-        if groups.is_empty() && usage.is_empty() {
+        let cache = self.cache_delta();
+        if groups.is_empty() && usage.is_empty() && cache.is_none() {
             return Ok(());
         }
         let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-        let mut out = Vec::with_capacity(512 * (groups.len() + usage.len()));
+        let mut out = Vec::with_capacity(512 * (groups.len() + usage.len() + 1));
         let records = groups
             .into_iter()
             .map(|((method, tool), agg)| self.record_json(timestamp, &method, tool.as_deref(), &agg))
-            .chain(usage.into_iter().map(|((key, operation), n)| self.usage_json(timestamp, &key, &operation, n)));
+            .chain(usage.into_iter().map(|((key, operation), n)| self.usage_json(timestamp, &key, &operation, n)))
+            .chain(cache.iter().map(|delta| self.cache_json(timestamp, delta)));
         for record in records {
             // Serialising a `Value` into a Vec cannot fail.
             let _ = serde_json::to_writer(&mut out, &record);

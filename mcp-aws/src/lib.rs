@@ -21,6 +21,7 @@
 //! |---|---|
 //! | `auth` | `auth`: API keys (hashed; in memory or DynamoDB with `dynamodb`), OAuth 2.1 bearer tokens (JWT/JWKS), per-tool permissions, RFC 9728 metadata |
 //! | `ratelimit` | `ratelimit`: per-key and per-tool quotas on `governor` |
+//! | `cache` | `cache`: tool results reused per canonical arguments (and caller), in memory or DynamoDB (with `dynamodb`), single flight |
 //! | `otel` | `telemetry`: OpenTelemetry spans and metrics, OTLP/HTTP export |
 //! | `json-logs` | `logging`: JSON log lines with request, session and trace ids (turns `otel` on) |
 //! | `emf` | `emf`: CloudWatch Embedded Metric Format records on stdout |
@@ -103,6 +104,9 @@ pub mod agentcore;
 #[cfg(feature = "auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub mod auth;
+#[cfg(feature = "cache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
+pub mod cache;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod config;

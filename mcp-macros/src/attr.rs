@@ -55,6 +55,8 @@ impl Kind {
                 "requires",
                 "task",
                 "defer_task",
+                "cache_ttl",
+                "cache_scope",
             ],
             Self::Prompt => &["name", "title", "description", "icons", "meta"],
             Self::Resource => &["name", "title", "description", "mime_type", "icons"],
@@ -96,6 +98,10 @@ pub(crate) struct Options {
     pub(crate) task: Option<Ident>,
     /// `defer_task` (tools).
     pub(crate) defer_task: Option<Flag>,
+    /// `cache_ttl = "60s"` (tools): the time to live, in milliseconds.
+    pub(crate) cache_ttl: Option<u64>,
+    /// `cache_scope = "public"` (tools): `true` for public.
+    pub(crate) cache_public: Option<bool>,
 }
 
 /// One `key`, `key = value` or positional literal of an attribute.
@@ -284,10 +290,52 @@ impl Options {
                 });
                 set(&mut self.task, variant, key, errors);
             }
+            "cache_ttl" => {
+                let ms = lit_str(&value, key, errors).and_then(|lit| match duration_ms(&lit.value()) {
+                    Some(ms) => Some(ms),
+                    None => {
+                        errors.push(
+                            lit.span(),
+                            "`cache_ttl` takes a duration above zero: a whole number and a unit (`ms`, `s`, `m`, `h`), \
+                             e.g. `cache_ttl = \"60s\"`",
+                        );
+                        None
+                    }
+                });
+                set(&mut self.cache_ttl, ms, key, errors);
+            }
+            "cache_scope" => {
+                let public = lit_str(&value, key, errors).and_then(|lit| match lit.value().as_str() {
+                    "public" => Some(true),
+                    "private" => Some(false),
+                    _ => {
+                        errors.push(lit.span(), "`cache_scope` is `\"public\"` or `\"private\"`");
+                        None
+                    }
+                });
+                set(&mut self.cache_public, public, key, errors);
+            }
             "meta" => errors.push(value.span(), "`meta` takes a JSON object: `meta = { \"key\": \"value\" }`"),
             _ => self.unknown(kind, key, errors),
         }
     }
+}
+
+/// `"500ms"`, `"60s"`, `"5m"`, `"1h"` in milliseconds; `None` for anything
+/// else, zero included.
+fn duration_ms(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let per = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    n.checked_mul(per).filter(|ms| *ms > 0)
 }
 
 /// A parameter's `#[arg(..)]` options.

@@ -320,7 +320,12 @@ fn modifiers(h: &Handler) -> TokenStream {
     let requires = o.requires.as_ref().map(|all| quote!(.requires([#(#all),*])));
     let task = o.task.as_ref().map(|v| quote!(.task_support(::mcp_core::server::task::TaskSupport::#v)));
     let defer = o.defer_task.as_ref().filter(|f| f.value).map(|_| quote!(.defer_task()));
-    let extracts = quote!(#extracts #requires #task #defer);
+    let cache_ttl = o.cache_ttl.map(|ms| quote!(.cache_ttl(::std::time::Duration::from_millis(#ms))));
+    let cache_scope = o.cache_public.map(|public| {
+        let scope = Ident::new(if public { "Public" } else { "Private" }, Span::call_site());
+        quote!(.cache_scope(::mcp_core::protocol::CacheScope::#scope))
+    });
+    let extracts = quote!(#extracts #requires #task #defer #cache_ttl #cache_scope);
     match h.kind {
         // Resources and templates edit their wire description with `with`.
         Kind::Resource if !setters.is_empty() => quote!(.with(|__r| __r #(#setters)*) #extracts),

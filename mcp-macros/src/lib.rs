@@ -106,7 +106,8 @@ use crate::errors::Errors;
 /// # Options
 ///
 /// `#[tool(name = "..", title = "..", description = "..", read_only, destructive = false,
-/// idempotent, open_world = false, icons = ["https://.."], meta = { "key": "value" }, requires = ["scope"])]`:
+/// idempotent, open_world = false, icons = ["https://.."], meta = { "key": "value" }, requires = ["scope"],
+/// cache_ttl = "60s", cache_scope = "public")]`:
 ///
 /// - `name`: the tool's name (default: the function's); 1 to 128 of `A-Z a-z 0-9 _ - .`;
 /// - `title`: a human-readable title;
@@ -122,6 +123,12 @@ use crate::errors::Errors;
 ///   `ToolRoute::task_support`): `task = "optional"` or `task = "required"`;
 /// - `defer_task`: with `task`, the call becomes a task only when the
 ///   handler calls `ctx.continue_as_task()` (`ToolRoute::defer_task`).
+/// - `cache_ttl`: a result cache (`mcp_aws::cache`) may reuse the tool's
+///   successful results this long (`"500ms"`, `"60s"`, `"5m"`, `"1h"`;
+///   `ToolRoute::cache_ttl`);
+/// - `cache_scope`: `"private"` (each caller its own results) or `"public"`
+///   (shared by every caller); default: the cache layer's
+///   (`ToolRoute::cache_scope`).
 ///
 /// # Return types
 ///

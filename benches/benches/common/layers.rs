@@ -52,12 +52,19 @@ impl PushMetricExporter for Discard {
     }
 }
 
-const CALL: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+pub(crate) const CALL: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
 
-/// A server with the `add` tool.
+/// A server with the `add` tool, and `slow_add`, which takes 10 ms.
 pub(crate) fn server() -> Server {
     ServerBuilder::new("bench", "1.0.0")
         .tool(ToolRoute::new("add", |_ctx: Context, a: AddArgs| async move { a.a + a.b }).with_description("Add"))
+        .tool(
+            ToolRoute::new("slow_add", |_ctx: Context, a: AddArgs| async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                a.a + a.b
+            })
+            .with_description("Add, slowly"),
+        )
         .build()
         .expect("valid")
 }

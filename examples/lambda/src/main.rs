@@ -22,7 +22,12 @@
 //!   `MCP_AUTH_ALLOWED_CLIENTS` (Cognito, AgentCore's `customJWTAuthorizer`):
 //!   bearer tokens on every request, and `MCP_API_KEYS_TABLE`: API keys
 //!   from DynamoDB. `mcp_aws::run_with` puts that layer outside these, so
-//!   the rate limiter counts per authenticated principal.
+//!   the rate limiter counts per authenticated principal;
+//! - `ENABLE_CACHING=true` (the deployment guide's variables, with
+//!   `CACHE_TTL` in seconds and `DYNAMODB_TABLE` for the results table):
+//!   `count`'s results are reused for `CACHE_TTL` (tools that declare
+//!   `#[tool(cache_ttl = "..")]` for their own time), in DynamoDB when the
+//!   table is set, else in the instance's memory.
 //!
 //! Off Lambda it registers itself in the MCP server registry when
 //! `MCP_REGISTRY_URL` (with `MCP_REGISTRATION_TOKEN`) or `MCP_REGISTRY_TABLE`
@@ -30,8 +35,10 @@
 //! The README next to this file deploys it with SAM.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use mcp_aws::auth::ApiKeyRecord;
+use mcp_aws::cache::CacheLayer;
 use mcp_aws::config::DeployConfig;
 use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
 use mcp_aws::telemetry::Telemetry;
@@ -56,7 +63,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         RateLimitLayer::new(Key::principal().or(Key::client_ip())).quota(Quota::per_minute(n)).resolver(key_quota)
     });
     let telemetry = Telemetry::from_env("calculator")?;
-    let app = calculator::server()?.layer(option_layer(timeouts)).layer(option_layer(limits)).layer(telemetry.layer());
+    let server = calculator::server()?;
+    // Innermost: under telemetry (which then marks hits), after auth (whose
+    // principal keys private results).
+    let cache = CacheLayer::from_config(&server, &config).await?.map(|c| c.tool("count", Duration::ZERO));
+    if let (Some(cache), Some(meter)) = (&cache, telemetry.meter()) {
+        cache.observe(&meter);
+    }
+    let app = server
+        .layer(option_layer(cache))
+        .layer(option_layer(timeouts))
+        .layer(option_layer(limits))
+        .layer(telemetry.layer());
     let served = mcp_aws::run_with(app, config).await;
     // Whatever is still buffered leaves before the process ends.
     let _ = telemetry.shutdown();

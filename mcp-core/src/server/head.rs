@@ -310,6 +310,13 @@ impl RequestHead {
         self.input.arguments.as_deref()
     }
 
+    /// Whether the params were read without a problem. When not, the
+    /// dispatcher answers with an error naming the field, so a layer that
+    /// answers on its own (a result cache) lets the request through.
+    pub fn is_well_formed(&self) -> bool {
+        self.decoded && self.meta_error.is_none()
+    }
+
     /// Decodes the head of `message`, in a session or not. `sessionless`
     /// is the version a legacy request with neither a session nor a
     /// 2026-07-28 marker is served in, when the transport serves such

@@ -22,6 +22,7 @@
 
 mod arguments;
 mod builder;
+mod caching;
 mod context;
 mod dispatch;
 #[cfg(feature = "rest")]
@@ -47,6 +48,7 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::broadcast;
 
 pub use builder::{BuildError, Route, ServerBuilder};
+pub use caching::{ResultCaching, ToolCaching};
 pub use context::Context;
 pub use extract::{Extension, FromContext, RequiredState, State, StateValue};
 pub use frame::handle_frame;

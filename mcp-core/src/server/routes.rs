@@ -67,7 +67,8 @@ fn upsert<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: String
 }
 
 impl Routes {
-    pub(crate) fn insert_tool(&mut self, route: ToolRoute) {
+    pub(crate) fn insert_tool(&mut self, mut route: ToolRoute) {
+        route.caching.revision = super::caching::next_revision();
         let key = route.tool.name.clone();
         upsert(&mut self.tools, &mut self.tool_index, key, route);
     }

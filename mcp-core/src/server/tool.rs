@@ -150,6 +150,8 @@ pub struct ToolRoute {
     pub(crate) defer_task: bool,
     /// Follows the external work of its tasks ([`Self::task_follower`]).
     pub(crate) follower: Option<Arc<dyn TaskFollower>>,
+    /// What result caches may do with it ([`Self::cache_ttl`]).
+    pub(crate) caching: super::caching::RouteCaching,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -190,6 +192,7 @@ impl ToolRoute {
             task_support: TaskSupport::Forbidden,
             defer_task: false,
             follower: None,
+            caching: Default::default(),
         }
     }
 
