@@ -8,6 +8,7 @@ Both eras: the SDK serves 2026-07-28 requests statelessly and legacy
 clients through `initialize`.
 """
 
+import os
 import sys
 from typing import Annotated
 
@@ -70,6 +71,12 @@ def was_cancelled(tag: str) -> bool:
 def fail() -> str:
     """Always fails, as a tool error."""
     raise ValueError("this tool always fails")
+
+
+@mcp.tool()
+def exit_process(code: int = 3) -> str:
+    """Ends this server process at once, mid-call (the gateway's fault tests)."""
+    os._exit(code)
 
 
 @mcp.resource("fixture://greeting", mime_type="text/plain")
