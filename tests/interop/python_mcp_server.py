@@ -79,6 +79,18 @@ def exit_process(code: int = 3) -> str:
     os._exit(code)
 
 
+@mcp.tool()
+def credentials_seen(ctx: Context) -> str:
+    """The credentials this server was called with: `Authorization` and
+    `x-api-key` over HTTP, `stdio` over stdio (the gateway's tests check the
+    caller's never arrive)."""
+    request = ctx.request_context.request
+    if request is None:
+        return "stdio"
+    headers = request.headers
+    return f"authorization={headers.get('authorization', '')};x-api-key={headers.get('x-api-key', '')}"
+
+
 @mcp.resource("fixture://greeting", mime_type="text/plain")
 def greeting() -> str:
     """A fixed greeting."""
