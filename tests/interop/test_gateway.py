@@ -107,3 +107,10 @@ async def test_callers_without_a_valid_key_are_refused(gateway: str) -> None:
     with anyio.fail_after(WAIT * 2), pytest.raises(Exception):  # noqa: B017, PT011 (the SDK's own error type varies)
         async with client(gateway, "legacy", {"x-api-key": UPSTREAM_TOKEN}):
             pass
+
+
+def test_health_reports_each_upstream(gateway: str) -> None:
+    status, _, text = http("GET", gateway.removesuffix("/mcp") + "/health")
+    assert status == 200, text
+    checks = json.loads(text)["checks"]
+    assert checks["upstream:local"]["status"] == "healthy" and checks["upstream:web"]["status"] == "healthy", checks

@@ -29,6 +29,9 @@
 //!   JSON logs on stderr (level from `RUST_LOG`);
 //! - the rest of `mcp_aws::config` (`MCP_BIND`, `MCP_PATH`, `LOG_LEVEL`...).
 //!
+//! `/health` (and `/ping`) answer 503 naming an upstream whose last call
+//! failed for want of a connection or an answer.
+//!
 //! It refuses to start when an upstream cannot be reached or two upstreams
 //! expose the same tool name, naming them.
 
@@ -36,6 +39,7 @@ use std::sync::Arc;
 
 use mcp_aws::auth::{ApiKeyRecord, ApiKeys, AuthLayer, InMemoryApiKeyStore};
 use mcp_aws::config::DeployConfig;
+use mcp_aws::health::Health;
 use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
 use mcp_aws::telemetry::Telemetry;
 use mcp_aws::timeout::ToolTimeoutLayer;
@@ -65,9 +69,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = gateway.server().layer(option_layer(timeouts)).layer(option_layer(limits)).layer(telemetry.layer());
     // Authentication goes outside the rest, so the rate limiter counts per
     // authenticated caller.
+    // `/health` reports each upstream as last seen (no traffic per probe).
+    let mut health = Health::new();
+    for upstream in gateway.health() {
+        let gateway = gateway.clone();
+        let name = upstream.name;
+        health = health.check(format!("upstream:{name}"), move || {
+            let status = gateway.health().into_iter().find(|h| h.name == name).and_then(|h| h.error);
+            async move { status.map_or(Ok(()), Err) }
+        });
+    }
     let served = match local_keys {
-        Some(auth) => mcp_aws::run_with(app.layer(auth), config).await,
-        None => mcp_aws::run_with(app, config).await,
+        Some(auth) => mcp_aws::run_with_health(app.layer(auth), config, health).await,
+        None => mcp_aws::run_with_health(app, config, health).await,
     };
     let _ = telemetry.shutdown();
     served?;
