@@ -354,3 +354,60 @@ async fn a_missing_credential_variable_is_named_and_its_value_never_shown() {
         "upstream `calc`: cannot connect: the credential variable MCP_GATEWAY_TEST_UNSET_TOKEN is not set"
     );
 }
+
+/// An upstream with a prompt, a resource and a template.
+fn library(name: &str, uri: &str) -> Server {
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Topic {
+        /// What about
+        topic: String,
+    }
+    let uri = uri.to_owned();
+    ServerBuilder::new(name, "1")
+        .prompt(mcp_core::server::PromptRoute::new("explain", |_ctx: Context, t: Topic| async move {
+            format!("Explain {}.", t.topic)
+        }))
+        .resource(mcp_core::server::ResourceRoute::new(uri, "readme", |_ctx: Context, _uri: String| async {
+            "read me"
+        }))
+        .resource_template(mcp_core::server::TemplateRoute::new(
+            "books://{title}",
+            "book",
+            |_ctx: Context, uri: String, _vars| async move { format!("the book at {uri}") },
+        ))
+        .build()
+        .expect("server")
+}
+
+#[tokio::test]
+async fn prompts_resources_and_templates_are_served_too_and_their_clashes_refused() {
+    let url = serve_http(library("lib", "docs://readme")).await;
+    let gateway =
+        Gateway::connect("gw", "1.0.0", [UpstreamSpec::http("lib", url.clone()).prefix("lib")]).await.expect("gateway");
+    let client = client_of(&gateway).await;
+    let prompts = client.list_prompts().await.expect("prompts");
+    assert_eq!(prompts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["lib___explain"]);
+    let got = client.get_prompt("lib___explain", [("topic", "gateways")]).await.expect("get");
+    assert_eq!(serde_json::to_value(&got.messages[0]).expect("json")["content"]["text"], "Explain gateways.");
+    let read = client.read_resource("docs://readme").await.expect("read");
+    assert_eq!(serde_json::to_value(&read.contents[0]).expect("json")["text"], "read me");
+    let templates = client.list_resource_templates().await.expect("templates");
+    assert_eq!(templates[0].uri_template, "books://{title}");
+    let book = client.read_resource("books://dune").await.expect("read a template");
+    assert_eq!(serde_json::to_value(&book.contents[0]).expect("json")["text"], "the book at books://dune");
+    // A missing prompt argument is the upstream's error, passed on.
+    assert!(matches!(
+        client.get_prompt("lib___explain", Vec::<(String, String)>::new()).await,
+        Err(ClientError::Rpc(_))
+    ));
+
+    let other = serve_http(library("other", "docs://readme")).await;
+    let err = Gateway::connect(
+        "gw",
+        "1.0.0",
+        [UpstreamSpec::http("lib", url).prefix("lib"), UpstreamSpec::http("other", other).prefix("other")],
+    )
+    .await
+    .expect_err("the same resource URI twice");
+    assert!(matches!(&err, GatewayError::Clash { name, .. } if name == "docs://readme"), "{err}");
+}

@@ -95,6 +95,13 @@ async def test_the_python_sdk_client_lists_and_calls_through_the_gateway(gateway
             assert CALLER_KEY not in web
             assert text_of(await c.call_tool("local___credentials_seen", {})) == "stdio"
 
+            # Prompts (under the prefix) and resources (under their URIs) too.
+            assert [p.name for p in (await c.list_prompts()).prompts] == ["local___greet"]
+            prompt = await c.get_prompt("local___greet", {"name": "Ada"})
+            assert prompt.messages[0].content.text == "Please greet Ada."
+            read = await c.read_resource("fixture://greeting")
+            assert read.contents[0].text == "Hello from Python"
+
 
 async def test_callers_without_a_valid_key_are_refused(gateway: str) -> None:
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}

@@ -19,7 +19,8 @@
 //! Each upstream has a `name` and exactly one of `url` (Streamable HTTP) or
 //! `command` (a child process over stdio, with optional `args`, `env`,
 //! `cwd`). Optional: `prefix` (tools exposed as `<prefix>___<tool>`),
-//! `allow` and `deny` (tool names, or prefixes ending in `*`), `auth`
+//! `allow` and `deny` (tool and prompt names and resource URIs, exact or
+//! prefixes ending in `*`; prompts take the prefix too), `auth`
 //! (`{"bearer_env": VAR}` or `{"api_key_env": VAR, "header": "x-api-key"}`:
 //! the *names* of environment variables holding the credentials, never the
 //! credentials themselves), `timeout_ms` (the gateway-wide one by default,

@@ -1,6 +1,6 @@
 //! A gateway: one MCP server in front of several upstream MCP servers
 //! (stdio child processes or Streamable HTTP endpoints), exposing their
-//! tools as its own.
+//! tools, prompts, resources and resource templates as its own.
 //!
 //! [`Gateway::connect`] connects to every upstream (in either era, through
 //! the [`client`](crate::client)), lists their tools, applies each
@@ -62,6 +62,7 @@
 //! # }
 //! ```
 
+mod catalog;
 pub mod config;
 mod forward;
 mod relist;
@@ -123,6 +124,46 @@ pub enum GatewayError {
         #[source]
         source: BuildError,
     },
+}
+
+/// Lists every upstream's prompts, resources and templates and adds them
+/// to `builder`, refusing a prompt name, resource URI or URI template that
+/// two upstreams share.
+async fn add_catalogs(mut builder: ServerBuilder, upstreams: &[Arc<Upstream>]) -> Result<ServerBuilder, GatewayError> {
+    let catalogs = futures_util::future::join_all(upstreams.iter().map(|u| async move {
+        let client = u.current().ok_or_else(|| GatewayError::Connect {
+            upstream: u.name().to_owned(),
+            reason: "the connection closed".into(),
+        })?;
+        catalog::list(u, &client).await
+    }))
+    .await;
+    let mut owners: BTreeMap<(char, String), String> = BTreeMap::new();
+    let mut claim = |kind: char, key: &str, upstream: &str| match owners.get(&(kind, key.to_owned())) {
+        Some(first) => {
+            Err(GatewayError::Clash { name: key.to_owned(), first: first.clone(), second: upstream.to_owned() })
+        }
+        None => {
+            owners.insert((kind, key.to_owned()), upstream.to_owned());
+            Ok(())
+        }
+    };
+    for (upstream, catalog) in upstreams.iter().zip(catalogs) {
+        let catalog = catalog?;
+        for (exposed, prompt) in catalog.prompts {
+            claim('p', &exposed, upstream.name())?;
+            builder = builder.prompt(catalog::prompt_route(upstream, exposed, prompt));
+        }
+        for resource in catalog.resources {
+            claim('r', &resource.uri, upstream.name())?;
+            builder = builder.resource(catalog::resource_route(upstream, resource));
+        }
+        for template in catalog.templates {
+            claim('t', &template.uri_template, upstream.name())?;
+            builder = builder.resource_template(catalog::template_route(upstream, template));
+        }
+    }
+    Ok(builder)
 }
 
 /// The health of one upstream, as [`Gateway::health`] reports it.
@@ -220,6 +261,7 @@ impl Gateway {
                 builder = builder.tool(route);
             }
         }
+        builder = add_catalogs(builder, &upstreams).await?;
         let server = builder.build().map_err(|source| GatewayError::Tool { upstream: "(gateway)".into(), source })?;
         *relister.owners.lock().unwrap_or_else(PoisonError::into_inner) = owners;
         let _ = relister.server.set(server.downgrade());

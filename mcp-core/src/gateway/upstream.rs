@@ -81,9 +81,10 @@ pub struct UpstreamSpec {
     pub target: Target,
     /// Tool names are exposed as `<prefix>___<name>` when set.
     pub prefix: Option<String>,
-    /// Only these tools (exact names, or a prefix ending in `*`); all when empty.
+    /// Only these tools and prompts (by name) and resources and templates
+    /// (by URI): exact, or a prefix ending in `*`; everything when empty.
     pub allow: Vec<String>,
-    /// Never these tools (same patterns); applied after `allow`.
+    /// Never these (same patterns); applied after `allow`.
     pub deny: Vec<String>,
     /// The credentials to present (HTTP only).
     pub auth: Option<UpstreamAuth>,
@@ -164,7 +165,8 @@ impl UpstreamSpec {
         self
     }
 
-    /// Whether the upstream tool `name` passes the allow and deny lists.
+    /// Whether the upstream tool or prompt `name` (or resource URI) passes
+    /// the allow and deny lists.
     pub fn admits(&self, name: &str) -> bool {
         let matches = |p: &String| match p.strip_suffix('*') {
             Some(start) => name.starts_with(start),
