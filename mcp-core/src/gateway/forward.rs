@@ -12,7 +12,11 @@ use tokio::sync::broadcast;
 use super::relist::Relister;
 use super::upstream::Upstream;
 use crate::Error;
+use serde_json::{Map, Value};
+
 use crate::client::{Client, ClientError, RequestOptions, ServerNotification};
+use crate::protocol::input::{InputRequest, InputRequests, InputRequiredResult, InputResponse};
+use crate::protocol::methods;
 use crate::protocol::progress::ProgressToken;
 use crate::protocol::tools::CallToolResult;
 use crate::server::{BoxFuture, Context, ToolHandler, ToolOutput};
@@ -47,8 +51,13 @@ impl ToolHandler for ProxyTool {
     }
 }
 
-/// Calls the upstream, relaying progress, until it answers, the caller
-/// cancels, or the timeout passes.
+/// At most this many `input_required` rounds of the upstream are passed on
+/// to the caller in one call.
+const MAX_ROUNDS: usize = 8;
+
+/// Calls the upstream, relaying progress and passing its `input_required`
+/// rounds (elicitation, sampling, roots) on to the caller, until it
+/// answers, the caller cancels, or the timeout passes.
 async fn forward(
     upstream: &Upstream,
     client: &Client,
@@ -56,46 +65,97 @@ async fn forward(
     arguments: Option<Box<RawValue>>,
     ctx: &Context,
 ) -> ToolOutput {
-    let mut opts = RequestOptions::new().timeout(upstream.spec.timeout);
+    let mut opts = RequestOptions::new().timeout(upstream.spec.timeout).return_input_required();
     let mut progress = None;
     if let Some(theirs) = ctx.progress_token() {
         let ours = ProgressToken::from(format!("gateway-{}", NEXT_TOKEN.fetch_add(1, Ordering::Relaxed)));
         opts = opts.progress(ours.clone());
         progress = Some((ours, theirs.clone(), client.notifications()));
     }
-    // No arguments serialise as `null`, which the client sends as none.
-    let call = client.call_tool_with(tool, &arguments, &opts);
-    tokio::pin!(call);
-    let outcome = loop {
-        tokio::select! {
-            outcome = &mut call => break outcome,
-            () = ctx.cancelled() => return Err(Error::Cancelled),
-            relay = next_progress(&mut progress) => {
-                if let Some((value, total, message)) = relay {
-                    // The caller may be gone; the call goes on.
-                    let _ = ctx.progress(value, total, message.as_deref()).await;
+    let mut params = Map::new();
+    params.insert("name".into(), Value::String(tool.to_owned()));
+    if let Some(args) = arguments.and_then(|a| serde_json::from_str::<Value>(a.get()).ok()) {
+        params.insert("arguments".into(), args);
+    }
+    // A stateless upstream learns what the caller can answer, so that it
+    // refuses (-32021) what the caller could not.
+    if client.negotiated().protocol_version.is_stateless()
+        && let Ok(caps) = serde_json::to_value(ctx.client_capabilities())
+    {
+        params.insert("_meta".into(), serde_json::json!({ crate::protocol::meta::keys::CLIENT_CAPABILITIES: caps }));
+    }
+    for _ in 0..MAX_ROUNDS {
+        let call = client.request_with(methods::TOOLS_CALL, Value::Object(params.clone()), &opts);
+        tokio::pin!(call);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut call => break outcome,
+                () = ctx.cancelled() => return Err(Error::Cancelled),
+                relay = next_progress(&mut progress) => {
+                    if let Some((value, total, message)) = relay {
+                        // The caller may be gone; the call goes on.
+                        let _ = ctx.progress(value, total, message.as_deref()).await;
+                    }
                 }
             }
-        }
-    };
-    match outcome {
-        Ok(result) => {
+        };
+        let value = match outcome {
+            Ok(value) => value,
+            Err(e) => return failed(upstream, client, e),
+        };
+        if value.get("resultType").and_then(Value::as_str) != Some("input_required") {
             upstream.clear_error();
-            Ok(result)
+            return serde_json::from_value::<CallToolResult>(value)
+                .map_err(|e| format!("invalid tools/call result from the server: {e}"))
+                .or_else(|reason| Ok(unavailable(upstream.name(), &reason)));
         }
+        let wanted: InputRequiredResult = match serde_json::from_value(value) {
+            Ok(w) => w,
+            Err(e) => return Ok(unavailable(upstream.name(), &format!("invalid input_required result: {e}"))),
+        };
+        let responses = ask_caller(ctx, wanted.input_requests.unwrap_or_default()).await?;
+        params.insert("inputResponses".into(), Value::Object(responses));
+        match wanted.request_state {
+            Some(state) => params.insert("requestState".into(), Value::String(state)),
+            None => params.remove("requestState"),
+        };
+    }
+    Ok(unavailable(upstream.name(), &format!("still wanted input after {MAX_ROUNDS} rounds")))
+}
+
+/// Asks the gateway's own caller what the upstream asked the gateway, under
+/// the upstream's keys: in the legacy era as requests to the caller, in the
+/// stateless era as the gateway's own `input_required` round.
+async fn ask_caller(ctx: &Context, requests: InputRequests) -> Result<Map<String, Value>, Error> {
+    let mut responses = Map::new();
+    for (key, request) in requests {
+        let response = match request {
+            InputRequest::Elicitation(p) => InputResponse::Elicitation(ctx.elicit_as(&key, p).await?),
+            InputRequest::Sampling(p) => InputResponse::Sampling(ctx.sample_as(&key, p).await?),
+            InputRequest::ListRoots(_) => InputResponse::ListRoots(ctx.list_roots_as(&key).await?),
+        };
+        let value = serde_json::to_value(response).map_err(|e| Error::internal(format!("input response: {e}")))?;
+        responses.insert(key, value);
+    }
+    Ok(responses)
+}
+
+/// The answer for a call the upstream did not complete.
+fn failed(upstream: &Upstream, client: &Client, e: ClientError) -> ToolOutput {
+    match e {
         // The upstream's own protocol error, passed on as it came.
-        Err(ClientError::Rpc(e)) => Err(Error::Other { code: e.code, message: e.message.into_owned(), data: e.data }),
-        Err(e @ (ClientError::Closed(_) | ClientError::Transport(_))) => {
+        ClientError::Rpc(e) => Err(Error::Other { code: e.code, message: e.message.into_owned(), data: e.data }),
+        e @ (ClientError::Closed(_) | ClientError::Transport(_)) => {
             let reason = e.to_string();
             upstream.mark_dead(client, reason.clone());
             Ok(unavailable(upstream.name(), &reason))
         }
-        Err(ClientError::Timeout { after, .. }) => {
+        ClientError::Timeout { after, .. } => {
             let reason = format!("no answer within {after:?}");
             upstream.set_error(reason.clone());
             Ok(unavailable(upstream.name(), &reason))
         }
-        Err(e) => Ok(unavailable(upstream.name(), &e.to_string())),
+        e => Ok(unavailable(upstream.name(), &e.to_string())),
     }
 }
 

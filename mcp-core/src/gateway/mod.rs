@@ -17,7 +17,12 @@
 //! A call is forwarded with its arguments; the upstream's result comes back
 //! as it is, and its JSON-RPC errors keep their code, message and data.
 //! Progress is relayed (under a token of the gateway's), and a caller's
-//! cancellation cancels the upstream call. An upstream that is dead, slow
+//! cancellation cancels the upstream call. What a stateless upstream asks
+//! for during a call (an `input_required` round: elicitation, sampling,
+//! roots) is asked of the gateway's caller, in the caller's era (a request
+//! in its legacy session, or the gateway's own `input_required` round), and
+//! the answers sent on; the caller's capabilities travel with each call,
+//! so an upstream refuses what the caller could not answer. An upstream that is dead, slow
 //! past its timeout or answers nonsense fails that call with an `isError`
 //! result naming it (`upstream `calc` is unavailable: …`), without holding
 //! up the others; a dead one is reconnected on its next call and re-listed.

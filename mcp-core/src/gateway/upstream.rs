@@ -11,6 +11,7 @@ use tokio::process::Command;
 
 use super::GatewayError;
 use crate::client::{ApiKey, BearerToken, Client, ClientBuilder, HttpTransport, Mode, StderrMode, StdioTransport};
+use crate::protocol::lifecycle::ClientCapabilities;
 use crate::protocol::tools::Tool;
 
 /// The separator between an upstream's prefix and its tool names, as
@@ -189,7 +190,16 @@ impl UpstreamSpec {
         let builder = ClientBuilder::new("mcp-gateway", env!("CARGO_PKG_VERSION"))
             .mode(self.mode)
             .timeout(self.timeout)
-            .probe_timeout(self.timeout);
+            .probe_timeout(self.timeout)
+            // What an upstream asks for is passed on to the gateway's caller
+            // (`input_required` rounds); whether the caller can answer is
+            // the caller's to say.
+            .capabilities(ClientCapabilities {
+                elicitation: Some(Default::default()),
+                sampling: Some(Default::default()),
+                roots: Some(Default::default()),
+                ..Default::default()
+            });
         let connecting = async {
             match &self.target {
                 Target::Stdio { command, args, env, cwd } => {
