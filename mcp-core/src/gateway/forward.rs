@@ -46,6 +46,7 @@ impl ToolHandler for ProxyTool {
             if fresh {
                 relister.watch(&upstream, &client, true);
             }
+            let _entered = upstream.callers.enter(ctx.clone());
             forward(&upstream, &client, &tool, arguments, &ctx).await
         }))
     }

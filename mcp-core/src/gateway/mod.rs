@@ -71,6 +71,7 @@ mod catalog;
 pub mod config;
 mod forward;
 mod relist;
+mod rounds;
 mod upstream;
 
 use std::collections::BTreeMap;
@@ -232,10 +233,13 @@ impl Gateway {
         upstreams: impl IntoIterator<Item = UpstreamSpec>,
     ) -> Result<Self, GatewayError> {
         let specs: Vec<UpstreamSpec> = upstreams.into_iter().collect();
-        let connected = futures_util::future::join_all(specs.iter().map(UpstreamSpec::connect)).await;
+        let callers: Vec<Arc<rounds::Callers>> = specs.iter().map(|_| Arc::default()).collect();
+        let connected =
+            futures_util::future::join_all(specs.iter().zip(&callers).map(|(spec, callers)| spec.connect(callers)))
+                .await;
         let mut upstreams = Vec::with_capacity(specs.len());
-        for (spec, client) in specs.into_iter().zip(connected) {
-            upstreams.push(Arc::new(Upstream::new(spec, client?)));
+        for ((spec, client), callers) in specs.into_iter().zip(connected).zip(callers) {
+            upstreams.push(Arc::new(Upstream::new(spec, client?, callers)));
         }
         let listed = futures_util::future::join_all(upstreams.iter().map(|u| async move {
             let client = u.current().ok_or_else(|| GatewayError::Connect {

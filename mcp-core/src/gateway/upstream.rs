@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 use super::GatewayError;
+use super::rounds::{Bridge, Callers};
 use crate::client::{ApiKey, BearerToken, Client, ClientBuilder, HttpTransport, Mode, StderrMode, StdioTransport};
 use crate::protocol::lifecycle::ClientCapabilities;
 use crate::protocol::tools::Tool;
@@ -185,7 +186,7 @@ impl UpstreamSpec {
     }
 
     /// Connects, within the timeout.
-    pub(super) async fn connect(&self) -> Result<Client, GatewayError> {
+    pub(super) async fn connect(&self, callers: &Arc<Callers>) -> Result<Client, GatewayError> {
         let failed = |reason: String| GatewayError::Connect { upstream: self.name.clone(), reason };
         let builder = ClientBuilder::new("mcp-gateway", env!("CARGO_PKG_VERSION"))
             .mode(self.mode)
@@ -199,7 +200,11 @@ impl UpstreamSpec {
                 sampling: Some(Default::default()),
                 roots: Some(Default::default()),
                 ..Default::default()
-            });
+            })
+            // A legacy upstream asks with requests of its own: to the caller.
+            .elicitation(Bridge(Arc::clone(callers)))
+            .sampling(Bridge(Arc::clone(callers)))
+            .roots(Bridge(Arc::clone(callers)));
         let connecting = async {
             match &self.target {
                 Target::Stdio { command, args, env, cwd } => {
@@ -253,15 +258,18 @@ pub(super) struct Upstream {
     pub(super) spec: UpstreamSpec,
     client: Mutex<Option<Client>>,
     reconnecting: tokio::sync::Mutex<()>,
+    /// The calls in flight, for what the upstream asks during them.
+    pub(super) callers: Arc<Callers>,
     last_error: Mutex<Option<String>>,
     /// Exposed name -> upstream name, as registered now.
     pub(super) tools: Mutex<BTreeMap<String, String>>,
 }
 
 impl Upstream {
-    pub(super) fn new(spec: UpstreamSpec, client: Client) -> Self {
+    pub(super) fn new(spec: UpstreamSpec, client: Client, callers: Arc<Callers>) -> Self {
         Self {
             spec,
+            callers,
             client: Mutex::new(Some(client)),
             reconnecting: tokio::sync::Mutex::new(()),
             last_error: Mutex::new(None),
@@ -288,7 +296,7 @@ impl Upstream {
         if let Some(c) = self.current() {
             return Ok((c, false));
         }
-        match self.spec.connect().await {
+        match self.spec.connect(&self.callers).await {
             Ok(client) => {
                 *self.client.lock().unwrap_or_else(PoisonError::into_inner) = Some(client.clone());
                 *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = None;
