@@ -142,6 +142,9 @@ cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry -p 
 step "interop over HTTP: conformance suite, TypeScript SDK client, MCP Inspector CLI"
 scripts/http-peers.sh
 
+step "conformance through examples/gateway fronting everything, upstream in each era"
+scripts/gateway-peers.sh
+
 step "the run changed no file of the repository"
 if [ -n "$(git -C "$COPY" status --porcelain --untracked-files=all)" ]; then
   git -C "$COPY" status --short --untracked-files=all >&2
