@@ -411,3 +411,54 @@ async fn prompts_resources_and_templates_are_served_too_and_their_clashes_refuse
     .expect_err("the same resource URI twice");
     assert!(matches!(&err, GatewayError::Clash { name, .. } if name == "docs://readme"), "{err}");
 }
+
+/// An upstream whose `ask` tool elicits a name.
+fn asker() -> Server {
+    use mcp_core::protocol::elicitation::{ElicitRequestParams, ElicitRequestedSchema};
+    ServerBuilder::new("asker", "1")
+        .tool(ToolRoute::new("ask", |ctx: Context, _: NoArgs| async move {
+            let schema: ElicitRequestedSchema =
+                serde_json::from_value(json!({"type": "object", "properties": {"name": {"type": "string"}}}))
+                    .map_err(|e| Error::internal(e.to_string()))?;
+            let answer = ctx.elicit(ElicitRequestParams::form("Your name?", schema)).await?;
+            let name = answer.content.and_then(|c| c.get("name").cloned()).unwrap_or_default();
+            Ok::<_, Error>(format!("Hello, {}!", name.as_str().unwrap_or("?")))
+        }))
+        .build()
+        .expect("server")
+}
+
+#[tokio::test]
+async fn an_upstream_elicitation_is_asked_of_the_caller_with_the_upstream_in_either_era() {
+    use mcp_core::jsonrpc::ErrorObject;
+    use mcp_core::protocol::elicitation::{ElicitAction, ElicitRequestParams, ElicitResult};
+    for mode in [Mode::Stateless, Mode::Legacy] {
+        let url = serve_http(asker()).await;
+        let gateway = Gateway::connect("gw", "1", [UpstreamSpec::http("asker", url).mode(mode)]).await.expect("gw");
+        for caller_mode in [Mode::Stateless, Mode::Legacy] {
+            let (client_end, server_end) = tokio::io::duplex(1 << 20);
+            let (sr, sw) = tokio::io::split(server_end);
+            tokio::spawn(mcp_core::transport::stdio::serve_on(gateway.server(), sr, sw, Default::default()));
+            let (read, write) = tokio::io::split(client_end);
+            let client = ClientBuilder::new("caller", "1")
+                .mode(caller_mode)
+                .elicitation(|params: ElicitRequestParams| async move {
+                    assert_eq!(params.message(), "Your name?");
+                    let serde_json::Value::Object(content) = json!({"name": "Ferris"}) else {
+                        return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "not an object"));
+                    };
+                    Ok(ElicitResult {
+                        result_type: None,
+                        action: ElicitAction::Accept,
+                        content: Some(content),
+                        meta: None,
+                    })
+                })
+                .connect(mcp_core::client::StdioTransport::from_streams(read, write))
+                .await
+                .expect("connect");
+            let result = client.call_tool("ask", json!({})).await.expect("ask");
+            assert_eq!(text(&result), "Hello, Ferris!", "upstream {mode:?}, caller {caller_mode:?}: {result:?}");
+        }
+    }
+}
