@@ -26,7 +26,11 @@
 //! past its timeout or answers nonsense fails that call with an `isError`
 //! result naming it (`upstream `calc` is unavailable: …`), without holding
 //! up the others; a dead one is reconnected on its next call and re-listed.
-//! An upstream's `notifications/tools/list_changed` re-lists its tools.
+//! An upstream's `notifications/tools/list_changed` re-lists its tools
+//! (heard from upstreams in the legacy era, over stdio or HTTP's GET
+//! stream; a stateless upstream's changes are seen when it reconnects, as
+//! the client opens no `subscriptions/listen` stream yet). Prompts,
+//! resources and templates are listed once, at start-up.
 //!
 //! The caller's credentials are never passed on (the spec forbids token
 //! passthrough): the gateway presents each upstream the credentials its
