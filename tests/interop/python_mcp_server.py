@@ -8,6 +8,7 @@ Both eras: the SDK serves 2026-07-28 requests statelessly and legacy
 clients through `initialize`.
 """
 
+import os
 import sys
 from typing import Annotated
 
@@ -70,6 +71,24 @@ def was_cancelled(tag: str) -> bool:
 def fail() -> str:
     """Always fails, as a tool error."""
     raise ValueError("this tool always fails")
+
+
+@mcp.tool()
+def exit_process(code: int = 3) -> str:
+    """Ends this server process at once, mid-call (the gateway's fault tests)."""
+    os._exit(code)
+
+
+@mcp.tool()
+def credentials_seen(ctx: Context) -> str:
+    """The credentials this server was called with: `Authorization` and
+    `x-api-key` over HTTP, `stdio` over stdio (the gateway's tests check the
+    caller's never arrive)."""
+    request = ctx.request_context.request
+    if request is None:
+        return "stdio"
+    headers = request.headers
+    return f"authorization={headers.get('authorization', '')};x-api-key={headers.get('x-api-key', '')}"
 
 
 @mcp.resource("fixture://greeting", mime_type="text/plain")

@@ -57,9 +57,11 @@ page!(ListPromptsResult, Prompt, prompts);
 
 impl Client {
     /// Sends request `method` with `params` (a JSON object, or `null` for
-    /// none) and returns its result: `_meta` stamped for the era, and
-    /// `input_required` rounds answered by the handlers. For methods this
-    /// client has no typed call for, and for forwarding.
+    /// none) and returns its result: `_meta` stamped for the era (client
+    /// capabilities already in `params._meta` are kept: a gateway passes
+    /// its caller's on), and `input_required` rounds answered by the
+    /// handlers. For methods this client has no typed call for, and for
+    /// forwarding.
     ///
     /// # Errors
     /// [`ClientError::Rpc`] when the server answers with an error; the

@@ -203,6 +203,11 @@ impl Client {
         ClientBuilder::new(name, version)
     }
 
+    /// Whether `other` is a clone of this client (the same connection).
+    pub fn same_connection(&self, other: &Client) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// What the handshake settled: version, server capabilities and info.
     pub fn negotiated(&self) -> &Negotiated {
         &self.negotiated

@@ -118,7 +118,11 @@ impl Shared {
         }
         let version = crate::ProtocolVersion::LATEST;
         meta.insert(keys::PROTOCOL_VERSION.into(), Value::String(version.as_str().into()));
-        if let Ok(caps) = serde_json::to_value(&self.config.capabilities) {
+        // Capabilities the request brings itself (a gateway passing on its
+        // caller's) win over the client's own.
+        if !meta.contains_key(keys::CLIENT_CAPABILITIES)
+            && let Ok(caps) = serde_json::to_value(&self.config.capabilities)
+        {
             meta.insert(keys::CLIENT_CAPABILITIES.into(), caps);
         }
         if let Ok(info) = serde_json::to_value(&self.config.client_info) {

@@ -23,6 +23,8 @@
 mod arguments;
 mod builder;
 mod caching;
+#[cfg(feature = "gateway")]
+pub(crate) use builder::validate_tool;
 mod context;
 mod dispatch;
 #[cfg(feature = "rest")]
@@ -258,6 +260,25 @@ pub enum ServerEvent {
 type CompleteFn =
     dyn Fn(Context, CompleteRequestParams) -> BoxFuture<Result<CompleteResult, crate::Error>> + Send + Sync;
 
+/// A [`Server`] that may be gone (for tasks the server's routes own).
+#[derive(Clone)]
+#[cfg_attr(not(feature = "gateway"), allow(dead_code))]
+pub(crate) struct WeakServer(std::sync::Weak<ServerShared>);
+
+impl fmt::Debug for WeakServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakServer").finish_non_exhaustive()
+    }
+}
+
+impl WeakServer {
+    /// The server, if it is still alive.
+    #[cfg_attr(not(feature = "gateway"), allow(dead_code))]
+    pub(crate) fn upgrade(&self) -> Option<Server> {
+        self.0.upgrade().map(|shared| Server { shared })
+    }
+}
+
 /// Server-wide settings and state shared by every request.
 pub(crate) struct ServerShared {
     pub(crate) info: Implementation,
@@ -354,6 +375,12 @@ impl Server {
         let mut next = Routes::clone(&guard);
         f(&mut next);
         *guard = Arc::new(next);
+    }
+
+    /// A handle that does not keep the server alive.
+    #[cfg_attr(not(feature = "gateway"), allow(dead_code))]
+    pub(crate) fn downgrade(&self) -> WeakServer {
+        WeakServer(Arc::downgrade(&self.shared))
     }
 
     /// Adds (or replaces) a tool at run time and tells subscribed clients.

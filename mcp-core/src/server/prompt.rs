@@ -113,6 +113,18 @@ impl PromptRoute {
         Self { prompt, get: Arc::new(get), required_state: Vec::new() }
     }
 
+    /// A prompt from a wire description and a handler that takes the raw
+    /// arguments (for prompts whose arguments are not a Rust type: a
+    /// gateway's).
+    #[cfg(feature = "gateway")]
+    pub(crate) fn from_parts<F>(prompt: Prompt, get: F) -> Self
+    where
+        F: Fn(Context, Option<&RawValue>) -> BoxFuture<Result<GetPromptResult, Error>> + Send + Sync + 'static,
+    {
+        let get = move |ctx: Context, raw: Option<&RawValue>| Ok(get(ctx, raw));
+        Self { prompt, get: Arc::new(get), required_state: Vec::new() }
+    }
+
     /// Sets the description.
     #[must_use]
     pub fn with_description(mut self, description: impl Into<String>) -> Self {
