@@ -89,8 +89,12 @@ async fn forward(
         let call = client.request_with(methods::TOOLS_CALL, Value::Object(params.clone()), &opts);
         tokio::pin!(call);
         let outcome = loop {
+            // Biased, progress before the answer: the upstream sent its
+            // progress before its answer, and the client queued it first;
+            // relaying it after the answer would lose it (the caller's
+            // stream ends with the answer).
             tokio::select! {
-                outcome = &mut call => break outcome,
+                biased;
                 () = ctx.cancelled() => return Err(Error::Cancelled),
                 relay = next_progress(&mut progress) => {
                     if let Some((value, total, message)) = relay {
@@ -98,6 +102,7 @@ async fn forward(
                         let _ = ctx.progress(value, total, message.as_deref()).await;
                     }
                 }
+                outcome = &mut call => break outcome,
             }
         };
         let value = match outcome {
