@@ -31,9 +31,14 @@ use crate::health::Health;
 /// platform's proxy fronts the container), the configured CORS origins,
 /// platform-assigned session ids accepted on `initialize`, and the
 /// configured path and session mode (`MCP_SESSIONS`).
+///
+/// Bound to a loopback address (`MCP_BIND=127.0.0.1:…`, a local run), the
+/// server is what DNS rebinding targets, so only `localhost` and loopback
+/// `Host`s are accepted there, as the specification asks of local servers.
 pub fn runtime_options(config: &DeployConfig) -> HttpOptions {
     let mut options = HttpOptions::default();
-    options.hosts = config.cors.host_policy(HostPolicy::default().any_host());
+    let hosts = if config.bind.ip().is_loopback() { HostPolicy::default() } else { HostPolicy::default().any_host() };
+    options.hosts = config.cors.host_policy(hosts);
     options.accept_client_session_ids = true;
     options.path.clone_from(&config.path);
     if let Some(mode) = config.sessions {
