@@ -15,7 +15,8 @@ ROOT=$PWD
 CACHE="$ROOT/.cache"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it starts, in seconds since the run began (CI's budget is 30 minutes cold).
+step() { printf '\n==> [%ds] %s\n' "$SECONDS" "$*"; }
 die() { printf '\nerror: %s\n' "$*" >&2; exit 1; }
 in_ci() { case "${CI:-}" in "" | 0 | false | False | FALSE | no) return 1 ;; esac; }
 
