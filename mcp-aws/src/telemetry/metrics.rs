@@ -126,6 +126,8 @@ impl Instruments {
     }
 
     /// Counts one request made with the API key whose hash starts `key`.
+    /// (Only the `auth` feature has API keys to count.)
+    #[cfg_attr(not(feature = "auth"), allow(dead_code))]
     pub(crate) fn api_usage(&self, key: &str, operation: &str) {
         self.api_usage.add(
             1,
