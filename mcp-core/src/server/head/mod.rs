@@ -27,16 +27,19 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
+
+mod peek;
+
+pub(crate) use peek::no_capabilities;
+use peek::{Lenient, Peek, meta_error};
 
 use super::session::Session;
 use crate::error::Error;
 use crate::jsonrpc::{Message, RequestId};
 use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
 use crate::protocol::logging::LoggingLevel;
-use crate::protocol::meta::keys;
 use crate::protocol::progress::ProgressToken;
 use crate::protocol::{ProtocolVersion, methods};
 
@@ -412,128 +415,6 @@ fn task_target(method: &Method, task_id: Option<&RawValue>) -> Option<Target> {
         }
         _ => None,
     }
-}
-
-/// The error of params whose `_meta` does not fit, naming the field; `None`
-/// when `_meta` is fine (the method's own params type words the error).
-fn meta_error(method: &str, params: &RawValue) -> Option<Error> {
-    #[derive(Deserialize)]
-    struct OnlyMeta<'a> {
-        #[serde(rename = "_meta", borrow, default)]
-        meta: Option<&'a RawValue>,
-    }
-    let only: OnlyMeta<'_> = match super::dispatch::parse_params(method, Some(params)) {
-        Ok(o) => o,
-        Err(e) => return Some(e),
-    };
-    let raw = only.meta?;
-    super::dispatch::deserialize_at::<MetaPeek<'_>>(raw.get())
-        .err()
-        .map(|(path, msg)| Error::invalid_params(format!("`{method}`: `_meta.{path}`: {msg}")))
-}
-
-/// The params members the head reads, in one pass.
-#[derive(Deserialize)]
-struct Peek<'a> {
-    #[serde(rename = "_meta", borrow, default)]
-    meta: Option<MetaPeek<'a>>,
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    uri: Option<Cow<'a, str>>,
-    /// Raw, so that a `taskId` of the wrong type leaves the rest readable
-    /// (the method's own params type words that error).
-    #[serde(rename = "taskId", borrow, default)]
-    task_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
-    #[serde(rename = "inputResponses", default)]
-    input_responses: Option<Value>,
-    #[serde(rename = "requestState", default)]
-    request_state: Option<String>,
-    /// `initialize`'s requested version.
-    #[serde(rename = "protocolVersion", borrow, default)]
-    protocol_version: Option<Cow<'a, str>>,
-}
-
-/// The members kept when [`Peek`] fails, each `None` when it does not fit.
-#[derive(Deserialize, Default)]
-struct Lenient<'a> {
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    uri: Option<Cow<'a, str>>,
-    /// Raw, so that a `taskId` of the wrong type leaves the rest readable
-    /// (the method's own params type words that error).
-    #[serde(rename = "taskId", borrow, default)]
-    task_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize, Default)]
-struct MetaPeek<'a> {
-    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
-    protocol_version: Option<&'a RawValue>,
-    /// Read on its own ([`client_capabilities`]): most requests send `{}`,
-    /// which needs no parse and no allocation.
-    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
-    client_capabilities: Option<&'a RawValue>,
-    #[serde(rename = "io.modelcontextprotocol/clientInfo", default)]
-    client_info: Option<Box<Implementation>>,
-    #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
-    log_level: Option<LoggingLevel>,
-    #[serde(rename = "progressToken", default)]
-    progress_token: Option<ProgressToken>,
-    #[serde(borrow, default)]
-    traceparent: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    tracestate: Option<Cow<'a, str>>,
-}
-
-impl MetaPeek<'_> {
-    fn requested(&self) -> Requested {
-        let Some(raw) = self.protocol_version else { return Requested::Absent };
-        match serde_json::from_str::<Cow<'_, str>>(raw.get()) {
-            Ok(s) => match ProtocolVersion::from_wire(&s) {
-                Ok(v) => Requested::Known(v),
-                Err(_) => Requested::Unknown(s.into()),
-            },
-            Err(_) => Requested::NotAString(raw.get().into()),
-        }
-    }
-
-    /// The head's `_meta` members, or the error naming the member that does
-    /// not fit.
-    fn into_head(self, method: &str) -> Result<HeadMeta, Error> {
-        Ok(HeadMeta {
-            client_capabilities: self.client_capabilities.map(|raw| client_capabilities(method, raw)).transpose()?,
-            progress_token: self.progress_token,
-            traceparent: self.traceparent.map(Into::into),
-            tracestate: self.tracestate.map(Into::into),
-            log_level: self.log_level,
-            client_info: self.client_info,
-        })
-    }
-}
-
-/// The capabilities a client declared: one shared value for `{}`, else
-/// parsed, with an error naming the field that does not fit.
-fn client_capabilities(method: &str, raw: &RawValue) -> Result<Arc<ClientCapabilities>, Error> {
-    if raw.get().trim() == "{}" {
-        return Ok(no_capabilities());
-    }
-    super::dispatch::deserialize_at::<ClientCapabilities>(raw.get()).map(Arc::new).map_err(|(path, msg)| {
-        let at = if path == "." { String::new() } else { format!(".{path}") };
-        Error::invalid_params(format!("`{method}`: `_meta.{}{at}`: {msg}", keys::CLIENT_CAPABILITIES))
-    })
-}
-
-/// The capabilities of a client that declared none: one shared value, not
-/// an allocation per request.
-pub(crate) fn no_capabilities() -> Arc<ClientCapabilities> {
-    static NONE: std::sync::OnceLock<Arc<ClientCapabilities>> = std::sync::OnceLock::new();
-    Arc::clone(NONE.get_or_init(|| Arc::new(ClientCapabilities::default())))
 }
 
 #[cfg(test)]
