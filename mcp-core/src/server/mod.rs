@@ -36,6 +36,8 @@ pub mod headers;
 mod input;
 mod prompt;
 mod resource;
+#[cfg(feature = "rest")]
+pub(crate) use resource::percent_decode;
 mod routes;
 pub mod schema;
 mod service;

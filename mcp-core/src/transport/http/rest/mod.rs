@@ -38,6 +38,8 @@
 mod facade;
 mod openapi;
 
+use crate::server::percent_decode;
+
 pub use openapi::document as openapi_document;
 
 /// Settings of the REST façade.
@@ -162,27 +164,6 @@ pub(crate) enum Route {
     Guide,
     /// `GET {base}openapi.json`.
     OpenApi,
-}
-
-/// `%XX` sequences decoded (invalid ones kept as they are); tool names are
-/// ASCII in practice, but a client may encode any character.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b)))
-        {
-            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
