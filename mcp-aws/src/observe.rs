@@ -111,8 +111,7 @@ impl RequestInfo {
     /// The facts, from the request head.
     pub(crate) fn of(req: &ServerRequest) -> Self {
         let head = req.head();
-        let header_version =
-            || req.extensions.get::<McpHeaders>().and_then(|h| h.protocol_version.as_deref()).map(version_text);
+        let header_version = || McpHeaders::protocol_version_in(&req.extensions).map(|v| version_text(&v));
         Self {
             is_tool_call: head.is_tool_call(),
             target: match head.target() {

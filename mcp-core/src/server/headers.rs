@@ -2,12 +2,17 @@
 //! `Mcp-Method`, `Mcp-Name`, `Mcp-Param-*`) and their check against the
 //! body.
 //!
-//! HTTP-like transports (Streamable HTTP, Lambda) put an [`McpHeaders`] into
-//! [`ServerRequest::extensions`](super::ServerRequest::extensions); the
-//! dispatcher then checks it at the point the specification orders: after
-//! the `_meta` fields are found present, before the version is judged
+//! The Streamable HTTP transport (and so the Lambda adapters) marks a
+//! stateless request with [`CheckMcpHeaders`] beside its
+//! [`http::HeaderMap`] in
+//! [`ServerRequest::extensions`](super::ServerRequest::extensions); other
+//! transports may put a parsed [`McpHeaders`] there instead. The dispatcher
+//! then checks the headers at the point the specification orders: after the
+//! `_meta` fields are found present, before the version is judged
 //! supported. A mismatch is -32020 (HTTP 400). Transports without headers
 //! (stdio) insert nothing and nothing is checked.
+//!
+//! The header map is read in place: a request's MCP headers cost no copy.
 
 use std::borrow::Cow;
 
@@ -33,6 +38,77 @@ pub struct McpHeaders {
     pub name: Option<String>,
     /// `Mcp-Param-<Name>` headers: the lower-cased `<Name>` and the value.
     pub params: Vec<(String, String)>,
+}
+
+/// Marks a request whose [`http::HeaderMap`] (in the same extensions)
+/// carries MCP headers the dispatcher must check against the body: the
+/// stateless era's requests over HTTP. Costs no allocation; the headers are
+/// read where they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckMcpHeaders;
+
+/// Where a request's MCP headers are read from: a parsed [`McpHeaders`],
+/// or the HTTP header map itself.
+#[derive(Clone, Copy)]
+pub(crate) enum HeaderSource<'a> {
+    Parsed(&'a McpHeaders),
+    Http(&'a http::HeaderMap),
+}
+
+impl<'a> HeaderSource<'a> {
+    /// The headers to check for a request with these extensions, if any.
+    pub(crate) fn of(extensions: &'a http::Extensions) -> Option<Self> {
+        if let Some(parsed) = extensions.get::<McpHeaders>() {
+            return Some(Self::Parsed(parsed));
+        }
+        extensions.get::<CheckMcpHeaders>()?;
+        extensions.get::<http::HeaderMap>().map(Self::Http)
+    }
+
+    fn one(
+        self,
+        name: &http::HeaderName,
+        parsed: impl FnOnce(&'a McpHeaders) -> Option<&'a str>,
+    ) -> Option<Cow<'a, str>> {
+        match self {
+            Self::Parsed(h) => parsed(h).map(Cow::Borrowed),
+            Self::Http(map) => map.get(name).map(text),
+        }
+    }
+
+    /// `MCP-Protocol-Version`.
+    pub(crate) fn protocol_version(self) -> Option<Cow<'a, str>> {
+        self.one(&typed::PROTOCOL_VERSION, |h| h.protocol_version.as_deref())
+    }
+
+    fn method(self) -> Option<Cow<'a, str>> {
+        self.one(&typed::METHOD, |h| h.method.as_deref())
+    }
+
+    fn name(self) -> Option<Cow<'a, str>> {
+        self.one(&typed::NAME, |h| h.name.as_deref())
+    }
+
+    /// `Mcp-Param-<lower>`, `lower` being lower-case.
+    fn param(self, lower: &str) -> Option<Cow<'a, str>> {
+        match self {
+            Self::Parsed(h) => h.params.iter().find(|(k, _)| k == lower).map(|(_, v)| Cow::Borrowed(v.as_str())),
+            Self::Http(map) => map
+                .iter()
+                .find(|(k, _)| k.as_str().strip_prefix(names::PARAM_PREFIX) == Some(lower))
+                .map(|(_, v)| text(v)),
+        }
+    }
+}
+
+/// A header's text, trimmed. A value that is not visible ASCII is kept
+/// lossily, so that it fails the comparison with the body rather than
+/// vanishing.
+fn text(v: &http::HeaderValue) -> Cow<'_, str> {
+    match v.to_str() {
+        Ok(s) => Cow::Borrowed(s.trim()),
+        Err(_) => Cow::Owned(String::from_utf8_lossy(v.as_bytes()).trim().to_owned()),
+    }
 }
 
 /// The header names, lower-cased as HTTP/2 and `http` spell them.
@@ -64,11 +140,31 @@ pub(crate) mod typed {
 }
 
 impl McpHeaders {
+    /// The `MCP-Protocol-Version` header of a stateless request, from the
+    /// request's extensions: a parsed [`McpHeaders`], or the header map a
+    /// transport marked with [`CheckMcpHeaders`]. `None` for other
+    /// requests.
+    ///
+    /// ```
+    /// use mcp_core::server::{CheckMcpHeaders, McpHeaders};
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("mcp-protocol-version", http::HeaderValue::from_static("2026-07-28"));
+    /// let mut extensions = http::Extensions::new();
+    /// extensions.insert(headers);
+    /// assert_eq!(McpHeaders::protocol_version_in(&extensions), None, "not marked");
+    /// extensions.insert(CheckMcpHeaders);
+    /// assert_eq!(McpHeaders::protocol_version_in(&extensions).as_deref(), Some("2026-07-28"));
+    /// ```
+    pub fn protocol_version_in(extensions: &http::Extensions) -> Option<Cow<'_, str>> {
+        HeaderSource::of(extensions)?.protocol_version()
+    }
+
     /// Reads the MCP headers from an HTTP header map. A value that is not
     /// visible ASCII is kept lossily, so that it fails the comparison with
     /// the body rather than vanishing.
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
-        let text = |v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).trim().to_owned();
+        let text = |v: &http::HeaderValue| text(v).into_owned();
         let mut out = Self {
             protocol_version: headers.get(typed::PROTOCOL_VERSION).map(text),
             method: headers.get(typed::METHOD).map(text),
@@ -82,20 +178,22 @@ impl McpHeaders {
         }
         out
     }
+}
 
+impl HeaderSource<'_> {
     /// Checks the headers against the body of a stateless request whose
     /// `_meta` protocol version is `meta_version`.
     ///
     /// # Errors
     /// [`Error::HeaderMismatch`] naming the header and both values.
     pub(crate) fn check(
-        &self,
+        self,
         meta_version: &str,
         method: &str,
         head: &RequestHead,
         routes: &Routes,
     ) -> Result<(), Error> {
-        match &self.protocol_version {
+        match self.protocol_version() {
             None => return Err(Error::HeaderMismatch("missing `MCP-Protocol-Version` header".into())),
             Some(v) if v != meta_version => {
                 return Err(Error::HeaderMismatch(format!(
@@ -104,7 +202,7 @@ impl McpHeaders {
             }
             Some(_) => {}
         }
-        match &self.method {
+        match self.method() {
             None => return Err(Error::HeaderMismatch(format!("missing `Mcp-Method` header (expected {method:?})"))),
             Some(m) if m != method => {
                 return Err(Error::HeaderMismatch(format!(
@@ -123,7 +221,7 @@ impl McpHeaders {
             // The dispatcher reports the missing field itself.
             return Ok(());
         };
-        match &self.name {
+        match self.name() {
             None => {
                 return Err(Error::HeaderMismatch(format!(
                     "missing `Mcp-Name` header (expected {body_name:?}, the `{field}` of the body)"
@@ -146,7 +244,7 @@ impl McpHeaders {
 
     /// Checks `Mcp-Param-*` against the arguments marked `x-mcp-header` in
     /// the tool's input schema.
-    fn check_params(&self, tool: &Tool, arguments: Option<&RawValue>) -> Result<(), Error> {
+    fn check_params(self, tool: &Tool, arguments: Option<&RawValue>) -> Result<(), Error> {
         let Some(props) = tool.input_schema.get("properties").and_then(Value::as_object) else { return Ok(()) };
         let mut args: Option<serde_json::Map<String, Value>> = None;
         for (prop, schema) in props {
@@ -154,7 +252,7 @@ impl McpHeaders {
             let args = args
                 .get_or_insert_with(|| arguments.and_then(|a| serde_json::from_str(a.get()).ok()).unwrap_or_default());
             let lower = header.to_ascii_lowercase();
-            let sent = self.params.iter().find(|(k, _)| *k == lower).map(|(_, v)| v.as_str());
+            let sent = self.param(&lower);
             let expected = args.get(prop).map(|v| match v {
                 Value::String(s) => Cow::Borrowed(s.as_str()),
                 other => Cow::Owned(other.to_string()),
@@ -172,7 +270,7 @@ impl McpHeaders {
                     )));
                 }
                 (Some(raw), Some(expected)) => {
-                    let decoded = decode_param(raw).ok_or_else(|| {
+                    let decoded = decode_param(&raw).ok_or_else(|| {
                         Error::HeaderMismatch(format!("`Mcp-Param-{header}` header is not valid base64: {raw:?}"))
                     })?;
                     if decoded != expected {

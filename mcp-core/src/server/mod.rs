@@ -57,7 +57,7 @@ pub use context::Context;
 pub use extract::{Extension, FromContext, RequiredState, State, StateValue};
 pub use frame::handle_frame;
 pub use head::{Era, HeadMeta, Method, RequestHead, Target};
-pub use headers::McpHeaders;
+pub use headers::{CheckMcpHeaders, McpHeaders};
 pub use prompt::{IntoPromptResult, PromptRoute};
 pub use resource::{IntoReadResult, ResourceRoute, TemplateRoute, UriTemplate, UriVars};
 pub use service::{BoxError, IntoLayered, Layered, McpService, call, error_response};

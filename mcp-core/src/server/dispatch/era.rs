@@ -10,7 +10,7 @@ use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
 use crate::protocol::logging::LoggingLevel;
 use crate::protocol::meta::keys;
 use crate::server::head::{Era, RequestHead, Requested, no_capabilities};
-use crate::server::headers::McpHeaders;
+use crate::server::headers::HeaderSource;
 use crate::server::session::Session;
 
 /// The protocol facts of one request, settled.
@@ -33,7 +33,7 @@ impl Server {
         head: &mut RequestHead,
         method: &str,
         session: Option<&Session>,
-        headers: Option<&McpHeaders>,
+        headers: Option<HeaderSource<'_>>,
     ) -> Result<Settled, Refusal> {
         if let Some(e) = head.meta_error.take() {
             return Err((*e, None));
@@ -49,7 +49,7 @@ impl Server {
         &self,
         head: &mut RequestHead,
         method: &str,
-        headers: Option<&McpHeaders>,
+        headers: Option<HeaderSource<'_>>,
     ) -> Result<Settled, Refusal> {
         let modern = Some(ProtocolVersion::LATEST);
         let requested = match &head.requested {
@@ -62,7 +62,7 @@ impl Server {
                 ));
             }
             Requested::Absent => {
-                let hint = if headers.is_some_and(|h| h.protocol_version.is_none()) {
+                let hint = if headers.is_some_and(|h| h.protocol_version().is_none()) {
                     " (a legacy client must send the `Mcp-Session-Id` header that `initialize` returned)"
                 } else {
                     ""

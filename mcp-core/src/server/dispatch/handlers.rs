@@ -262,8 +262,16 @@ impl Server {
             result.structured_content = None;
         }
         if version.has_result_type() && result.meta.is_none() {
-            result.result_type = Some(crate::protocol::ResultType::Complete);
-            return self.with_server_info(&result).map(Reply::Result);
+            // The result's members then `_meta`, written in one pass: a
+            // flattened wrapper would go through serde's slower map path.
+            let wire = ToolResultWithMeta {
+                result_type: crate::protocol::ResultType::Complete,
+                content: &result.content,
+                structured_content: result.structured_content.as_ref(),
+                is_error: result.is_error,
+                meta: &self.shared.server_info_meta_json,
+            };
+            return raw(&wire).map(Reply::Result);
         }
         self.stamp(version, &mut result.result_type, &mut result.meta);
         raw(&result).map(Reply::Result)
@@ -342,4 +350,20 @@ impl Server {
         self.stamp(version, &mut result.result_type, &mut result.meta);
         raw(&result).map(Reply::Result)
     }
+}
+
+/// A 2026-07-28 tool result without metadata of its own, serialised with
+/// the server's `_meta` after its members, as [`CallToolResult`] with that
+/// `_meta` would be.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolResultWithMeta<'a> {
+    result_type: crate::protocol::ResultType,
+    content: &'a [crate::protocol::content::ContentBlock],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    structured_content: Option<&'a serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    is_error: Option<bool>,
+    #[serde(rename = "_meta")]
+    meta: &'a RawValue,
 }

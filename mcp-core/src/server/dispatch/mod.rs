@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::context::ContextParts;
 use super::head::{Method, RequestHead};
-use super::headers::McpHeaders;
+use super::headers::HeaderSource;
 use super::session::{Session, Sink};
 use super::tool::BoxFuture;
 use super::{Context, Server, ServerRequest};
@@ -194,7 +194,7 @@ impl Server {
         cancel: CancellationToken,
     ) -> Result<Prepared, Response> {
         let Request { id, method: method_name, params } = req;
-        let settled = match self.settle(&mut head, &method_name, session.as_deref(), extensions.get::<McpHeaders>()) {
+        let settled = match self.settle(&mut head, &method_name, session.as_deref(), HeaderSource::of(&extensions)) {
             Ok(s) => s,
             Err((e, v)) => return Err(Response::error(Some(id), e.to_error_object(v))),
         };

@@ -38,7 +38,9 @@
 //! its `http::HeaderMap` (API keys, `X-Forwarded-For`), whatever the
 //! caller put in the `http::Request`'s extensions ([`PeerAddr`] when
 //! [`serve`] runs it, the Lambda request context under `mcp-aws`), and, on
-//! stateless requests, the parsed [`McpHeaders`](crate::server::McpHeaders).
+//! stateless requests, the [`CheckMcpHeaders`](crate::server::CheckMcpHeaders)
+//! mark ([`McpHeaders::protocol_version_in`](crate::server::McpHeaders::protocol_version_in)
+//! reads the version header through it).
 //!
 //! A rate limiter's refusal (code -31029, `data.retryAfterMs`, `limit`,
 //! `remaining`) gets `Retry-After` and `RateLimit-Limit`,

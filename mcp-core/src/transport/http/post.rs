@@ -21,7 +21,7 @@ use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, Request
 use crate::protocol::{ProtocolVersion, methods};
 use crate::server::headers::{names, typed};
 use crate::server::signal::AuthChallenge;
-use crate::server::{BoxFuture, Era, McpHeaders, McpService, ServerRequest, Sink, call, handle_frame};
+use crate::server::{BoxFuture, CheckMcpHeaders, Era, McpService, ServerRequest, Sink, call, handle_frame};
 
 /// The era a POST is served in.
 enum Route {
@@ -136,7 +136,7 @@ where
         let mut extensions = parts.extensions;
         match route {
             Route::Stateless => {
-                extensions.insert(McpHeaders::from_headers(&parts.headers));
+                extensions.insert(CheckMcpHeaders);
                 extensions.insert(parts.headers);
                 self.stateless(incoming, extensions, accepts, None).await
             }
@@ -375,12 +375,8 @@ where
         // Legacy clients, in a session or not, read errors from 200s.
         let legacy = live.is_some() || req.head().sessionless;
         req.extensions = extensions;
-        if sessionless.is_some()
-            && req.head().era() == Era::Stateless
-            && let Some(headers) = req.extensions.get::<http::HeaderMap>()
-        {
-            let mcp = McpHeaders::from_headers(headers);
-            req.extensions.insert(mcp);
+        if sessionless.is_some() && req.head().era() == Era::Stateless {
+            req.extensions.insert(CheckMcpHeaders);
         }
         req.cancel = cancel.clone();
         let service = self.service.clone();
