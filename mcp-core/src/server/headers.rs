@@ -320,4 +320,27 @@ mod tests {
         assert_eq!(m.name.as_deref(), Some("add"));
         assert_eq!(m.params, vec![("region".to_owned(), "eu".to_owned())]);
     }
+
+    #[test]
+    fn a_marked_header_map_is_read_in_place() {
+        let mut h = http::HeaderMap::new();
+        h.insert("MCP-Protocol-Version", http::HeaderValue::from_static("2026-07-28"));
+        h.insert("Mcp-Method", http::HeaderValue::from_static("tools/call"));
+        h.insert("Mcp-Param-Region", http::HeaderValue::from_static(" eu "));
+        h.insert("Mcp-Name", http::HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap());
+        let mut ext = http::Extensions::new();
+        ext.insert(h);
+        assert!(HeaderSource::of(&ext).is_none(), "an unmarked map is not checked");
+        ext.insert(CheckMcpHeaders);
+        let source = HeaderSource::of(&ext).unwrap();
+        assert!(matches!(source.protocol_version(), Some(Cow::Borrowed("2026-07-28"))));
+        assert_eq!(source.method().as_deref(), Some("tools/call"));
+        assert_eq!(source.param("region").as_deref(), Some("eu"));
+        assert_eq!(source.param("zone"), None);
+        // Not visible ASCII: read as UTF-8 (lossily), into a copy.
+        assert!(matches!(source.name(), Some(Cow::Owned(n)) if n == "café"));
+        // A parsed `McpHeaders` wins over the map.
+        ext.insert(McpHeaders { method: Some("prompts/get".into()), ..McpHeaders::default() });
+        assert_eq!(HeaderSource::of(&ext).unwrap().method().as_deref(), Some("prompts/get"));
+    }
 }
