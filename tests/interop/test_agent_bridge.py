@@ -77,7 +77,8 @@ def _setup_aws(endpoint: str) -> dict[str, str]:
     urllib.request.urlopen(req, timeout=10).close()
     ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION,
                        aws_access_key_id="testing", aws_secret_access_key="testing")
-    for table, key in (("agents", "agent_name"), ("executions", "execution_id"), ("api-keys", "api_key_hash")):
+    tables = (("agents", "agent_name"), ("executions", "execution_id"), ("api-keys", "api_key_hash"), ("tasks", "task_id"))
+    for table, key in tables:
         ddb.create_table(TableName=table, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                          BillingMode="PAY_PER_REQUEST")
@@ -112,7 +113,8 @@ def bridge() -> Iterator[Bridge]:
         port = free_port()
         binary = require_binary(debug_binary("agent-bridge", "AGENT_BRIDGE_BIN"), "agent-bridge")
         env = {**os.environ, **AWS_ENV, "AWS_ENDPOINT_URL": endpoint, "MCP_BIND": f"127.0.0.1:{port}",
-               "AGENTS_TABLE": "agents", "EXECUTIONS_TABLE": "executions", "MCP_API_KEYS_TABLE": "api-keys"}
+               "AGENTS_TABLE": "agents", "EXECUTIONS_TABLE": "executions", "MCP_API_KEYS_TABLE": "api-keys",
+               "MCP_TASK_TABLE": "tasks"}
         env.pop("AWS_LAMBDA_RUNTIME_API", None)
         with serving([binary], port, "agent-bridge", env=env):
             yield Bridge(url=f"http://127.0.0.1:{port}/mcp", endpoint=endpoint, machines=machines)
@@ -299,3 +301,10 @@ def test_the_typescript_tasks_client_follows_completes_fails_and_cancels(bridge:
     # The completed task recorded its execution too.
     done = bridge.executions().get_item(Key={"execution_id": checks["completed"]["execution_id"]})["Item"]
     assert done["status"] == "completed" and done["result"]["user"] == "ada", done
+    # The tasks live in DynamoDB (MCP_TASK_TABLE), each bound to its creator.
+    tasks = bridge.aws("dynamodb").scan(TableName="tasks")["Items"]
+    statuses = {t["task_id"]["S"]: t["status"]["S"] for t in tasks}
+    assert statuses[checks["completed"]["taskId"]] == "completed", statuses
+    assert statuses[checks["cancelled"]["taskId"]] == "cancelled", statuses
+    assert sorted(statuses.values()) == ["cancelled", "completed", "failed"], statuses
+    assert {t["owner"]["S"] for t in tasks} == {"ada"}

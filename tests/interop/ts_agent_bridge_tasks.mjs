@@ -44,7 +44,7 @@ try {
   assert.equal(broken.kind, "task");
   const failed = await broken.result();
   assert.equal(failed.status, "failed", JSON.stringify(failed));
-  report("failed", { message: failed.error.message, code: failed.error.code, data: failed.error.data });
+  report("failed", { taskId: broken.handle.taskId, message: failed.error.message, code: failed.error.code, data: failed.error.data });
 
   // A long one, cancelled: the execution is stopped (checked with boto3).
   const slow = await session.callTool("start_agent", { agent_name: "slow", input_message: "wait" });

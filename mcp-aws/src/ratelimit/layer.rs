@@ -75,6 +75,8 @@ impl RateLimitLayer {
     /// assert!(RateLimitLayer::from_config(&config).is_some());
     /// assert!(RateLimitLayer::from_config(&DeployConfig::default()).is_none());
     /// ```
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
     pub fn from_config(config: &crate::config::DeployConfig) -> Option<Self> {
         let per_minute = config.rate_limit_per_minute?;
         let layer = Self::new(Key::principal().or(Key::client_ip())).quota(Quota::per_minute(per_minute));
