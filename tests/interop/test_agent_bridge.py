@@ -7,9 +7,13 @@ starts agents, polls `monitor_agent` to the end, reads `get_agent_results` (with
 and reads both resources; the executions table rows are checked with boto3; a caller without `execute:<agent>` is
 refused, and another user's execution is not readable. The TypeScript tasks client (`ts_agent_bridge_tasks.mjs`,
 `@modelcontextprotocol/ext-tasks`) gets a task for `start_agent` that completes with the output, fails with the
-cause, or, cancelled, stops the execution (ABORTED in Step Functions).
+cause, or, cancelled, stops the execution (ABORTED in Step Functions); the tasks live in DynamoDB (`MCP_TASK_TABLE`).
+Over stdio the local user runs agents with the permissions given. Two `cargo lambda watch` instances share the
+tables: a task created on one is followed to completion and cancelled from the other, and stays invisible to another
+caller.
 
-Needs `moto_server` on PATH, the `agent-bridge` debug binary, Node 22 and the npm peers (./scripts/test.sh).
+Needs `moto_server` and `cargo-lambda` on PATH, the `agent-bridge` debug binary, Node 22 and the npm peers
+(./scripts/test.sh provides them all).
 """
 
 from __future__ import annotations
@@ -27,14 +31,15 @@ import anyio
 import boto3
 import httpx2
 import pytest
-from lambda_watch import WAIT, post_initialize, text_of
-from mcp import ClientSession
+from lambda_watch import WAIT, cargo_lambda_watch, http, post_initialize, text_of
+from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from peers import AWS_ENV, debug_binary, free_port, node_bin, node_script, npm_dir, require, require_binary, serving
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(240)]
 
 REGION = "us-east-1"
+TASKS = "io.modelcontextprotocol/tasks"
 ROLE = "arn:aws:iam::123456789012:role/agent-bridge-states"
 KEYS = {
     "ada-key": ("ada", ["execute:echo", "execute:broken", "execute:slow", "view:*"]),
@@ -104,6 +109,13 @@ def _setup_aws(endpoint: str) -> dict[str, str]:
     return machines
 
 
+def _bridge_env(endpoint: str) -> dict[str, str]:
+    env = {**os.environ, **AWS_ENV, "AWS_ENDPOINT_URL": endpoint, "AGENTS_TABLE": "agents",
+           "EXECUTIONS_TABLE": "executions"}
+    env.pop("AWS_LAMBDA_RUNTIME_API", None)
+    return env
+
+
 @pytest.fixture(scope="module")
 def bridge() -> Iterator[Bridge]:
     moto_port = free_port()
@@ -112,10 +124,8 @@ def bridge() -> Iterator[Bridge]:
         machines = _setup_aws(endpoint)
         port = free_port()
         binary = require_binary(debug_binary("agent-bridge", "AGENT_BRIDGE_BIN"), "agent-bridge")
-        env = {**os.environ, **AWS_ENV, "AWS_ENDPOINT_URL": endpoint, "MCP_BIND": f"127.0.0.1:{port}",
-               "AGENTS_TABLE": "agents", "EXECUTIONS_TABLE": "executions", "MCP_API_KEYS_TABLE": "api-keys",
+        env = {**_bridge_env(endpoint), "MCP_BIND": f"127.0.0.1:{port}", "MCP_API_KEYS_TABLE": "api-keys",
                "MCP_TASK_TABLE": "tasks"}
-        env.pop("AWS_LAMBDA_RUNTIME_API", None)
         with serving([binary], port, "agent-bridge", env=env):
             yield Bridge(url=f"http://127.0.0.1:{port}/mcp", endpoint=endpoint, machines=machines)
 
@@ -271,6 +281,24 @@ async def test_permissions_follow_the_guide(bridge: Bridge) -> None:
     assert all(i["metadata"]["user_id"] != "bob" for i in inputs)
 
 
+async def test_over_stdio_the_local_user_runs_agents_with_the_permissions_given(bridge: Bridge) -> None:
+    binary = require_binary(debug_binary("agent-bridge", "AGENT_BRIDGE_BIN"), "agent-bridge")
+    env = {**_bridge_env(bridge.endpoint), "AGENT_BRIDGE_LOCAL_USER": "carol",
+           "AGENT_BRIDGE_LOCAL_PERMISSIONS": "execute:echo, view:echo"}
+    params = StdioServerParameters(command=binary, args=["--stdio"], env=env)
+    with anyio.fail_after(WAIT * 3):
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            c = Caller(session)
+            started = await c.call("start_agent", agent_name="echo", input_message="over stdio")
+            assert (await c.until_ended(started["execution_id"]))["status"] == "completed"
+            results = await c.call("get_agent_results", execution_id=started["execution_id"])
+            assert results["result"]["user"] == "carol", results
+            refused = await c.refused("start_agent", agent_name="slow", input_message="x")
+            assert refused == "No permission to execute agent: slow (needs execute:slow)"
+            assert [a["name"] for a in await c.call("list_available_agents")] == ["echo"]
+
+
 def test_without_an_api_key_the_server_answers_401(bridge: Bridge) -> None:
     status, _, text = post_initialize(bridge.url)
     assert status == 401, text
@@ -294,17 +322,65 @@ def test_the_typescript_tasks_client_follows_completes_fails_and_cancels(bridge:
     # The cancelled task stopped its execution, and the row says so.
     sfn = bridge.aws("stepfunctions")
     slow = sfn.list_executions(stateMachineArn=bridge.machines["slow"])["executions"]
-    assert [e["status"] for e in slow] == ["ABORTED"], slow
-    execution_id = slow[0]["executionArn"].rsplit(":", 1)[1]
-    row = bridge.executions().get_item(Key={"execution_id": execution_id})["Item"]
-    assert row["status"] == "cancelled" and row["owner"] == "ada", row
+    assert slow and all(e["status"] == "ABORTED" for e in slow), slow
+    for execution in slow:
+        row = bridge.executions().get_item(Key={"execution_id": execution["executionArn"].rsplit(":", 1)[1]})["Item"]
+        assert row["status"] == "cancelled" and row["owner"] == "ada", row
     # The completed task recorded its execution too.
     done = bridge.executions().get_item(Key={"execution_id": checks["completed"]["execution_id"]})["Item"]
     assert done["status"] == "completed" and done["result"]["user"] == "ada", done
     # The tasks live in DynamoDB (MCP_TASK_TABLE), each bound to its creator.
     tasks = bridge.aws("dynamodb").scan(TableName="tasks")["Items"]
-    statuses = {t["task_id"]["S"]: t["status"]["S"] for t in tasks}
-    assert statuses[checks["completed"]["taskId"]] == "completed", statuses
-    assert statuses[checks["cancelled"]["taskId"]] == "cancelled", statuses
-    assert sorted(statuses.values()) == ["cancelled", "completed", "failed"], statuses
-    assert {t["owner"]["S"] for t in tasks} == {"ada"}
+    rows = {t["task_id"]["S"]: (t["status"]["S"], t["owner"]["S"]) for t in tasks}
+    for check in ("completed", "failed", "cancelled"):
+        assert rows[checks[check]["taskId"]] == (check, "ada"), rows
+
+
+def _stateless(port: int, key: str, method: str, name: str, params: dict) -> dict:
+    """A 2026-07-28 request declaring the tasks extension, through the emulator's Function URL; the response."""
+    params = {**params, "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                                  "io.modelcontextprotocol/clientCapabilities": {"extensions": {TASKS: {}}}}}
+    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream",
+               "mcp-protocol-version": "2026-07-28", "mcp-method": method, "mcp-name": name, "x-api-key": key}
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    status, _, text = http("POST", f"http://127.0.0.1:{port}/lambda-url/agent-bridge/mcp", body, headers)
+    assert status in (200, 400), text
+    lines = [line[5:] for line in text.splitlines() if line.startswith("data:") and len(line) > 5]
+    return json.loads(lines[-1] if lines else text)
+
+
+def test_two_lambda_instances_share_the_bridges_tasks(bridge: Bridge) -> None:
+    env = {**AWS_ENV, "AWS_ENDPOINT_URL": bridge.endpoint, "AGENTS_TABLE": "agents", "EXECUTIONS_TABLE": "executions",
+           "MCP_API_KEYS_TABLE": "api-keys", "MCP_TASK_TABLE": "tasks"}
+    watch = {"package": "examples/agent-bridge", "function": "agent-bridge"}
+    with cargo_lambda_watch(env, "cargo-lambda-watch-bridge-a.log", **watch) as a, \
+            cargo_lambda_watch(env, "cargo-lambda-watch-bridge-b.log", **watch) as b:
+        start = {"name": "start_agent", "arguments": {"agent_name": "echo", "input_message": "across instances"}}
+        created = _stateless(a, "ada-key", "tools/call", "start_agent", start)["result"]
+        assert created["resultType"] == "task", created
+        task_id = created["taskId"]
+        # Followed from the other instance, to the end.
+        deadline = time.monotonic() + 30
+        while True:
+            task = _stateless(b, "ada-key", "tasks/get", task_id, {"taskId": task_id})["result"]
+            if task["status"] != "working":
+                break
+            assert time.monotonic() < deadline, task
+            time.sleep(0.3)
+        assert task["status"] == "completed", task
+        assert task["result"]["structuredContent"]["result"]["messages"][0]["content"] == "across instances"
+        # Another caller cannot see it on either instance.
+        other = _stateless(b, "bob-key", "tasks/get", task_id, {"taskId": task_id})
+        assert other["error"]["code"] == -32602, other
+
+        # Started on B, cancelled on A: the execution stops.
+        sfn = bridge.aws("stepfunctions")
+        before = {e["executionArn"] for e in sfn.list_executions(stateMachineArn=bridge.machines["slow"])["executions"]}
+        slow = {"name": "start_agent", "arguments": {"agent_name": "slow", "input_message": "wait"}}
+        task_id = _stateless(b, "ada-key", "tools/call", "start_agent", slow)["result"]["taskId"]
+        ack = _stateless(a, "ada-key", "tasks/cancel", task_id, {"taskId": task_id})
+        assert "error" not in ack, ack
+        assert _stateless(b, "ada-key", "tasks/get", task_id, {"taskId": task_id})["result"]["status"] == "cancelled"
+        after = sfn.list_executions(stateMachineArn=bridge.machines["slow"])["executions"]
+        new = [e for e in after if e["executionArn"] not in before]
+        assert [e["status"] for e in new] == ["ABORTED"], new
