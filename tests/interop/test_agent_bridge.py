@@ -242,7 +242,14 @@ async def test_permissions_follow_the_guide(bridge: Bridge) -> None:
 
     async def ada(c: Caller) -> None:
         mine["id"] = (await c.call("start_agent", agent_name="echo", input_message="private"))["execution_id"]
-        assert "Execution not found: nope" in await c.refused("monitor_agent", execution_id="nope")
+        assert await c.refused("monitor_agent", execution_id="nope") == "Execution not found: nope"
+        # Bad input: a clear error naming the argument, and the server keeps serving.
+        empty = await c.refused("monitor_agent", execution_id="")
+        assert empty.startswith("`execution_id` \"\" is not an execution id"), empty
+        long = await c.refused("get_agent_results", execution_id="x" * 5000)
+        assert long.startswith("`execution_id` ") and "1 to 80" in long, long
+        missing = await c.session.call_tool("start_agent", {"agent_name": "echo"})
+        assert missing.is_error and "input_message" in text_of(missing), text_of(missing)
         listed = await c.call("list_available_agents")
         assert [a["name"] for a in listed] == ["broken", "echo", "slow"], listed
         available = await c.session.read_resource("agents://available")
@@ -265,6 +272,8 @@ async def test_permissions_follow_the_guide(bridge: Bridge) -> None:
         # Unknown and retired agents, for one allowed to run anything.
         assert await c.refused("start_agent", agent_name="nobody", input_message="x") == "Agent not found: nobody"
         assert await c.refused("start_agent", agent_name="retired", input_message="x") == "Agent not found: retired"
+        huge = await c.refused("start_agent", agent_name="a" * 3000, input_message="x")
+        assert huge == "`agent_name` must be 1 to 256 bytes, got 3000", huge
         # Admins (*:*) read anyone's.
         state = await c.until_ended(mine["id"])
         assert state["status"] == "completed"

@@ -111,8 +111,11 @@ impl Bridge {
         input_message: &str,
         parameters: Map<String, Value>,
     ) -> Result<Started, BridgeError> {
-        if agent_name.trim().is_empty() {
-            return Err(BridgeError::InvalidArgument("`agent_name` must not be empty".to_owned()));
+        if agent_name.trim().is_empty() || agent_name.len() > MAX_AGENT_NAME {
+            return Err(BridgeError::InvalidArgument(format!(
+                "`agent_name` must be 1 to {MAX_AGENT_NAME} bytes, got {}",
+                agent_name.len()
+            )));
         }
         if !caller.has_permission("execute", agent_name) {
             return Err(BridgeError::Forbidden(format!(
@@ -177,6 +180,7 @@ impl Bridge {
         id: &str,
         doing: &str,
     ) -> Result<ExecutionRow, BridgeError> {
+        check_execution_id(id)?;
         let row = self.tables.execution(id).await?.ok_or_else(|| BridgeError::ExecutionNotFound(id.to_owned()))?;
         if row.owner != caller.subject && !is_admin(caller) {
             return Err(BridgeError::Forbidden(format!("No permission to {doing} this execution")));
@@ -330,7 +334,7 @@ impl Bridge {
 
 /// The guide's `get_agent_results` answer for `row` as `described`.
 pub fn results_of(row: &ExecutionRow, described: &DescribeExecutionOutput, include_metadata: bool) -> Value {
-    if !status::is_terminal(&row.status) || row.status == status::CANCELLED && described.stop_date().is_none() {
+    if !status::is_terminal(&row.status) {
         return json!({
             "execution_id": row.execution_id,
             "status": row.status,
@@ -362,6 +366,24 @@ pub fn results_of(row: &ExecutionRow, described: &DescribeExecutionOutput, inclu
         out["metadata"] = Value::Object(row.metadata.clone());
     }
     out
+}
+
+/// The longest agent name taken (a DynamoDB key holds 2 KB).
+pub const MAX_AGENT_NAME: usize = 256;
+
+/// An execution id is a Step Functions execution name: 1 to 80 letters,
+/// digits, `-` or `_` (what `start_agent` makes).
+fn check_execution_id(id: &str) -> Result<(), BridgeError> {
+    let valid = (1..=80).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        let shown: String = id.chars().take(40).collect();
+        Err(BridgeError::InvalidArgument(format!(
+            "`execution_id` {shown:?} is not an execution id (1 to 80 letters, digits, '-' or '_', as start_agent \
+             returns it)"
+        )))
+    }
 }
 
 /// Whether `caller` is an admin (`*:*`).
@@ -451,6 +473,16 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.len() <= 80 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{a}");
         assert!(execution_name(&"x".repeat(200)).expect("a name").len() <= 80);
+    }
+
+    #[test]
+    fn execution_ids_are_checked_before_any_lookup() {
+        assert!(check_execution_id("mcp-echo-20261205032736-a9361e63").is_ok());
+        for bad in ["", "a:b", &"x".repeat(81), "with space"] {
+            let e = check_execution_id(bad).expect_err(bad);
+            assert!(e.to_string().starts_with("`execution_id`"), "{e}");
+            assert_eq!(e.code(), "invalid_argument");
+        }
     }
 
     #[test]

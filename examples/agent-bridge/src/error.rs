@@ -27,8 +27,8 @@ pub enum BridgeError {
     /// `invalid_argument`.
     #[error("{0}")]
     InvalidArgument(String),
-    /// DynamoDB or Step Functions failed: an internal error, whose detail
-    /// stays in the server's log.
+    /// DynamoDB or Step Functions failed: code `unavailable`, with a
+    /// message that says so; the detail stays in the server's log.
     #[error("{0}")]
     Backend(String),
 }
@@ -46,24 +46,56 @@ impl BridgeError {
             Self::Forbidden(_) => "forbidden",
             Self::AgentNotFound(_) | Self::ExecutionNotFound(_) => "not_found",
             Self::InvalidArgument(_) => "invalid_argument",
-            Self::Backend(_) => ToolError::INTERNAL,
+            Self::Backend(_) => "unavailable",
         }
     }
 
-    /// As a JSON-RPC error (resource reads, task failures).
-    pub fn into_protocol(self) -> mcp_core::Error {
+    /// What the client is told: the message, except for a backend failure,
+    /// whose detail (SDK errors, request ids) is logged here instead.
+    fn client_message(&self) -> String {
         match self {
             Self::Backend(detail) => {
                 tracing::error!(error = %detail, "agent bridge backend failure");
-                mcp_core::Error::internal("the agent bridge could not reach DynamoDB or Step Functions")
+                UNAVAILABLE.to_owned()
             }
-            other => mcp_core::Error::invalid_params(other.to_string()),
+            other => other.to_string(),
+        }
+    }
+
+    /// As a JSON-RPC error (resource reads, task failures): -32603 for a
+    /// backend failure, else -32602.
+    pub fn into_protocol(self) -> mcp_core::Error {
+        let message = self.client_message();
+        match self {
+            Self::Backend(_) => mcp_core::Error::internal(message),
+            _ => mcp_core::Error::invalid_params(message),
         }
     }
 }
 
+/// What a client learns of a backend failure.
+const UNAVAILABLE: &str = "the agent bridge could not reach DynamoDB or Step Functions; try again";
+
 impl From<BridgeError> for ToolError {
     fn from(e: BridgeError) -> Self {
-        Self::new(e.code(), e.to_string())
+        Self::new(e.code(), e.client_message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_details_stay_in_the_log() {
+        let e = BridgeError::Backend("reading the table: ValidationException, request id 123".to_owned());
+        let tool = ToolError::from(e.clone());
+        assert_eq!((tool.code.as_str(), tool.message.as_str()), ("unavailable", UNAVAILABLE));
+        assert!(e.into_protocol().to_string().ends_with(UNAVAILABLE));
+        let refused = ToolError::from(BridgeError::Forbidden("No permission to monitor this execution".to_owned()));
+        assert_eq!(
+            (refused.code.as_str(), refused.message.as_str()),
+            ("forbidden", "No permission to monitor this execution")
+        );
     }
 }
