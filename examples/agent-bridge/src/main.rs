@@ -3,7 +3,9 @@
 //! - AWS Lambda behind API Gateway, a Function URL or an ALB
 //!   (`MCP_LAMBDA_HANDLER` unset or `http`; `template.yaml` deploys it);
 //! - a Bedrock AgentCore Gateway Lambda target
-//!   (`MCP_LAMBDA_HANDLER=agentcore-gateway`);
+//!   (`MCP_LAMBDA_HANDLER=agentcore-gateway`), though that event carries
+//!   no caller the bridge could check permissions for, so every call is
+//!   refused there;
 //! - AgentCore Runtime or any container: off Lambda it serves Streamable
 //!   HTTP on `MCP_BIND` (default `0.0.0.0:8000`) at `/mcp`;
 //! - stdio (`agent-bridge --stdio`), for a local client: the caller is
