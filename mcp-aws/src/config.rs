@@ -6,6 +6,7 @@
 //! | `ENVIRONMENT` | `dev` | deployment stage; names tables (`mcp-sessions-{env}`) |
 //! | `LOG_LEVEL` | `info` | `error`, `warn`, `info`, `debug` or `trace` (any case) |
 //! | `MCP_SESSION_TABLE` | none | DynamoDB table for legacy-era sessions; without it sessions live in the instance |
+//! | `MCP_TASK_TABLE` | none | DynamoDB table for tasks (the tasks extension; `task_id` key, TTL on `expires_at`), shared by every instance; without it tasks live in the instance |
 //! | `MCP_REST_PATH` | none | with feature `rest`: serve the REST façade (`GET /tools`, `POST /tools/{name}`, `POST` of `{"tool", "params"}`, `/openapi.json`) under this base path (`/` for the root) |
 //! | `MCP_SESSIONS` | see meaning | `optional` (`initialize` opens a session; requests without one are served sessionless), `required`, or `disabled` (no sessions: every legacy request stands alone). Default: `disabled` on Lambda without `MCP_SESSION_TABLE`, else `optional` |
 //! | `CORS_ALLOW_ORIGINS` | `*` | comma-separated origins, `*` for any (`Access-Control-Allow-Origin: *`, no credentials), empty to disable CORS |
@@ -86,6 +87,8 @@ pub struct DeployConfig {
     pub log_level: String,
     /// The DynamoDB session table (`MCP_SESSION_TABLE`).
     pub session_table: Option<String>,
+    /// The DynamoDB task table (`MCP_TASK_TABLE`).
+    pub task_table: Option<String>,
     /// How legacy sessions are used (`MCP_SESSIONS`); `None`: the
     /// deployment's default (see the module docs).
     #[cfg(feature = "http")]
@@ -221,6 +224,7 @@ impl Default for DeployConfig {
             environment: "dev".to_owned(),
             log_level: "info".to_owned(),
             session_table: None,
+            task_table: None,
             #[cfg(feature = "http")]
             sessions: None,
             #[cfg(feature = "rest")]
@@ -265,7 +269,9 @@ impl DeployConfig {
             }
             config.log_level = lower;
         }
-        config.session_table = var("MCP_SESSION_TABLE").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let table = |name: &str| var(name).map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        config.session_table = table("MCP_SESSION_TABLE");
+        config.task_table = table("MCP_TASK_TABLE");
         #[cfg(feature = "rest")]
         if let Some(base) = var("MCP_REST_PATH").filter(|v| !v.trim().is_empty()) {
             if !base.trim().starts_with('/') {
@@ -327,6 +333,13 @@ impl DeployConfig {
     #[must_use]
     pub fn with_session_table(mut self, table: impl Into<String>) -> Self {
         self.session_table = Some(table.into());
+        self
+    }
+
+    /// Keeps tasks in this DynamoDB table.
+    #[must_use]
+    pub fn with_task_table(mut self, table: impl Into<String>) -> Self {
+        self.task_table = Some(table.into());
         self
     }
 
@@ -415,6 +428,7 @@ mod tests {
             ("ENVIRONMENT", "prod"),
             ("LOG_LEVEL", "DEBUG"),
             ("MCP_SESSION_TABLE", "sessions"),
+            ("MCP_TASK_TABLE", " tasks "),
             ("CORS_ALLOW_ORIGINS", "https://a.example"),
             ("MCP_PATH", "/v1/mcp"),
             ("MCP_BIND", "127.0.0.1:9000"),
@@ -431,6 +445,7 @@ mod tests {
         assert_eq!(c.environment, "prod");
         assert_eq!(c.log_level, "debug");
         assert_eq!(c.session_table.as_deref(), Some("sessions"));
+        assert_eq!(c.task_table.as_deref(), Some("tasks"));
         assert_eq!(c.cors, Cors::Origins(vec!["https://a.example".into()]));
         assert_eq!(c.path, "/v1/mcp");
         let credentialed = DeployConfig::from_vars(vars(&[

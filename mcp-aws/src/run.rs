@@ -25,8 +25,9 @@ pub enum RunError {
     /// A setting in the environment is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// `MCP_SESSION_TABLE` is set but this build has no DynamoDB support.
-    #[error("MCP_SESSION_TABLE is set but mcp-aws was built without the `dynamodb` feature")]
+    /// `MCP_SESSION_TABLE` or `MCP_TASK_TABLE` is set but this build has no
+    /// DynamoDB support.
+    #[error("MCP_SESSION_TABLE or MCP_TASK_TABLE is set but mcp-aws was built without the `dynamodb` feature")]
     NoDynamoDb,
     /// `MCP_LAMBDA_HANDLER` names no handler.
     #[error("{HANDLER_VAR}={0:?} is invalid: expected http, streaming or agentcore-gateway")]
@@ -70,7 +71,10 @@ type Metadata = Option<std::convert::Infallible>;
 ///   on `MCP_BIND` (default `0.0.0.0:8000`) at `MCP_PATH` (`/mcp`).
 ///
 /// Legacy sessions go to DynamoDB when `MCP_SESSION_TABLE` is set (feature
-/// `dynamodb`), and `/health` then checks the table. Without it, on Lambda,
+/// `dynamodb`), and `/health` then checks the table. Tasks (the tasks
+/// extension) go to DynamoDB when `MCP_TASK_TABLE` is set, so that any
+/// instance reads, updates and cancels any task
+/// ([`DynamoDbTaskStore::use_configured`](crate::tasks::DynamoDbTaskStore::use_configured)). Without it, on Lambda,
 /// legacy clients are served without sessions
 /// ([`SessionMode::Disabled`](mcp_core::transport::http::SessionMode)), so
 /// any instance answers any request; off Lambda sessions stay in memory.
@@ -135,6 +139,7 @@ pub async fn run_with(app: impl IntoLayered, config: DeployConfig) -> Result<(),
 /// See [`RunError`].
 pub async fn run_with_health(app: impl IntoLayered, config: DeployConfig, health: Health) -> Result<(), RunError> {
     let app = app.into_layered();
+    tasks(app.server(), &config).await?;
     #[cfg(feature = "auth")]
     if let Some(auth) = crate::auth::ConfiguredAuth::from_settings(&config.auth).await? {
         tracing::info!(
@@ -204,6 +209,26 @@ async fn serve<S: McpService>(
         "streaming" => adapter().health(health.clone()).build().run_streaming().await.map_err(RunError::from),
         "agentcore-gateway" => GatewayTarget::new(app.clone()).run().await.map_err(RunError::from),
         other => Err(RunError::UnknownHandler(other.to_owned())),
+    }
+}
+
+/// Puts the server's tasks in `MCP_TASK_TABLE`, when it is set.
+async fn tasks(server: &mcp_core::server::Server, config: &DeployConfig) -> Result<(), RunError> {
+    let Some(table) = &config.task_table else { return Ok(()) };
+    #[cfg(feature = "dynamodb")]
+    {
+        let client = crate::dynamodb::client_from_env().await;
+        if crate::tasks::DynamoDbTaskStore::use_configured(server, config, client).is_some() {
+            tracing::info!(table = %table, "tasks in DynamoDB");
+        } else {
+            tracing::warn!(table = %table, "MCP_TASK_TABLE is set but no tool of this server runs as a task");
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "dynamodb"))]
+    {
+        let _ = (table, server);
+        Err(RunError::NoDynamoDb)
     }
 }
 

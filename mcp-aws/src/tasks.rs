@@ -25,6 +25,9 @@
 //! its lease with a `GetItem` and a `PutItem` every third of the lease
 //! (`ServerBuilder::task_lease`, 30 s by default).
 //!
+//! `mcp_aws::run` uses it when `MCP_TASK_TABLE` names the table
+//! ([`DynamoDbTaskStore::use_configured`]); in code:
+//!
 //! ```no_run
 //! # async fn demo(builder: mcp_core::server::ServerBuilder) {
 //! use std::sync::Arc;
@@ -84,6 +87,31 @@ impl DynamoDbTaskStore {
     /// (region, credentials, `AWS_ENDPOINT_URL`), as on Lambda.
     pub async fn from_env(table: impl Into<String>) -> Self {
         Self::new(crate::dynamodb::client_from_env().await, table)
+    }
+
+    /// What `mcp_aws::run` does with `MCP_TASK_TABLE`
+    /// ([`DeployConfig::task_table`](crate::config::DeployConfig::task_table)):
+    /// a store on that table through `client`, made `server`'s task store.
+    /// `None` when no table is configured, or when the server has no tasks
+    /// (no tool supports them).
+    ///
+    /// ```no_run
+    /// # async fn demo(server: mcp_core::server::Server, client: aws_sdk_dynamodb::Client) {
+    /// use mcp_aws::config::DeployConfig;
+    /// use mcp_aws::tasks::DynamoDbTaskStore;
+    ///
+    /// let config = DeployConfig::default().with_task_table("mcp-tasks-prod");
+    /// let store = DynamoDbTaskStore::use_configured(&server, &config, client);
+    /// assert_eq!(store.map(|s| s.table().to_owned()).as_deref(), Some("mcp-tasks-prod"));
+    /// # }
+    /// ```
+    pub fn use_configured(
+        server: &mcp_core::server::Server,
+        config: &crate::config::DeployConfig,
+        client: Client,
+    ) -> Option<Self> {
+        let store = Self::new(client, config.task_table.as_deref()?);
+        server.set_task_store(std::sync::Arc::new(store.clone())).then_some(store)
     }
 
     /// The table name.

@@ -2,7 +2,8 @@
 //! instances sharing the table; a task created on one is completed, read,
 //! updated and cancelled through the other; a task whose worker died turns
 //! failed after its lease; a result over the item limit fails its task
-//! with a clear error; conditional writes refuse a stale revision.
+//! with a clear error; conditional writes refuse a stale revision;
+//! `MCP_TASK_TABLE` gives servers built without a store the table.
 //!
 //! moto comes from the test venv; see `moto/mod.rs`.
 #![cfg(all(feature = "lambda", feature = "dynamodb"))]
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
+use mcp_aws::config::DeployConfig;
 use mcp_aws::lambda::LambdaAdapter;
 use mcp_aws::tasks::DynamoDbTaskStore;
 use mcp_core::protocol::elicitation::ElicitRequestParams;
@@ -53,6 +55,18 @@ async fn create_table(client: &aws_sdk_dynamodb::Client) {
 /// that it saw the cancellation), one that asks a question, and one whose
 /// result is over DynamoDB's item limit.
 fn adapter(store: &DynamoDbTaskStore, stopped: &Arc<AtomicBool>) -> LambdaAdapter {
+    let server = builder(stopped).task_store(Arc::new(store.clone())).build().expect("valid server");
+    LambdaAdapter::builder(server).http_options(any_host()).build()
+}
+
+fn any_host() -> HttpOptions {
+    let mut options = HttpOptions::default();
+    options.hosts = mcp_core::transport::http::HostPolicy::default().any_host();
+    options
+}
+
+/// The instance's tools, all task-capable.
+fn builder(stopped: &Arc<AtomicBool>) -> ServerBuilder {
     let seen = Arc::clone(stopped);
     let forever = ToolRoute::new("forever", move |ctx: Context, _: NoArgs| {
         let seen = Arc::clone(&seen);
@@ -73,18 +87,12 @@ fn adapter(store: &DynamoDbTaskStore, stopped: &Arc<AtomicBool>) -> LambdaAdapte
         Ok::<_, mcp_core::Error>(format!("answered {}", answer.content.map(Value::from).unwrap_or_default()))
     });
     let huge = ToolRoute::new("huge", |_ctx: Context, _: NoArgs| async { "x".repeat(500 * 1024) });
-    let server = ServerBuilder::new("tasks-moto", "1")
+    ServerBuilder::new("tasks-moto", "1")
         .tools(
             [forever, quick, confirm, huge]
                 .map(|t| t.with_description("A test tool").task_support(TaskSupport::Optional)),
         )
-        .task_store(Arc::new(store.clone()))
         .task_lease(Duration::from_millis(900))
-        .build()
-        .expect("valid server");
-    let mut options = HttpOptions::default();
-    options.hosts = mcp_core::transport::http::HostPolicy::default().any_host();
-    LambdaAdapter::builder(server).http_options(options).build()
 }
 
 /// A stateless (2026-07-28) request through an HTTP API event.
@@ -226,4 +234,35 @@ fn a_task_whose_worker_died_fails_after_its_lease() {
         assert!(failed["error"]["message"].as_str().is_some_and(|m| m.contains("lease")), "{failed}");
         assert!(failed.get("result").is_none());
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto_server: ./scripts/test.sh runs it (or MOTO_SERVER=... cargo test -- --include-ignored)"]
+async fn mcp_task_table_puts_the_tasks_of_servers_built_without_a_store_in_dynamodb() {
+    let moto = start_moto();
+    let ddb = client(&moto.endpoint).await;
+    create_table(&ddb).await;
+    // What `mcp_aws::run` does with the environment: servers built with no
+    // task store of their own get the table's.
+    let config = DeployConfig::from_vars(|name| (name == "MCP_TASK_TABLE").then(|| TABLE.to_owned())).expect("valid");
+    let instance = |stopped: &Arc<AtomicBool>| {
+        let server = builder(stopped).build().expect("valid server");
+        let store = DynamoDbTaskStore::use_configured(&server, &config, ddb.clone()).expect("a store on the table");
+        assert_eq!(store.table(), TABLE);
+        LambdaAdapter::builder(server).config(config.clone()).http_options(any_host()).build()
+    };
+    let stopped = Arc::new(AtomicBool::new(false));
+    let (a, b) = (instance(&stopped), instance(&stopped));
+    let id = create(&a, "quick").await;
+    let done = wait_for(&b, &id, "completed").await;
+    assert_eq!(done["result"]["content"][0]["text"], "quick result", "{done}");
+    assert_eq!(item(&ddb, &id).await["status"].as_s().expect("status"), "completed");
+    let id = create(&b, "forever").await;
+    send(&a, "tasks/cancel", &id, json!({"taskId": id})).await;
+    assert_eq!(get(&b, &id).await["status"], "cancelled");
+
+    // A server without tasks keeps none, table or not.
+    let plain = ServerBuilder::new("plain", "1").build().expect("valid server");
+    assert!(DynamoDbTaskStore::use_configured(&plain, &config, ddb.clone()).is_none());
+    assert!(DynamoDbTaskStore::use_configured(&plain, &DeployConfig::default(), ddb).is_none());
 }

@@ -482,3 +482,23 @@ async fn listen_streams_status_notifications_for_the_tasks_asked_for() {
     assert!(n["params"].get("resultType").is_none());
     listener.abort();
 }
+
+/// The tasks extension (SEP-2663) dropped the 2025-11-25 `execution.taskSupport`
+/// tool field on purpose: the extension capability is the one handshake and
+/// any `tools/call` may come back as a task, so `tools/list` carries no
+/// per-tool task declaration, in either era (this server implements the
+/// extension, not 2025-11-25's experimental tasks, whose field it would be).
+#[tokio::test]
+async fn tools_list_declares_no_per_tool_task_support() {
+    let probe = Arc::new(Probe::default());
+    let s = server(&probe, None, LEASE);
+    let listed = call(&s, None, true, "tools/list", json!({})).await;
+    let tools = listed["result"]["tools"].as_array().expect("tools").clone();
+    assert!(tools.iter().any(|t| t["name"] == "work"), "{listed}");
+    assert!(tools.iter().all(|t| t.get("execution").is_none()), "{listed}");
+    // Yet the calls become tasks: the capability is what counts.
+    let id = create(&s, None, "work").await;
+    assert!(!id.is_empty());
+    // The wire description every era lists from.
+    assert!(s.tools().iter().all(|t| t.execution.is_none()));
+}

@@ -75,3 +75,11 @@ def http(method: str, url: str, body: dict | None = None, headers: dict | None =
             return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
+
+
+def post_initialize(url: str, headers: dict | None = None) -> tuple[int, dict, str]:
+    """A 2025-11-25 `initialize` POSTed to `url` with `headers` besides the usual ones: (status, headers, body)."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}}
+    base = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+    return http("POST", url, body, {**base, **(headers or {})})

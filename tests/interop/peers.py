@@ -93,3 +93,11 @@ def npm_dir() -> Path:
     if not (path / "node_modules" / "@modelcontextprotocol" / "sdk").is_dir():
         pytest.fail("the npm peers are not in .cache/npm; run ./scripts/test.sh (it installs them)")
     return path
+
+
+def node_script(name: str) -> Path:
+    """tests/interop/`name` copied next to .cache/npm's node_modules (ESM resolves packages from the script's own
+    folder), with the modules it imports; its path there."""
+    for file in (name, "ts_raw_dispatch.mjs"):
+        shutil.copyfile(REPO / "tests" / "interop" / file, npm_dir() / file)
+    return npm_dir() / name

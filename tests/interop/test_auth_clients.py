@@ -23,7 +23,7 @@ import anyio
 import boto3
 import httpx2
 import pytest
-from lambda_watch import WAIT, http, text_of
+from lambda_watch import WAIT, http, post_initialize, text_of
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from peers import AWS_ENV, debug_binary, free_port, node_bin, npm_dir, require, require_binary, serving
@@ -69,10 +69,7 @@ def protected() -> Iterator[Protected]:
 
 
 def test_without_a_token_the_server_challenges_and_publishes_its_metadata(protected: Protected) -> None:
-    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}}
-    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
-    status, got, text = http("POST", protected.url, body, headers)
+    status, got, text = post_initialize(protected.url)
     assert status == 401, text
     challenge = got["www-authenticate"]
     assert challenge.startswith('Bearer resource_metadata="') and "/.well-known/oauth-protected-resource" in challenge
@@ -82,7 +79,7 @@ def test_without_a_token_the_server_challenges_and_publishes_its_metadata(protec
     assert status == 200, text
     document = json.loads(text)
     assert document["resource"] == protected.url and document["authorization_servers"], document
-    status, got, _ = http("POST", protected.url, body, {**headers, "authorization": "Bearer not-a-token"})
+    status, got, _ = post_initialize(protected.url, {"authorization": "Bearer not-a-token"})
     assert status == 401 and 'error="invalid_token"' in got["www-authenticate"]
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 
 import pytest
-from peers import REPO, debug_binary, free_port, node_bin, npm_dir, require_binary, serving
+from peers import debug_binary, free_port, node_bin, node_script, npm_dir, require_binary, serving
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +29,7 @@ def everything() -> Iterator[str]:
 def test_the_typescript_tasks_client_creates_polls_answers_cancels_and_reads(everything: str) -> None:
     if not (npm_dir() / "node_modules" / "@modelcontextprotocol" / "ext-tasks").is_dir():
         pytest.fail("@modelcontextprotocol/ext-tasks not in .cache/npm; run ./scripts/test.sh (it installs it)")
-    # ESM resolves packages from the script's own folder: run a copy next to node_modules.
-    script = npm_dir() / "ts_tasks_client.mjs"
-    shutil.copyfile(REPO / "tests" / "interop" / "ts_tasks_client.mjs", script)
+    script = node_script("ts_tasks_client.mjs")
     out = subprocess.run([str(node_bin() / "node"), str(script), everything], capture_output=True, text=True,
                          timeout=120, check=False)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { createTaskSessionFromClient } from "@modelcontextprotocol/ext-tasks/client";
+import { rawDispatcher } from "./ts_raw_dispatch.mjs";
 
 const url = process.argv[2];
 const VERSION = "2026-07-28";
@@ -14,49 +15,7 @@ const TASKS = "io.modelcontextprotocol/tasks";
 const clientInfo = { name: "ts-tasks-interop", version: "1.0.0" };
 const clientCapabilities = { elicitation: {}, extensions: { [TASKS]: {} } };
 
-// The routing headers a 2026-07-28 request carries.
-function headersFor(request) {
-  const h = {
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    "mcp-protocol-version": VERSION,
-    "mcp-method": request.method,
-  };
-  const p = request.params ?? {};
-  const name = request.method === "tools/call" ? p.name : request.method.startsWith("tasks/") ? p.taskId : undefined;
-  if (typeof name === "string") h["mcp-name"] = name;
-  return h;
-}
-
-// ext-tasks asks the host for a raw dispatcher in the 2026-07-28 era (the
-// SDK's codecs predate the extension): one POST per request; the answer is
-// JSON or an SSE stream ending with the response, handed back as
-// `{kind: "result" | "error", ...}`.
-const sent = [];
-let nextId = 1;
-async function rawDispatch(request, options) {
-  sent.push(request.method);
-  const message = { jsonrpc: "2.0", id: request.id ?? `raw-${nextId++}`, ...request };
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { ...headersFor(message), ...(options?.headers ?? {}) },
-    body: JSON.stringify(message),
-    signal: options?.signal,
-  });
-  const text = await res.text();
-  let response;
-  if ((res.headers.get("content-type") ?? "").includes("text/event-stream")) {
-    response = text
-      .split("\n")
-      .filter((l) => l.startsWith("data:") && l.length > 5)
-      .map((l) => JSON.parse(l.slice(5)))
-      .find((m) => m.id === message.id);
-  } else {
-    response = JSON.parse(text);
-  }
-  if (response?.error) return { kind: "error", error: response.error };
-  return { kind: "result", result: response.result };
-}
+const { rawDispatch, sent } = rawDispatcher(url, VERSION);
 
 const client = new Client(clientInfo, { capabilities: { elicitation: {} }, versionNegotiation: { mode: { pin: VERSION } } });
 await client.connect(new StreamableHTTPClientTransport(new URL(url)));

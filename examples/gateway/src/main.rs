@@ -35,16 +35,13 @@
 //! It refuses to start when an upstream cannot be reached or two upstreams
 //! expose the same tool name, naming them.
 
-use std::sync::Arc;
-
 use mcp_aws::auth::{ApiKeyRecord, ApiKeys, AuthLayer, InMemoryApiKeyStore};
 use mcp_aws::config::DeployConfig;
 use mcp_aws::health::Health;
-use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
+use mcp_aws::ratelimit::RateLimitLayer;
 use mcp_aws::telemetry::Telemetry;
 use mcp_aws::timeout::ToolTimeoutLayer;
 use mcp_core::gateway::Gateway;
-use mcp_core::server::ServerRequest;
 use tower::util::option_layer;
 
 /// Comma-separated API keys the gateway accepts on a single host.
@@ -61,10 +58,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(upstream = %upstream.name, "upstream connected");
     }
     let timeouts = config.tool_timeout.map(|limit| ToolTimeoutLayer::new().default_timeout(limit));
-    let key_quota = |r: &ServerRequest| r.extensions.get::<Arc<ApiKeyRecord>>()?.rate_limit.map(Quota::per_minute);
-    let limits = config.rate_limit_per_minute.map(|n| {
-        RateLimitLayer::new(Key::principal().or(Key::client_ip())).quota(Quota::per_minute(n)).resolver(key_quota)
-    });
+    // Per caller; an API key's own `rate_limit` wins over the default.
+    let limits = RateLimitLayer::from_config(&config);
     let local_keys = local_api_keys()?;
     let app = gateway.server().layer(option_layer(timeouts)).layer(option_layer(limits)).layer(telemetry.layer());
     // Authentication goes outside the rest, so the rate limiter counts per

@@ -34,16 +34,13 @@
 //! and `MCP_ENDPOINT_URL` are set; see `mcp_aws::registry::RegistryConfig`.
 //! The README next to this file deploys it with SAM.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_aws::auth::ApiKeyRecord;
 use mcp_aws::cache::CacheLayer;
 use mcp_aws::config::DeployConfig;
-use mcp_aws::ratelimit::{Key, Quota, RateLimitLayer};
+use mcp_aws::ratelimit::RateLimitLayer;
 use mcp_aws::telemetry::Telemetry;
 use mcp_aws::timeout::ToolTimeoutLayer;
-use mcp_core::server::ServerRequest;
 use tower::util::option_layer;
 
 #[tokio::main]
@@ -56,12 +53,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
         .init();
     let timeouts = config.tool_timeout.map(|limit| ToolTimeoutLayer::new().default_timeout(limit));
-    // An API key's own `rate_limit` (from the key table) wins over the
-    // default quota.
-    let key_quota = |r: &ServerRequest| r.extensions.get::<Arc<ApiKeyRecord>>()?.rate_limit.map(Quota::per_minute);
-    let limits = config.rate_limit_per_minute.map(|n| {
-        RateLimitLayer::new(Key::principal().or(Key::client_ip())).quota(Quota::per_minute(n)).resolver(key_quota)
-    });
+    // Per caller; an API key's own `rate_limit` (from the key table) wins
+    // over the default quota.
+    let limits = RateLimitLayer::from_config(&config);
     let telemetry = Telemetry::from_env("calculator")?;
     let server = calculator::server()?;
     // Innermost: under telemetry (which then marks hits), after auth (whose

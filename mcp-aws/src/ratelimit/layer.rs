@@ -60,6 +60,33 @@ impl RateLimitLayer {
         }
     }
 
+    /// The limiter the deployment settings ask for: `None` without
+    /// `MCP_RATE_LIMIT_PER_MINUTE`; otherwise that many tool calls a minute
+    /// per caller (the authenticated principal, else the client IP), and,
+    /// with feature `auth`, an API key's own `rate_limit` (from the key
+    /// table) instead when it has one.
+    ///
+    /// ```
+    /// use mcp_aws::config::DeployConfig;
+    /// use mcp_aws::ratelimit::RateLimitLayer;
+    ///
+    /// let config = DeployConfig::from_vars(|name| (name == "MCP_RATE_LIMIT_PER_MINUTE").then(|| "120".to_owned()))
+    ///     .expect("valid settings");
+    /// assert!(RateLimitLayer::from_config(&config).is_some());
+    /// assert!(RateLimitLayer::from_config(&DeployConfig::default()).is_none());
+    /// ```
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    pub fn from_config(config: &crate::config::DeployConfig) -> Option<Self> {
+        let per_minute = config.rate_limit_per_minute?;
+        let layer = Self::new(Key::principal().or(Key::client_ip())).quota(Quota::per_minute(per_minute));
+        #[cfg(feature = "auth")]
+        let layer = layer.resolver(|r: &mcp_core::server::ServerRequest| {
+            r.extensions.get::<Arc<crate::auth::ApiKeyRecord>>()?.rate_limit.map(Quota::per_minute)
+        });
+        Some(layer)
+    }
+
     /// The quota of every key the resolver has none for.
     pub fn quota(mut self, quota: Quota) -> Self {
         self.default = Some(quota);

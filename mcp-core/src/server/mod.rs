@@ -334,6 +334,34 @@ impl Server {
         self.shared.events.subscribe()
     }
 
+    /// Keeps this server's tasks in `store` from now on, for a store the
+    /// deployment chooses after the server was built (`mcp_aws::run` with
+    /// `MCP_TASK_TABLE`). Call it before serving: tasks already in the old
+    /// store are not moved. Returns `false`, and does nothing, when the
+    /// server has no tasks (no tool supports them, and
+    /// [`ServerBuilder::task_store`] was not given).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use mcp_core::server::task::{InMemoryTaskStore, TaskSupport};
+    /// use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+    ///
+    /// let job = ToolRoute::new("job", |_ctx: Context, _: NoArgs| async { "done" }).task_support(TaskSupport::Optional);
+    /// let server = ServerBuilder::new("s", "1").tool(job).build().unwrap();
+    /// assert!(server.set_task_store(Arc::new(InMemoryTaskStore::new(100))));
+    /// let plain = ServerBuilder::new("s", "1").build().unwrap();
+    /// assert!(!plain.set_task_store(Arc::new(InMemoryTaskStore::new(100))));
+    /// ```
+    pub fn set_task_store(&self, store: Arc<dyn task::TaskStore>) -> bool {
+        match &self.shared.tasks {
+            Some(engine) => {
+                engine.set_store(store);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The tools registered now, as `tools/list` describes them (every
     /// page, in order).
     ///

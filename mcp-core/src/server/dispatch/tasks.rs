@@ -73,7 +73,7 @@ impl Server {
             record.external = new.external;
             record.lease_until_ms = None;
         }
-        engine.store.create(&record).await.map_err(|e| store_error(&e))?;
+        engine.store().create(&record).await.map_err(|e| store_error(&e))?;
         let result = CreateTaskResult {
             result_type: ResultType::Task,
             task: wire_task(&record),

@@ -2,7 +2,7 @@
 //! process, and conditional read-modify-write over the store.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -37,7 +37,8 @@ impl Default for TaskConfig {
 /// The store, and the cancellation tokens of the handlers this process
 /// runs for tasks.
 pub(crate) struct TaskEngine {
-    pub(crate) store: Arc<dyn TaskStore>,
+    /// Replaceable until serving starts ([`Server::set_task_store`](crate::server::Server::set_task_store)).
+    store: RwLock<Arc<dyn TaskStore>>,
     pub(crate) config: TaskConfig,
     workers: Mutex<HashMap<String, CancellationToken>>,
     /// Where status changes are announced (`notifications/tasks`).
@@ -53,7 +54,17 @@ pub(crate) fn store_error(e: &TaskStoreError) -> Error {
 
 impl TaskEngine {
     pub(crate) fn new(store: Arc<dyn TaskStore>, config: TaskConfig) -> Self {
-        Self { store, config, workers: Mutex::new(HashMap::new()), events: None }
+        Self { store: RwLock::new(store), config, workers: Mutex::new(HashMap::new()), events: None }
+    }
+
+    /// The store tasks live in.
+    pub(crate) fn store(&self) -> Arc<dyn TaskStore> {
+        Arc::clone(&self.store.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Keeps tasks in `store` from now on.
+    pub(crate) fn set_store(&self, store: Arc<dyn TaskStore>) {
+        *self.store.write().unwrap_or_else(PoisonError::into_inner) = store;
     }
 
     /// Announces each status change on `events`.
@@ -104,7 +115,7 @@ impl TaskEngine {
     /// The task `task_id` as `owner` may see it: `None` when it does not
     /// exist, expired, or belongs to someone else.
     pub(crate) async fn load_for(&self, task_id: &str, owner: Option<&str>) -> Result<Option<TaskRecord>, Error> {
-        let found = self.store.load(task_id).await.map_err(|e| store_error(&e))?;
+        let found = self.store().load(task_id).await.map_err(|e| store_error(&e))?;
         Ok(found.filter(|r| r.owner.as_deref() == owner))
     }
 
@@ -118,7 +129,7 @@ impl TaskEngine {
         mut change: impl FnMut(&mut TaskRecord) -> bool,
     ) -> Result<Option<TaskRecord>, Error> {
         for _ in 0..CAS_ATTEMPTS {
-            let Some(stored) = self.store.load(task_id).await.map_err(|e| store_error(&e))? else {
+            let Some(stored) = self.store().load(task_id).await.map_err(|e| store_error(&e))? else {
                 return Ok(None);
             };
             let mut next = stored.clone();
@@ -133,7 +144,7 @@ impl TaskEngine {
             {
                 next.updated_at_ms = now_ms().max(stored.updated_at_ms);
             }
-            match self.store.replace(&next, stored.revision).await {
+            match self.store().replace(&next, stored.revision).await {
                 Ok(()) => {
                     if next.status != stored.status
                         && let Some(events) = &self.events
