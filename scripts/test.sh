@@ -128,7 +128,7 @@ cargo test --workspace --all-features --doc --quiet
 
 step "cfn-lint: every CloudFormation/SAM template in the repository"
 mapfile -t TEMPLATES < <(git ls-files -z '*.yaml' '*.yml' '*.json' | xargs -0 grep -l -E '^AWSTemplateFormatVersion' --)
-[ "${#TEMPLATES[@]}" -ge 3 ] || die "expected at least 3 templates, found: ${TEMPLATES[*]}"
+[ "${#TEMPLATES[@]}" -ge 4 ] || die "expected at least 4 templates (the Lambda example, the agent bridge, the registry and a registered server), found: ${TEMPLATES[*]}"
 cfn-lint "${TEMPLATES[@]}"
 
 step "actionlint: the example deploy workflow (and any GitHub workflow)"
