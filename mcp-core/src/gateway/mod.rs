@@ -76,6 +76,7 @@ pub mod config;
 mod forward;
 mod relist;
 mod rounds;
+mod secret;
 mod upstream;
 
 use std::collections::BTreeMap;
@@ -83,6 +84,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 pub use config::{CONFIG_VAR, ConfigError, GatewayConfig};
+pub use secret::{SecretRef, SecretSource};
 pub use upstream::{DEFAULT_TIMEOUT, PREFIX_SEPARATOR, Target, UpstreamAuth, UpstreamSpec};
 
 use relist::Relister;
@@ -236,14 +238,40 @@ impl Gateway {
         builder: ServerBuilder,
         upstreams: impl IntoIterator<Item = UpstreamSpec>,
     ) -> Result<Self, GatewayError> {
+        Self::connect_inner(builder, upstreams, None).await
+    }
+
+    /// As [`connect_with`](Self::connect_with), reading the upstreams'
+    /// secret credentials ([`UpstreamAuth::BearerSecret`],
+    /// [`UpstreamAuth::ApiKeySecret`]) from `secrets` on every request to
+    /// them (`mcp_aws::secrets::SecretsManagerSource` for AWS Secrets
+    /// Manager).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect); a secret that cannot be read fails
+    /// its upstream's connection, naming the secret (never its value).
+    pub async fn connect_with_secrets(
+        builder: ServerBuilder,
+        upstreams: impl IntoIterator<Item = UpstreamSpec>,
+        secrets: Arc<dyn SecretSource>,
+    ) -> Result<Self, GatewayError> {
+        Self::connect_inner(builder, upstreams, Some(secrets)).await
+    }
+
+    async fn connect_inner(
+        builder: ServerBuilder,
+        upstreams: impl IntoIterator<Item = UpstreamSpec>,
+        secrets: Option<Arc<dyn SecretSource>>,
+    ) -> Result<Self, GatewayError> {
         let specs: Vec<UpstreamSpec> = upstreams.into_iter().collect();
         let callers: Vec<Arc<rounds::Callers>> = specs.iter().map(|_| Arc::default()).collect();
-        let connected =
-            futures_util::future::join_all(specs.iter().zip(&callers).map(|(spec, callers)| spec.connect(callers)))
-                .await;
+        let connected = futures_util::future::join_all(
+            specs.iter().zip(&callers).map(|(spec, callers)| spec.connect(callers, secrets.as_ref())),
+        )
+        .await;
         let mut upstreams = Vec::with_capacity(specs.len());
         for ((spec, client), callers) in specs.into_iter().zip(connected).zip(callers) {
-            upstreams.push(Arc::new(Upstream::new(spec, client?, callers)));
+            upstreams.push(Arc::new(Upstream::new(spec, client?, callers, secrets.clone())));
         }
         let listed = futures_util::future::join_all(upstreams.iter().map(|u| async move {
             let client = u.current().ok_or_else(|| GatewayError::Connect {
