@@ -16,25 +16,34 @@
 //!
 //! A call is forwarded with its arguments; the upstream's result comes back
 //! as it is, and its JSON-RPC errors keep their code, message and data.
-//! Progress is relayed (under a token of the gateway's), and a caller's
-//! cancellation cancels the upstream call. What a stateless upstream asks
-//! for during a call (an `input_required` round: elicitation, sampling,
-//! roots) is asked of the gateway's caller, in the caller's era (a request
-//! in its legacy session, or the gateway's own `input_required` round), and
-//! the answers sent on; the caller's capabilities travel with each call,
-//! so an upstream refuses what the caller could not answer. An upstream that is dead, slow
-//! past its timeout or answers nonsense fails that call with an `isError`
-//! result naming it (`upstream `calc` is unavailable: …`), without holding
-//! up the others; a dead one is reconnected on its next call and re-listed.
-//! An upstream's `notifications/tools/list_changed` re-lists its tools
-//! (heard from upstreams in the legacy era, over stdio or HTTP's GET
-//! stream; a stateless upstream's changes are seen when it reconnects, as
-//! the client opens no `subscriptions/listen` stream yet). Prompts,
-//! resources and templates are listed once, at start-up.
+//! Progress is relayed (under a token of the gateway's), and so are the
+//! upstream's log messages while the call is the upstream's only one in
+//! flight (a log message names no request), at the caller's level (a
+//! stateless upstream is asked for it in `_meta`); a caller's cancellation
+//! cancels the upstream call. What an upstream asks for during a
+//! `tools/call`, `prompts/get` or `resources/read` (a stateless
+//! upstream's `input_required` round, or a legacy upstream's own
+//! elicitation, sampling and roots requests) is asked of the gateway's
+//! caller, in the caller's era (requests in its legacy session, or one
+//! `input_required` round of the gateway's own holding every request, under
+//! the upstream's keys), and the answers sent on. The caller's capabilities
+//! travel in each forwarded request's `_meta`, so an upstream refuses
+//! (-32021) what the caller could not answer (a legacy upstream of this SDK
+//! narrows its session's capabilities by them). An upstream that is dead,
+//! slow past its timeout or answers nonsense fails that call with an
+//! `isError` result naming it (`upstream `calc` is unavailable: …`),
+//! without holding up the others; a dead one is reconnected on its next
+//! call and re-listed. An upstream's `notifications/tools/list_changed`
+//! re-lists its tools (heard from upstreams in the legacy era, over stdio
+//! or HTTP's GET stream; a stateless upstream's changes are seen when it
+//! reconnects, as the client opens no `subscriptions/listen` stream yet).
+//! Prompts, resources and templates are listed once, at start-up.
 //!
 //! The caller's credentials are never passed on (the spec forbids token
 //! passthrough): the gateway presents each upstream the credentials its
-//! configuration names ([`UpstreamAuth`]).
+//! configuration names ([`UpstreamAuth`]): from environment variables, or
+//! from a secret store such as AWS Secrets Manager ([`SecretSource`],
+//! [`Gateway::connect_with_secrets`]).
 //!
 //! Configuration comes from code ([`UpstreamSpec`]) or a JSON file
 //! ([`GatewayConfig`], `MCP_GATEWAY_CONFIG`; format in [`config`]).
