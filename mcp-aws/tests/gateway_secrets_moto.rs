@@ -7,6 +7,7 @@
 #![cfg(all(feature = "gateway", feature = "secrets-manager", feature = "dynamodb"))]
 
 mod moto;
+mod moto_secrets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,8 @@ use mcp_core::client::{Client, ClientBuilder, HttpTransport};
 use mcp_core::gateway::{Gateway, GatewayConfig, GatewayError};
 use mcp_core::server::{Context, NoArgs, Server, ServerBuilder, ToolRoute};
 use mcp_core::transport::http::{StreamableHttp, serve_listener};
-use moto::{secrets_client, start_moto};
+use moto::start_moto;
+use moto_secrets::secrets_client;
 use serde_json::json;
 
 /// An upstream whose `seen` tool answers with the credentials its HTTP

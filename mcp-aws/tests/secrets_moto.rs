@@ -5,6 +5,7 @@
 #![cfg(all(feature = "secrets-manager", feature = "registry-service"))]
 
 mod moto;
+mod moto_secrets;
 mod registry_common;
 
 use std::time::Duration;
@@ -13,7 +14,8 @@ use mcp_aws::registry::service::{RegistrationToken, router};
 use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Registration, RegistryError};
 use mcp_aws::secrets::{CachedSecret, SecretError};
 
-use moto::{secrets_client, start_moto};
+use moto::start_moto;
+use moto_secrets::secrets_client;
 use registry_common::serve;
 
 async fn create(client: &aws_sdk_secretsmanager::Client, name: &str, value: &str) {
