@@ -56,10 +56,10 @@ fi
 SERVERS=${SERVERS:-floor ours ours-add rmcp fastmcp mcpserver}
 PORT=${PORT:-3990}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-for tool in wrk taskset curl python3; do
-  command -v "$tool" >/dev/null || { echo "$tool not found (wrk: apt-get install -y wrk)" >&2; exit 1; }
-done
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores: the server and wrk are pinned to different ones" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 not found" >&2; exit 1; }
+# shellcheck source=scripts/lib/wrk.sh
+source scripts/lib/wrk.sh
+wrk_require
 
 venv() { # dir, pip requirement
   if ! "$1/bin/python" -c 'import mcp' 2>/dev/null; then
@@ -99,71 +99,28 @@ command_for() {
   esac
 }
 
-WORK=$(mktemp -d)
-SERVER=
-cleanup() {
-  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-lua() { # server name -> wrk script path
-  local f="$WORK/$1.lua"
-  cat >"$f" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Accept"] = "application/json, text/event-stream"
-wrk.headers["MCP-Protocol-Version"] = "$(header_version "$1")"
-wrk.headers["Mcp-Method"] = "tools/call"
-wrk.headers["Mcp-Name"] = "add"
-wrk.body = '$BODY'
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.4f %.4f %d %d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
-end
-LUA
-  echo "$f"
-}
-
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 RESULTS=$WORK/results.tsv
 URL="http://127.0.0.1:$PORT/mcp"
 run_server() { # name round
   local name=$1 round=$2 script
-  script=$(lua "$name")
-  # env and taskset exec the server, so $! is the server's own pid.
+  script=$(wrk_lua "$name" "$(header_version "$name")" add "$BODY")
   # shellcheck disable=SC2046
-  env PORT="$PORT" taskset -c 0 $(command_for "$name") >/dev/null 2>"$WORK/$name.log" &
-  SERVER=$!
-  local up=
-  for _ in $(seq 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then up=1; break; fi
-    sleep 0.05
-  done
-  [ -n "$up" ] || { echo "$name did not start:" >&2; cat "$WORK/$name.log" >&2; exit 1; }
+  wrk_start "$name" "$PORT" env PORT="$PORT" $(command_for "$name")
   sleep 0.5
   local idle
   idle=$(rss_kb "$SERVER" VmRSS)
-  local reply
-  reply=$(curl -s "$URL" -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
-    -H "MCP-Protocol-Version: $(header_version "$name")" -H 'Mcp-Method: tools/call' -H 'Mcp-Name: add' -d "$BODY")
-  case $reply in
-    *'"text":"5'*) ;;
-    *) echo "$name answered unexpectedly: $reply" >&2; exit 1 ;;
-  esac
-  taskset -c 1 wrk -t1 -c8 -d2s -s "$script" "$URL" >/dev/null
+  wrk_check "$URL" "$(header_version "$name")" add "$BODY" '"text":"5'
   for c in 64 1; do
     local line
-    line=$(taskset -c 1 wrk -t1 -c"$c" -d"$DURATION" --timeout 10s -s "$script" "$URL" | grep '^RESULT')
-    printf '%s\t%s\t%s\t%s\n' "$name" "$round" "$c" "${line#RESULT }" | tr ' ' '\t' >>"$RESULTS"
-    printf '  %-10s round %s, %2s connections: %s\n' "$name" "$round" "$c" "${line#RESULT }"
+    line=$(wrk_run "$URL" "$script" "$c" "$DURATION")
+    printf '%s\t%s\t%s\t%s\n' "$name" "$round" "$c" "$line" | tr ' ' '\t' >>"$RESULTS"
+    printf '  %-10s round %s, %2s connections: %s\n' "$name" "$round" "$c" "$line"
   done
   printf '%s\t%s\trss\t%s\t%s\n' "$name" "$round" "$idle" "$(rss_kb "$SERVER" VmHWM)" >>"$RESULTS"
-  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
-  sleep 0.5
+  wrk_stop
+  sleep 0.2
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"

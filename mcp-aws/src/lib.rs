@@ -28,6 +28,7 @@
 //! | `registry` | `registry`: self-registration in the MCP server registry (DynamoDB or HTTP) |
 //! | `registry-service` | `registry::{service, health_checker, custom_resource}`: the registry's other side |
 //! | `secrets-manager` | `secrets`: Secrets Manager values cached with a TTL and an environment override; the registration token read from a secret on both sides of the registry |
+//! | `gateway` | with `secrets-manager`, `secrets::SecretsManagerSource`: the gateway's upstream credentials from Secrets Manager |
 //! | (none) | [`timeout`]: per-tool deadlines |
 //!
 //! ```no_run

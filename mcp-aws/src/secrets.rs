@@ -270,6 +270,101 @@ impl CachedSecret {
     }
 }
 
+/// The gateway's upstream credentials from Secrets Manager: each
+/// [`SecretRef`](mcp_core::gateway::SecretRef) an upstream's `auth` names
+/// (`bearer_secret`/`api_key_secret` in the gateway's configuration) is read
+/// through one [`CachedSecret`] (its TTL, its JSON field, the last value
+/// served through an outage), so a rotation reaches the upstream within one
+/// TTL without reconnecting. Give it to
+/// [`Gateway::connect_with_secrets`](mcp_core::gateway::Gateway::connect_with_secrets).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use mcp_aws::secrets::SecretsManagerSource;
+/// use mcp_core::gateway::{Gateway, GatewayConfig};
+/// use mcp_core::server::ServerBuilder;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = GatewayConfig::from_env()?;
+/// let secrets = Arc::new(SecretsManagerSource::new().ttl(Duration::from_secs(60)));
+/// let gateway =
+///     Gateway::connect_with_secrets(ServerBuilder::new(config.name, config.version), config.upstreams, secrets).await?;
+/// # let _ = gateway;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "gateway")]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "secrets-manager", feature = "gateway"))))]
+#[derive(Clone, Default)]
+pub struct SecretsManagerSource {
+    client: Option<aws_sdk_secretsmanager::Client>,
+    ttl: Option<Duration>,
+    secrets: Arc<std::sync::Mutex<std::collections::BTreeMap<mcp_core::gateway::SecretRef, CachedSecret>>>,
+}
+
+#[cfg(feature = "gateway")]
+impl fmt::Debug for SecretsManagerSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secrets = self.secrets.lock().map(|s| s.len()).unwrap_or_default();
+        f.debug_struct("SecretsManagerSource").field("ttl", &self.ttl).field("secrets", &secrets).finish()
+    }
+}
+
+#[cfg(feature = "gateway")]
+impl SecretsManagerSource {
+    /// Reads through a client built from the environment's AWS
+    /// configuration, each secret cached for 5 minutes.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads through `client`.
+    #[must_use]
+    pub fn with_client(mut self, client: aws_sdk_secretsmanager::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// How long each value read is used (default 5 minutes): the bound on
+    /// how late a rotation reaches the upstreams.
+    #[must_use]
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    fn cached(&self, secret: &mcp_core::gateway::SecretRef) -> CachedSecret {
+        let mut secrets = self.secrets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        secrets
+            .entry(secret.clone())
+            .or_insert_with(|| {
+                let mut cached = CachedSecret::new(secret.id.clone());
+                if let Some(client) = &self.client {
+                    cached = cached.with_client(client.clone());
+                }
+                if let Some(ttl) = self.ttl {
+                    cached = cached.ttl(ttl);
+                }
+                match &secret.field {
+                    Some(field) => cached.json_field(field.clone()),
+                    None => cached,
+                }
+            })
+            .clone()
+    }
+}
+
+#[cfg(feature = "gateway")]
+#[mcp_core::async_trait]
+impl mcp_core::gateway::SecretSource for SecretsManagerSource {
+    async fn secret(&self, secret: &mcp_core::gateway::SecretRef) -> Result<String, String> {
+        let value = self.cached(secret).get().await.map_err(|e| e.to_string())?;
+        Ok(value.expose().to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 #![cfg(all(feature = "secrets-manager", feature = "registry-service"))]
 
 mod moto;
+mod moto_secrets;
 mod registry_common;
 
 use std::time::Duration;
@@ -14,19 +15,8 @@ use mcp_aws::registry::{DynamoDbRegistry, HttpRegistry, Registration, RegistryEr
 use mcp_aws::secrets::{CachedSecret, SecretError};
 
 use moto::start_moto;
+use moto_secrets::secrets_client;
 use registry_common::serve;
-
-/// A Secrets Manager client for moto at `endpoint`, with dummy credentials.
-fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
-    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "static"))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
-}
 
 async fn create(client: &aws_sdk_secretsmanager::Client, name: &str, value: &str) {
     client.create_secret().name(name).secret_string(value).send().await.expect("CreateSecret");

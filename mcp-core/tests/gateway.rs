@@ -321,12 +321,31 @@ fn the_config_file_names_each_bad_field() {
     assert_eq!(ok.upstreams[1].timeout, Duration::from_millis(200));
     assert_eq!(ok.upstreams[1].mode, Mode::Legacy);
     assert!(!ok.upstreams[1].admits("xray"));
+    let secret = GatewayConfig::from_json(
+        r#"{"upstreams": [{"name": "s", "url": "u", "auth": {"api_key_secret": "arn:aws:secretsmanager:x", "secret_field": "key"}}]}"#,
+    )
+    .expect("valid");
+    assert_eq!(
+        secret.upstreams[0].auth,
+        Some(UpstreamAuth::ApiKeySecret {
+            header: "x-api-key".into(),
+            secret: mcp_core::gateway::SecretRef::new("arn:aws:secretsmanager:x").field("key")
+        })
+    );
 
     let cases = [
         (r#"{"upstreams": [{"name": "a", "url": "u", "prefx": "p"}]}"#, "`upstreams[0].prefx`: unknown field `prefx`"),
         (r#"{"upstreams": [{"name": "a", "url": "u", "command": "c"}]}"#, "exactly one of `url` or `command`"),
         (
             r#"{"upstreams": [{"name": "a", "url": "u", "auth": {"bearer_env": "A", "api_key_env": "B"}}]}"#,
+            "`upstreams[0].auth`",
+        ),
+        (
+            r#"{"upstreams": [{"name": "a", "url": "u", "auth": {"bearer_env": "A", "secret_field": "f"}}]}"#,
+            "`secret_field` with a secret",
+        ),
+        (
+            r#"{"upstreams": [{"name": "a", "url": "u", "auth": {"bearer_secret": "A", "api_key_secret": "B"}}]}"#,
             "`upstreams[0].auth`",
         ),
         (

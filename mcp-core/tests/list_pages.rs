@@ -1,7 +1,9 @@
 //! List pagination, and the encoded pages the registry keeps: every page
 //! is reachable through the cursors, a repeated listing answers the same
-//! bytes, and a tool added or removed at run time shows in the next list.
+//! bytes, and a tool added or removed at run time shows in the next list
+//! (the whole list read through the client, which follows the cursors).
 
+use mcp_core::client::{ClientBuilder, StdioTransport};
 use mcp_core::server::{Context, NoArgs, Server, ServerBuilder, Sink, ToolRoute, handle_frame};
 use serde_json::{Value, json};
 
@@ -34,23 +36,18 @@ async fn list(server: &Server, cursor: Option<&str>) -> (String, Value) {
     (text, v)
 }
 
-/// Every tool name, following `nextCursor` from the first page.
+/// Every tool name, as a client sees them: the client follows
+/// `nextCursor` from the first page (and refuses a repeated cursor).
 async fn all_names(server: &Server) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..100 {
-        let (_, v) = list(server, cursor.as_deref()).await;
-        let result = &v["result"];
-        assert_eq!(result["resultType"], "complete", "{v}");
-        for t in result["tools"].as_array().expect("tools") {
-            names.push(t["name"].as_str().expect("name").to_owned());
-        }
-        match result.get("nextCursor").and_then(Value::as_str) {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return names,
-        }
-    }
-    panic!("more than 100 pages");
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (read, write) = tokio::io::split(server_end);
+    tokio::spawn(mcp_core::transport::stdio::serve_on(server.clone(), read, write, Default::default()));
+    let (read, write) = tokio::io::split(client_end);
+    let client = ClientBuilder::new("pages-test", "1")
+        .connect(StdioTransport::from_streams(read, write))
+        .await
+        .expect("connect");
+    client.list_tools().await.expect("every page").into_iter().map(|t| t.name).collect()
 }
 
 #[tokio::test]
@@ -61,6 +58,10 @@ async fn cursors_reach_every_tool_once_in_order() {
     let (_, first) = list(&s, None).await;
     assert_eq!(first["result"]["tools"].as_array().map(Vec::len), Some(2));
     assert!(first["result"]["nextCursor"].is_string());
+    let (_, last) = list(&s, Some(first["result"]["nextCursor"].as_str().unwrap_or_default())).await;
+    let (_, last) = list(&s, last["result"]["nextCursor"].as_str()).await;
+    assert_eq!(last["result"]["tools"][0]["name"], "t4", "{last}");
+    assert!(last["result"].get("nextCursor").is_none(), "{last}");
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 """Interop: `examples/gateway` (the AgentCore guide's pattern 2) in front of
 the official Python SDK's `MCPServer` (tests/interop/python_mcp_server.py),
 once over stdio and once over Streamable HTTP, driven by the official
-Python SDK client in both eras. The gateway checks the caller's API key
+Python SDK client and the MCP Inspector CLI, each in both eras. The gateway checks the caller's API key
 (`MCP_GATEWAY_API_KEYS`, as `x-api-key` or a bearer token) and presents
 the upstreams only the credentials its configuration names.
 
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +25,7 @@ import pytest
 from lambda_watch import WAIT, http, text_of
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from peers import debug_binary, free_port, require_binary, serving
+from peers import debug_binary, free_port, node_bin, npm_dir, require_binary, serving
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = str(HERE / "python_mcp_server.py")
@@ -101,6 +103,44 @@ async def test_the_python_sdk_client_lists_and_calls_through_the_gateway(gateway
             assert prompt.messages[0].content.text == "Please greet Ada."
             read = await c.read_resource("fixture://greeting")
             assert read.contents[0].text == "Hello from Python"
+
+
+def inspector(gateway: str, era: str, bearer: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The MCP Inspector CLI against the gateway, in `era` ("legacy" or
+    "modern"), with `Authorization: Bearer <bearer>`."""
+    binary = npm_dir() / "node_modules" / ".bin" / "mcp-inspector"
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "HOME": home, "MCP_INSPECTOR_SECRET_STORE": "memory",
+               "PATH": f"{node_bin()}:{os.environ.get('PATH', '')}"}
+        return subprocess.run([str(binary), "--cli", gateway, "--transport", "http", "--protocol-era", era,
+                               "--header", f"Authorization: Bearer {bearer}", *args],
+                              capture_output=True, text=True, timeout=90, env=env, check=False)
+
+
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+def test_the_mcp_inspector_cli_lists_and_calls_a_stdio_upstream_through_the_gateway(gateway: str, era: str) -> None:
+    bearer = CALLER_KEY
+    listed = inspector(gateway, era, bearer, "--method", "tools/list")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    names = {t["name"] for t in json.loads(listed.stdout)["tools"]}
+    assert {"local___add", "local___credentials_seen"} <= names and "local___exit_process" not in names, names
+
+    added = inspector(gateway, era, bearer, "--method", "tools/call", "--tool-name", "local___add",
+                      "--tool-arg", "a=20", "--tool-arg", "b=22")
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert json.loads(added.stdout)["content"][0]["text"] == "42"
+
+    # The bearer token stops at the gateway: the stdio upstream sees none,
+    # the HTTP one only the token its configuration names.
+    for tool, expected in [("local___credentials_seen", "stdio"),
+                           ("web___credentials_seen", f"authorization=Bearer {UPSTREAM_TOKEN};x-api-key=")]:
+        seen = inspector(gateway, era, bearer, "--method", "tools/call", "--tool-name", tool)
+        assert seen.returncode == 0, seen.stdout + seen.stderr
+        assert json.loads(seen.stdout)["content"][0]["text"] == expected
+        assert CALLER_KEY not in seen.stdout
+
+    refused = inspector(gateway, era, "not-the-key", "--method", "tools/list")
+    assert refused.returncode != 0, refused.stdout
 
 
 async def test_callers_without_a_valid_key_are_refused(gateway: str) -> None:

@@ -25,6 +25,11 @@
 //!   authenticated principal, else the client IP), 429 with `Retry-After`
 //!   beyond it;
 //! - `MCP_TOOL_TIMEOUT_MS`: a deadline for every tool call;
+//! - upstream credentials: from environment variables the configuration
+//!   names, or from AWS Secrets Manager (`"auth": {"bearer_secret": ID}`,
+//!   with an optional `"secret_field"` for a JSON secret), read through a
+//!   cache of `MCP_GATEWAY_SECRET_TTL_SECS` seconds (300 by default), so a
+//!   rotation reaches the upstream without a restart;
 //! - `OTEL_EXPORTER_OTLP_ENDPOINT`: traces and metrics over OTLP/HTTP;
 //!   JSON logs on stderr (level from `RUST_LOG`);
 //! - the rest of `mcp_aws::config` (`MCP_BIND`, `MCP_PATH`, `LOG_LEVEL`...).
@@ -35,17 +40,25 @@
 //! It refuses to start when an upstream cannot be reached or two upstreams
 //! expose the same tool name, naming them.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use mcp_aws::auth::{ApiKeyRecord, ApiKeys, AuthLayer, InMemoryApiKeyStore};
 use mcp_aws::config::DeployConfig;
 use mcp_aws::health::Health;
 use mcp_aws::ratelimit::RateLimitLayer;
+use mcp_aws::secrets::SecretsManagerSource;
 use mcp_aws::telemetry::Telemetry;
 use mcp_aws::timeout::ToolTimeoutLayer;
-use mcp_core::gateway::Gateway;
+use mcp_core::gateway::{Gateway, GatewayConfig};
+use mcp_core::server::ServerBuilder;
 use tower::util::option_layer;
 
 /// Comma-separated API keys the gateway accepts on a single host.
 const API_KEYS_VAR: &str = "MCP_GATEWAY_API_KEYS";
+
+/// How long an upstream credential read from Secrets Manager is used.
+const SECRET_TTL_VAR: &str = "MCP_GATEWAY_SECRET_TTL_SECS";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -53,7 +66,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let telemetry = Telemetry::from_env("gateway")?;
     mcp_aws::logging::init_json(&telemetry)?;
     let config = DeployConfig::from_env()?;
-    let gateway = Gateway::from_env().await?;
+    // Upstream credentials named as secrets (`bearer_secret`,
+    // `api_key_secret`) are read from Secrets Manager, each cached for
+    // `MCP_GATEWAY_SECRET_TTL_SECS` (300 by default); nothing is read when
+    // the configuration names none.
+    let upstreams = GatewayConfig::from_env()?;
+    let mut secrets = SecretsManagerSource::new();
+    if let Some(ttl) = secret_ttl()? {
+        secrets = secrets.ttl(ttl);
+    }
+    let builder = ServerBuilder::new(upstreams.name, upstreams.version);
+    let gateway = Gateway::connect_with_secrets(builder, upstreams.upstreams, Arc::new(secrets)).await?;
     for upstream in gateway.health() {
         tracing::info!(upstream = %upstream.name, "upstream connected");
     }
@@ -81,6 +104,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = telemetry.shutdown();
     served?;
     Ok(())
+}
+
+/// `MCP_GATEWAY_SECRET_TTL_SECS`, if set.
+fn secret_ttl() -> Result<Option<Duration>, String> {
+    let Ok(value) = std::env::var(SECRET_TTL_VAR) else { return Ok(None) };
+    value
+        .trim()
+        .parse()
+        .map(|secs| Some(Duration::from_secs(secs)))
+        .map_err(|_| format!("{SECRET_TTL_VAR} must be a whole number of seconds, got {value:?}"))
 }
 
 /// The auth layer for `MCP_GATEWAY_API_KEYS`, if set.

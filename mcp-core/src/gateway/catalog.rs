@@ -10,9 +10,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::GatewayError;
+use super::forward::{Failure, exchange, rpc_error};
 use super::upstream::Upstream;
 use crate::Error;
-use crate::client::{Client, ClientError, RequestOptions};
+use crate::client::{Client, ClientError};
 use crate::jsonrpc::ErrorCode;
 use crate::protocol::methods;
 use crate::protocol::prompts::{GetPromptResult, Prompt};
@@ -96,10 +97,11 @@ pub(super) fn template_route(upstream: &Arc<Upstream>, template: ResourceTemplat
     .with(|_| template)
 }
 
-/// Sends `method` to the upstream and reads its result as `T`; its own
-/// JSON-RPC errors pass on as they came, anything else is -32603 naming it.
+/// Sends `method` to the upstream (its rounds asked of the caller, as for
+/// a tool call) and reads its result as `T`; its own JSON-RPC errors pass
+/// on as they came, anything else is -32603 naming it.
 async fn request<T: DeserializeOwned>(
-    upstream: &Upstream,
+    upstream: &Arc<Upstream>,
     method: &str,
     params: Value,
     ctx: &Context,
@@ -109,22 +111,13 @@ async fn request<T: DeserializeOwned>(
         message: format!("upstream `{}` is unavailable: {reason}", upstream.name()),
         data: Some(json!({ "upstream": upstream.name() })),
     };
-    let client = match upstream.client().await {
-        Ok((client, _)) => client,
-        Err(e) => return Err(unavailable(e.to_string())),
+    let Value::Object(params) = params else {
+        return Err(Error::internal(format!("{method} params must be an object")));
     };
-    let opts = RequestOptions::new().timeout(upstream.spec.timeout);
-    let outcome = tokio::select! {
-        outcome = client.request_with(method, params, &opts) => outcome,
-        () = ctx.cancelled() => return Err(Error::Cancelled),
-    };
-    match outcome {
+    match exchange(upstream, method, params, ctx, None).await {
         Ok(value) => serde_json::from_value(value).map_err(|e| unavailable(format!("invalid {method} result: {e}"))),
-        Err(ClientError::Rpc(e)) => Err(Error::Other { code: e.code, message: e.message.into_owned(), data: e.data }),
-        Err(e @ (ClientError::Closed(_) | ClientError::Transport(_))) => {
-            upstream.mark_dead(&client, e.to_string());
-            Err(unavailable(e.to_string()))
-        }
-        Err(e) => Err(unavailable(e.to_string())),
+        Err(Failure::Caller(e)) => Err(e),
+        Err(Failure::Rpc(e)) => Err(rpc_error(e)),
+        Err(Failure::Unavailable(reason)) => Err(unavailable(reason)),
     }
 }

@@ -23,7 +23,12 @@
 //! prefixes ending in `*`; prompts take the prefix too), `auth`
 //! (`{"bearer_env": VAR}` or `{"api_key_env": VAR, "header": "x-api-key"}`:
 //! the *names* of environment variables holding the credentials, never the
-//! credentials themselves), `timeout_ms` (the gateway-wide one by default,
+//! credentials themselves; or `{"bearer_secret": ID}` or
+//! `{"api_key_secret": ID, "header": "x-api-key"}`, each with an optional
+//! `"secret_field"`: a secret read through the gateway's
+//! [`SecretSource`](super::SecretSource), such as AWS Secrets Manager, by
+//! name or ARN, and the field holding the value when the secret is a JSON
+//! object), `timeout_ms` (the gateway-wide one by default,
 //! itself 30000 by default) and `mode` (`auto`, `legacy`, `stateless`).
 //! Unknown fields are errors.
 
@@ -33,6 +38,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::secret::SecretRef;
 use super::upstream::{DEFAULT_TIMEOUT, Target, UpstreamAuth, UpstreamSpec};
 use crate::client::Mode;
 
@@ -114,7 +120,55 @@ struct UpstreamEntry {
 struct AuthEntry {
     bearer_env: Option<String>,
     api_key_env: Option<String>,
+    bearer_secret: Option<String>,
+    api_key_secret: Option<String>,
+    secret_field: Option<String>,
     header: Option<String>,
+}
+
+impl AuthEntry {
+    fn into_auth(self) -> Result<UpstreamAuth, &'static str> {
+        let secret = |id: String, field: Option<String>| SecretRef { id, field };
+        let header = |h: Option<String>| h.unwrap_or_else(|| "x-api-key".into());
+        match self {
+            Self {
+                bearer_env: Some(token_env),
+                api_key_env: None,
+                bearer_secret: None,
+                api_key_secret: None,
+                secret_field: None,
+                header: None,
+            } => Ok(UpstreamAuth::Bearer { token_env }),
+            Self {
+                bearer_env: None,
+                api_key_env: Some(key_env),
+                bearer_secret: None,
+                api_key_secret: None,
+                secret_field: None,
+                header: h,
+            } => Ok(UpstreamAuth::ApiKey { header: header(h), key_env }),
+            Self {
+                bearer_env: None,
+                api_key_env: None,
+                bearer_secret: Some(id),
+                api_key_secret: None,
+                secret_field: field,
+                header: None,
+            } => Ok(UpstreamAuth::BearerSecret { secret: secret(id, field) }),
+            Self {
+                bearer_env: None,
+                api_key_env: None,
+                bearer_secret: None,
+                api_key_secret: Some(id),
+                secret_field: field,
+                header: h,
+            } => Ok(UpstreamAuth::ApiKeySecret { header: header(h), secret: secret(id, field) }),
+            _ => {
+                Err("give one of `bearer_env`, `api_key_env`, `bearer_secret` or `api_key_secret`; `header` goes with \
+                      an API key, `secret_field` with a secret")
+            }
+        }
+    }
 }
 
 #[derive(Deserialize, Default, Clone, Copy)]
@@ -216,19 +270,7 @@ impl UpstreamEntry {
             }
             _ => return Err(invalid(at(""), "give exactly one of `url` or `command`")),
         };
-        let auth = match self.auth {
-            None => None,
-            Some(AuthEntry { bearer_env: Some(token_env), api_key_env: None, header: None }) => {
-                Some(UpstreamAuth::Bearer { token_env })
-            }
-            Some(AuthEntry { bearer_env: None, api_key_env: Some(key_env), header }) => {
-                Some(UpstreamAuth::ApiKey { header: header.unwrap_or_else(|| "x-api-key".into()), key_env })
-            }
-            Some(_) => {
-                let message = "give `bearer_env`, or `api_key_env` with an optional `header`";
-                return Err(invalid(at("auth"), message));
-            }
-        };
+        let auth = self.auth.map(AuthEntry::into_auth).transpose().map_err(|m| invalid(at("auth"), m))?;
         if let Some(prefix) = &self.prefix
             && prefix.is_empty()
         {

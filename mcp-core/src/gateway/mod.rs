@@ -16,25 +16,34 @@
 //!
 //! A call is forwarded with its arguments; the upstream's result comes back
 //! as it is, and its JSON-RPC errors keep their code, message and data.
-//! Progress is relayed (under a token of the gateway's), and a caller's
-//! cancellation cancels the upstream call. What a stateless upstream asks
-//! for during a call (an `input_required` round: elicitation, sampling,
-//! roots) is asked of the gateway's caller, in the caller's era (a request
-//! in its legacy session, or the gateway's own `input_required` round), and
-//! the answers sent on; the caller's capabilities travel with each call,
-//! so an upstream refuses what the caller could not answer. An upstream that is dead, slow
-//! past its timeout or answers nonsense fails that call with an `isError`
-//! result naming it (`upstream `calc` is unavailable: …`), without holding
-//! up the others; a dead one is reconnected on its next call and re-listed.
-//! An upstream's `notifications/tools/list_changed` re-lists its tools
-//! (heard from upstreams in the legacy era, over stdio or HTTP's GET
-//! stream; a stateless upstream's changes are seen when it reconnects, as
-//! the client opens no `subscriptions/listen` stream yet). Prompts,
-//! resources and templates are listed once, at start-up.
+//! Progress is relayed (under a token of the gateway's), and so are the
+//! upstream's log messages while the call is the upstream's only one in
+//! flight (a log message names no request), at the caller's level (a
+//! stateless upstream is asked for it in `_meta`); a caller's cancellation
+//! cancels the upstream call. What an upstream asks for during a
+//! `tools/call`, `prompts/get` or `resources/read` (a stateless
+//! upstream's `input_required` round, or a legacy upstream's own
+//! elicitation, sampling and roots requests) is asked of the gateway's
+//! caller, in the caller's era (requests in its legacy session, or one
+//! `input_required` round of the gateway's own holding every request, under
+//! the upstream's keys), and the answers sent on. The caller's capabilities
+//! travel in each forwarded request's `_meta`, so an upstream refuses
+//! (-32021) what the caller could not answer (a legacy upstream of this SDK
+//! narrows its session's capabilities by them). An upstream that is dead,
+//! slow past its timeout or answers nonsense fails that call with an
+//! `isError` result naming it (`upstream `calc` is unavailable: …`),
+//! without holding up the others; a dead one is reconnected on its next
+//! call and re-listed. An upstream's `notifications/tools/list_changed`
+//! re-lists its tools (heard from upstreams in the legacy era, over stdio
+//! or HTTP's GET stream; a stateless upstream's changes are seen when it
+//! reconnects, as the client opens no `subscriptions/listen` stream yet).
+//! Prompts, resources and templates are listed once, at start-up.
 //!
 //! The caller's credentials are never passed on (the spec forbids token
 //! passthrough): the gateway presents each upstream the credentials its
-//! configuration names ([`UpstreamAuth`]).
+//! configuration names ([`UpstreamAuth`]): from environment variables, or
+//! from a secret store such as AWS Secrets Manager ([`SecretSource`],
+//! [`Gateway::connect_with_secrets`]).
 //!
 //! Configuration comes from code ([`UpstreamSpec`]) or a JSON file
 //! ([`GatewayConfig`], `MCP_GATEWAY_CONFIG`; format in [`config`]).
@@ -76,6 +85,7 @@ pub mod config;
 mod forward;
 mod relist;
 mod rounds;
+mod secret;
 mod upstream;
 
 use std::collections::BTreeMap;
@@ -83,6 +93,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 pub use config::{CONFIG_VAR, ConfigError, GatewayConfig};
+pub use secret::{SecretRef, SecretSource};
 pub use upstream::{DEFAULT_TIMEOUT, PREFIX_SEPARATOR, Target, UpstreamAuth, UpstreamSpec};
 
 use relist::Relister;
@@ -236,14 +247,40 @@ impl Gateway {
         builder: ServerBuilder,
         upstreams: impl IntoIterator<Item = UpstreamSpec>,
     ) -> Result<Self, GatewayError> {
+        Self::connect_inner(builder, upstreams, None).await
+    }
+
+    /// As [`connect_with`](Self::connect_with), reading the upstreams'
+    /// secret credentials ([`UpstreamAuth::BearerSecret`],
+    /// [`UpstreamAuth::ApiKeySecret`]) from `secrets` on every request to
+    /// them (`mcp_aws::secrets::SecretsManagerSource` for AWS Secrets
+    /// Manager).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect); a secret that cannot be read fails
+    /// its upstream's connection, naming the secret (never its value).
+    pub async fn connect_with_secrets(
+        builder: ServerBuilder,
+        upstreams: impl IntoIterator<Item = UpstreamSpec>,
+        secrets: Arc<dyn SecretSource>,
+    ) -> Result<Self, GatewayError> {
+        Self::connect_inner(builder, upstreams, Some(secrets)).await
+    }
+
+    async fn connect_inner(
+        builder: ServerBuilder,
+        upstreams: impl IntoIterator<Item = UpstreamSpec>,
+        secrets: Option<Arc<dyn SecretSource>>,
+    ) -> Result<Self, GatewayError> {
         let specs: Vec<UpstreamSpec> = upstreams.into_iter().collect();
         let callers: Vec<Arc<rounds::Callers>> = specs.iter().map(|_| Arc::default()).collect();
-        let connected =
-            futures_util::future::join_all(specs.iter().zip(&callers).map(|(spec, callers)| spec.connect(callers)))
-                .await;
+        let connected = futures_util::future::join_all(
+            specs.iter().zip(&callers).map(|(spec, callers)| spec.connect(callers, secrets.as_ref())),
+        )
+        .await;
         let mut upstreams = Vec::with_capacity(specs.len());
         for ((spec, client), callers) in specs.into_iter().zip(connected).zip(callers) {
-            upstreams.push(Arc::new(Upstream::new(spec, client?, callers)));
+            upstreams.push(Arc::new(Upstream::new(spec, client?, callers, secrets.clone())));
         }
         let listed = futures_util::future::join_all(upstreams.iter().map(|u| async move {
             let client = u.current().ok_or_else(|| GatewayError::Connect {

@@ -11,6 +11,7 @@ use tokio::process::Command;
 
 use super::GatewayError;
 use super::rounds::{Bridge, Callers};
+use super::secret::{SecretAuth, SecretRef, SecretSource};
 use crate::client::{ApiKey, BearerToken, Client, ClientBuilder, HttpTransport, Mode, StderrMode, StdioTransport};
 use crate::protocol::lifecycle::ClientCapabilities;
 use crate::protocol::tools::Tool;
@@ -44,9 +45,11 @@ pub enum Target {
     },
 }
 
-/// The credentials the gateway presents to an upstream: read from the
-/// environment variable named here when the gateway connects, never from
-/// the caller (the spec forbids token passthrough).
+/// The credentials the gateway presents to an upstream, never the
+/// caller's (the spec forbids token passthrough): read from the
+/// environment variable named here when the gateway connects, or from a
+/// secret store on every request (through the store's cache, so rotations
+/// are picked up; see [`SecretSource`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UpstreamAuth {
@@ -61,6 +64,18 @@ pub enum UpstreamAuth {
         header: String,
         /// The environment variable holding the key.
         key_env: String,
+    },
+    /// `Authorization: Bearer <value of the secret>`.
+    BearerSecret {
+        /// The secret.
+        secret: SecretRef,
+    },
+    /// `<header>: <value of the secret>`.
+    ApiKeySecret {
+        /// The header (`x-api-key` by default in configuration).
+        header: String,
+        /// The secret.
+        secret: SecretRef,
     },
 }
 
@@ -185,8 +200,13 @@ impl UpstreamSpec {
         }
     }
 
-    /// Connects, within the timeout.
-    pub(super) async fn connect(&self, callers: &Arc<Callers>) -> Result<Client, GatewayError> {
+    /// Connects, within the timeout; secret credentials are read from
+    /// `secrets`.
+    pub(super) async fn connect(
+        &self,
+        callers: &Arc<Callers>,
+        secrets: Option<&Arc<dyn SecretSource>>,
+    ) -> Result<Client, GatewayError> {
         let failed = |reason: String| GatewayError::Connect { upstream: self.name.clone(), reason };
         let builder = ClientBuilder::new("mcp-gateway", env!("CARGO_PKG_VERSION"))
             .mode(self.mode)
@@ -229,6 +249,12 @@ impl UpstreamSpec {
                             let key = secret(key_env).map_err(failed)?;
                             transport = transport.auth(ApiKey::new(header, &key).map_err(|e| failed(e.to_string()))?);
                         }
+                        Some(UpstreamAuth::BearerSecret { secret }) => {
+                            transport = transport.auth(secret_auth(secrets, secret, None).map_err(failed)?);
+                        }
+                        Some(UpstreamAuth::ApiKeySecret { header, secret }) => {
+                            transport = transport.auth(secret_auth(secrets, secret, Some(header)).map_err(failed)?);
+                        }
                         None => {}
                     }
                     let transport = transport.build().map_err(|e| failed(e.to_string()))?;
@@ -241,6 +267,24 @@ impl UpstreamSpec {
             Err(_) => Err(failed(format!("no answer within {:?}", self.timeout))),
         }
     }
+}
+
+/// The hook reading `secret` from `secrets` on each request.
+fn secret_auth(
+    secrets: Option<&Arc<dyn SecretSource>>,
+    secret: &SecretRef,
+    header: Option<&str>,
+) -> Result<SecretAuth, String> {
+    let Some(source) = secrets else {
+        return Err(format!(
+            "its credential is the secret {secret}, and the gateway was given no secret source \
+             (Gateway::connect_with_secrets; mcp_aws::secrets::SecretsManagerSource for AWS Secrets Manager)"
+        ));
+    };
+    let header = header
+        .map(|h| http::HeaderName::try_from(h).map_err(|_| format!("{h:?} is not a valid header name")))
+        .transpose()?;
+    Ok(SecretAuth { source: Arc::clone(source), secret: secret.clone(), header })
 }
 
 /// The value of environment variable `var`, never logged.
@@ -260,16 +304,24 @@ pub(super) struct Upstream {
     reconnecting: tokio::sync::Mutex<()>,
     /// The calls in flight, for what the upstream asks during them.
     pub(super) callers: Arc<Callers>,
+    /// Where secret credentials are read.
+    secrets: Option<Arc<dyn SecretSource>>,
     last_error: Mutex<Option<String>>,
     /// Exposed name -> upstream name, as registered now.
     pub(super) tools: Mutex<BTreeMap<String, String>>,
 }
 
 impl Upstream {
-    pub(super) fn new(spec: UpstreamSpec, client: Client, callers: Arc<Callers>) -> Self {
+    pub(super) fn new(
+        spec: UpstreamSpec,
+        client: Client,
+        callers: Arc<Callers>,
+        secrets: Option<Arc<dyn SecretSource>>,
+    ) -> Self {
         Self {
             spec,
             callers,
+            secrets,
             client: Mutex::new(Some(client)),
             reconnecting: tokio::sync::Mutex::new(()),
             last_error: Mutex::new(None),
@@ -296,7 +348,7 @@ impl Upstream {
         if let Some(c) = self.current() {
             return Ok((c, false));
         }
-        match self.spec.connect(&self.callers).await {
+        match self.spec.connect(&self.callers, self.secrets.as_ref()).await {
             Ok(client) => {
                 *self.client.lock().unwrap_or_else(PoisonError::into_inner) = Some(client.clone());
                 *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = None;

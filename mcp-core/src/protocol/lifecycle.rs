@@ -146,6 +146,34 @@ pub struct ClientCapabilities {
 }
 
 impl ClientCapabilities {
+    /// These capabilities less the elicitation, sampling and roots support
+    /// that `other` lacks: what a request inside a legacy session may still
+    /// rely on when it says its real client declared only `other` (a
+    /// gateway's caller).
+    ///
+    /// ```
+    /// use mcp_core::protocol::lifecycle::ClientCapabilities;
+    ///
+    /// let session: ClientCapabilities = serde_json::from_value(serde_json::json!({"sampling": {}, "roots": {}})).unwrap();
+    /// let caller: ClientCapabilities = serde_json::from_value(serde_json::json!({"roots": {}, "elicitation": {}})).unwrap();
+    /// let both = session.narrowed_to(&caller);
+    /// assert!(both.supports_roots() && !both.supports_sampling() && both.elicitation.is_none());
+    /// ```
+    #[must_use]
+    pub fn narrowed_to(&self, other: &Self) -> Self {
+        let mut narrowed = self.clone();
+        if other.roots.is_none() {
+            narrowed.roots = None;
+        }
+        if other.sampling.is_none() {
+            narrowed.sampling = None;
+        }
+        if other.elicitation.is_none() {
+            narrowed.elicitation = None;
+        }
+        narrowed
+    }
+
     /// The client supports roots.
     pub fn supports_roots(&self) -> bool {
         self.roots.is_some()

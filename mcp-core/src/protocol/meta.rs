@@ -19,6 +19,11 @@ pub mod keys {
     pub const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
     /// The subscription a notification belongs to (2026-07-28).
     pub const SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
+    /// This SDK's own: on a legacy server-to-client request (elicitation,
+    /// sampling, roots), the `inputRequests` key the handler asked under, so
+    /// that a gateway passing the request on to a stateless caller asks
+    /// under the same key.
+    pub const INPUT_KEY: &str = "io.mcp-sdk/inputKey";
     /// The progress token (every version).
     pub const PROGRESS_TOKEN: &str = "progressToken";
 }

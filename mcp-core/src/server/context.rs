@@ -392,7 +392,7 @@ impl Context {
         if self.inner.version.is_stateless() {
             self.input_stateless(key, kind, params).await
         } else {
-            self.input_legacy(kind, params).await
+            self.input_legacy(key, kind, params).await
         }
     }
 
@@ -400,7 +400,12 @@ impl Context {
         Error::MissingClientCapability { required: json!({ kind.capability(): {} }) }
     }
 
-    async fn input_legacy<P: Serialize, R: DeserializeOwned>(&self, kind: InputKind, params: &P) -> Result<R, Error> {
+    async fn input_legacy<P: Serialize, R: DeserializeOwned>(
+        &self,
+        key: Option<&str>,
+        kind: InputKind,
+        params: &P,
+    ) -> Result<R, Error> {
         // Legacy versions have no error code for these: the handler's call
         // fails with the message (an `isError` result for a tool; not an
         // internal error, whose message a tool's client would not see).
@@ -429,7 +434,16 @@ impl Context {
             }
         }
         let _forget = Forget(session, &id);
-        let params = serde_json::value::to_raw_value(params).map_err(|e| Error::internal(e.to_string()))?;
+        let mut params = serde_json::to_value(params).map_err(|e| Error::internal(e.to_string()))?;
+        // The key travels in `_meta`, so that a gateway in between asks its
+        // stateless caller under the same key.
+        if let (Some(key), Some(object)) = (key, params.as_object_mut()) {
+            let meta = object.entry("_meta").or_insert_with(|| json!({}));
+            if let Some(meta) = meta.as_object_mut() {
+                meta.insert(crate::protocol::meta::keys::INPUT_KEY.into(), json!(key));
+            }
+        }
+        let params = serde_json::value::to_raw_value(&params).map_err(|e| Error::internal(e.to_string()))?;
         let msg = Message::Request(Request { id: id.clone(), method: kind.method().to_owned(), params: Some(params) });
         if self.inner.sink.send(&msg).await.is_err() {
             return Err(Error::Cancelled);

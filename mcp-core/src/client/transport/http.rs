@@ -16,15 +16,15 @@ use hyper::body::Incoming as Body;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{AuthHook, BearerToken};
 use super::sse::Decoder;
+use super::stateless_headers::{percent_encode, stateless_headers};
 use super::{Inbound, Transport};
 use crate::ProtocolVersion;
 use crate::client::error::TransportError;
-use crate::jsonrpc::{Incoming, Message, Request, RequestId};
+use crate::jsonrpc::{Incoming, Message, RequestId};
 use crate::protocol::methods;
 use crate::server::headers::names;
 
@@ -214,60 +214,6 @@ impl Drop for HttpTransport {
         // Ends every stream reader, the standalone GET stream included.
         self.shared.closing.cancel();
     }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The parts of a request's params the stateless headers repeat.
-#[derive(Deserialize)]
-struct Peek {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    uri: Option<String>,
-    #[serde(default, rename = "_meta")]
-    meta: Option<PeekMeta>,
-}
-
-#[derive(Deserialize)]
-struct PeekMeta {
-    #[serde(default, rename = "io.modelcontextprotocol/protocolVersion")]
-    version: Option<String>,
-}
-
-/// The `Mcp-Method`, `Mcp-Name` and `MCP-Protocol-Version` headers of a
-/// stateless request: present when its `_meta` names a version.
-fn stateless_headers(req: &Request, headers: &mut HeaderMap) -> bool {
-    let Some(params) = &req.params else { return false };
-    let Ok(peek) = serde_json::from_str::<Peek>(params.get()) else { return false };
-    let Some(version) = peek.meta.and_then(|m| m.version) else { return false };
-    let mut set = |name: &'static str, value: &str| {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            headers.insert(HeaderName::from_static(name), v);
-        }
-    };
-    set(names::PROTOCOL_VERSION, &version);
-    set(names::METHOD, &req.method);
-    let target = match req.method.as_str() {
-        methods::TOOLS_CALL | methods::PROMPTS_GET => peek.name,
-        methods::RESOURCES_READ => peek.uri,
-        _ => None,
-    };
-    if let Some(t) = target {
-        set(names::NAME, &t);
-    }
-    true
 }
 
 impl Shared {
@@ -582,24 +528,5 @@ mod tests {
         );
         assert!(HttpTransport::agentcore("not-an-arn", "t").is_err());
         assert!(!format!("{:?}", BearerToken::new("s3cret").expect("ok")).contains("s3cret"));
-    }
-
-    #[test]
-    fn stateless_requests_get_their_headers() {
-        let req = Request {
-            id: RequestId::Number(1),
-            method: "tools/call".into(),
-            params: Some(
-                serde_json::value::to_raw_value(&serde_json::json!({
-                    "name": "echo", "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
-                }))
-                .expect("json"),
-            ),
-        };
-        let mut h = HeaderMap::new();
-        assert!(stateless_headers(&req, &mut h));
-        assert_eq!(h.get("mcp-protocol-version").and_then(|v| v.to_str().ok()), Some("2026-07-28"));
-        assert_eq!(h.get("mcp-method").and_then(|v| v.to_str().ok()), Some("tools/call"));
-        assert_eq!(h.get("mcp-name").and_then(|v| v.to_str().ok()), Some("echo"));
     }
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod http;
 mod sse;
+mod stateless_headers;
 mod stdio;
 
 use std::fmt;

@@ -39,7 +39,7 @@ impl Server {
             return Err((*e, None));
         }
         match (head.era(), session) {
-            (Era::Session, Some(session)) => legacy(method, session),
+            (Era::Session, Some(session)) => legacy(method, session, head.meta.client_capabilities.take()),
             (Era::Sessionless, None) if head.sessionless => sessionless(head, method),
             _ => self.stateless(head, method, headers),
         }
@@ -128,8 +128,11 @@ fn sessionless(head: &RequestHead, method: &str) -> Result<Settled, Refusal> {
     Ok(Settled { version, capabilities: no_capabilities(), client_info: None, log_level: None })
 }
 
-/// A request inside a legacy session.
-fn legacy(method: &str, session: &Session) -> Result<Settled, Refusal> {
+/// A request inside a legacy session. A request that carries
+/// `_meta["io.modelcontextprotocol/clientCapabilities"]` (a gateway passing
+/// on its own caller's) narrows the session's capabilities for itself:
+/// never widens them.
+fn legacy(method: &str, session: &Session, narrowed: Option<Arc<ClientCapabilities>>) -> Result<Settled, Refusal> {
     use crate::protocol::methods;
     // The client info stays in the session (the context reads it on
     // demand): no per-request string copies.
@@ -154,5 +157,9 @@ fn legacy(method: &str, session: &Session) -> Result<Settled, Refusal> {
             Some(version),
         ));
     }
+    let capabilities = match narrowed {
+        Some(request) => Arc::new(capabilities.narrowed_to(&request)),
+        None => capabilities,
+    };
     Ok(Settled { version, capabilities, client_info: None, log_level: None })
 }
