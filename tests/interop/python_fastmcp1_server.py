@@ -9,20 +9,14 @@ legacy era: the same tools, resource and prompt as python_mcp_server.py
 
 import sys
 
-import anyio
 from pydantic import BaseModel
 
 from mcp.server.fastmcp import Context, FastMCP
+from python_fixtures import register
 
 port = int(sys.argv[2]) if sys.argv[1:2] == ["http"] else 8000
 mcp = FastMCP("python-fastmcp1-fixtures", host="127.0.0.1", port=port)
-cancelled: list[str] = []
-
-
-@mcp.tool()
-def add(a: int, b: int) -> int:
-    """Adds two integers."""
-    return a + b
+register(mcp)
 
 
 @mcp.tool()
@@ -44,41 +38,6 @@ async def ask_name(ctx: Context) -> str:
     if answer.action != "accept":
         return f"no name ({answer.action})"
     return f"Hello, {answer.data.name}!"
-
-
-@mcp.tool()
-async def sleepy(tag: str, seconds: float = 30.0) -> str:
-    """Sleeps; records `tag` when cancelled."""
-    try:
-        await anyio.sleep(seconds)
-    except anyio.get_cancelled_exc_class():
-        cancelled.append(tag)
-        raise
-    return "slept"
-
-
-@mcp.tool()
-def was_cancelled(tag: str) -> bool:
-    """Whether a `sleepy` call with `tag` was cancelled."""
-    return tag in cancelled
-
-
-@mcp.tool()
-def fail() -> str:
-    """Always fails, as a tool error."""
-    raise ValueError("this tool always fails")
-
-
-@mcp.resource("fixture://greeting", mime_type="text/plain")
-def greeting() -> str:
-    """A fixed greeting."""
-    return "Hello from Python"
-
-
-@mcp.prompt()
-def greet(name: str) -> str:
-    """Greets someone."""
-    return f"Please greet {name}."
 
 
 if __name__ == "__main__":

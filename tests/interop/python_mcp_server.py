@@ -12,19 +12,13 @@ import os
 import sys
 from typing import Annotated
 
-import anyio
 from pydantic import BaseModel
 
 from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve
+from python_fixtures import register
 
 mcp = MCPServer("python-fixtures", instructions="Fixtures for the Rust client's interop tests.")
-cancelled: list[str] = []
-
-
-@mcp.tool()
-def add(a: int, b: int) -> int:
-    """Adds two integers."""
-    return a + b
+register(mcp)
 
 
 @mcp.tool()
@@ -51,29 +45,6 @@ async def ask_name(name: Annotated[Name, Resolve(ask_for_name)]) -> str:
 
 
 @mcp.tool()
-async def sleepy(tag: str, seconds: float = 30.0) -> str:
-    """Sleeps; records `tag` when cancelled."""
-    try:
-        await anyio.sleep(seconds)
-    except anyio.get_cancelled_exc_class():
-        cancelled.append(tag)
-        raise
-    return "slept"
-
-
-@mcp.tool()
-def was_cancelled(tag: str) -> bool:
-    """Whether a `sleepy` call with `tag` was cancelled."""
-    return tag in cancelled
-
-
-@mcp.tool()
-def fail() -> str:
-    """Always fails, as a tool error."""
-    raise ValueError("this tool always fails")
-
-
-@mcp.tool()
 def exit_process(code: int = 3) -> str:
     """Ends this server process at once, mid-call (the gateway's fault tests)."""
     os._exit(code)
@@ -89,18 +60,6 @@ def credentials_seen(ctx: Context) -> str:
         return "stdio"
     headers = request.headers
     return f"authorization={headers.get('authorization', '')};x-api-key={headers.get('x-api-key', '')}"
-
-
-@mcp.resource("fixture://greeting", mime_type="text/plain")
-def greeting() -> str:
-    """A fixed greeting."""
-    return "Hello from Python"
-
-
-@mcp.prompt()
-def greet(name: str) -> str:
-    """Greets someone."""
-    return f"Please greet {name}."
 
 
 if __name__ == "__main__":
