@@ -431,6 +431,54 @@ async fn prompts_resources_and_templates_are_served_too_and_their_clashes_refuse
     assert!(matches!(&err, GatewayError::Clash { name, .. } if name == "docs://readme"), "{err}");
 }
 
+#[tokio::test]
+async fn a_prompt_or_resource_list_change_upstream_is_followed() {
+    let upstream = library("lib", "docs://readme");
+    let url = serve_http(upstream.clone()).await;
+    let gateway = Gateway::connect("gw", "1.0.0", [UpstreamSpec::http("lib", url).mode(Mode::Legacy).prefix("lib")])
+        .await
+        .expect("gateway");
+    let client = client_of(&gateway).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let prompts =
+        || async { client.list_prompts().await.expect("prompts").into_iter().map(|p| p.name).collect::<Vec<_>>() };
+    upstream.add_prompt(mcp_core::server::PromptRoute::new("summarise", |_ctx: Context, _: NoArgs| async {
+        "Summarise.".to_owned()
+    }));
+    while prompts().await != ["lib___explain", "lib___summarise"] {
+        assert!(Instant::now() < deadline, "prompt not re-listed: {:?}", prompts().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = client.get_prompt("lib___summarise", Vec::<(String, String)>::new()).await.expect("the new prompt");
+    assert_eq!(serde_json::to_value(&got.messages[0]).expect("json")["content"]["text"], "Summarise.");
+
+    assert!(upstream.remove_resource("docs://readme"));
+    assert!(upstream.remove_resource_template("books://{title}"));
+    upstream.add_resource(mcp_core::server::ResourceRoute::new(
+        "docs://changes",
+        "changes",
+        |_ctx: Context, _uri: String| async { "what changed" },
+    ));
+    let resources = || async {
+        let listed = client.list_resources().await.expect("resources");
+        let templates = client.list_resource_templates().await.expect("templates");
+        (listed.into_iter().map(|r| r.uri).collect::<Vec<_>>(), templates.len())
+    };
+    while resources().await != (vec!["docs://changes".to_owned()], 0) {
+        assert!(Instant::now() < deadline, "resources not re-listed: {:?}", resources().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let read = client.read_resource("docs://changes").await.expect("read the new resource");
+    assert_eq!(serde_json::to_value(&read.contents[0]).expect("json")["text"], "what changed");
+    assert!(client.read_resource("docs://readme").await.is_err(), "a removed resource is gone from the gateway too");
+    assert!(!upstream.remove_prompt("lib___summarise"), "the upstream's own name has no prefix");
+    assert!(upstream.remove_prompt("summarise"));
+    while prompts().await != ["lib___explain"] {
+        assert!(Instant::now() < deadline, "prompt not removed: {:?}", prompts().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// An upstream whose `ask` tool elicits a name.
 fn asker() -> Server {
     use mcp_core::protocol::elicitation::{ElicitRequestParams, ElicitRequestedSchema};

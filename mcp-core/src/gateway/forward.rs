@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
 use super::relist::Relister;
-use super::rounds::Entered;
+use super::rounds::{Entered, GATHER_WINDOW};
 use super::upstream::Upstream;
 use crate::Error;
 use crate::client::{Client, ClientError, RequestOptions, ServerNotification};
@@ -51,7 +51,7 @@ impl ToolHandler for ProxyTool {
             params.insert("arguments".into(), args);
         }
         Ok(Box::pin(async move {
-            match exchange(&upstream, methods::TOOLS_CALL, params, &ctx, Some(&relister)).await {
+            match exchange(&upstream, methods::TOOLS_CALL, params, &ctx, &relister).await {
                 Ok(value) => Ok(serde_json::from_value::<CallToolResult>(value).unwrap_or_else(|e| {
                     unavailable(upstream.name(), &format!("invalid tools/call result from the server: {e}"))
                 })),
@@ -84,18 +84,23 @@ pub(super) fn rpc_error(e: ErrorObject) -> Error {
 /// while it runs, asks the caller what the upstream's `input_required`
 /// rounds (or a legacy upstream's own requests) want, and gives up when
 /// the caller cancels or the upstream's timeout passes. A dead connection
-/// is dropped (the next request reconnects; `relister`, when given,
-/// re-lists the upstream's tools then).
+/// is dropped (the next request reconnects; `relister` re-lists the
+/// upstream then).
 pub(super) async fn exchange(
     upstream: &Arc<Upstream>,
     method: &str,
     mut params: Map<String, Value>,
     ctx: &Context,
-    relister: Option<&Relister>,
+    relister: &Relister,
 ) -> Result<Value, Failure> {
     let (client, fresh) = upstream.client().await.map_err(|e| Failure::Unavailable(e.to_string()))?;
-    if fresh && let Some(relister) = relister {
+    if fresh {
         relister.watch(upstream, &client, true);
+    }
+    if ctx.protocol_version().is_stateless() && !client.negotiated().protocol_version.is_stateless() {
+        // A legacy upstream asks each question as a request of its own:
+        // those asked together go to the caller in one round.
+        ctx.gather_input_for(GATHER_WINDOW);
     }
     let entered = upstream.callers.enter(ctx.clone());
     let mut opts = RequestOptions::new().timeout(upstream.spec.timeout).return_input_required();

@@ -34,10 +34,11 @@
 //! `isError` result naming it (`upstream `calc` is unavailable: …`),
 //! without holding up the others; a dead one is reconnected on its next
 //! call and re-listed. An upstream's `notifications/tools/list_changed`
-//! re-lists its tools (heard from upstreams in the legacy era, over stdio
-//! or HTTP's GET stream; a stateless upstream's changes are seen when it
-//! reconnects, as the client opens no `subscriptions/listen` stream yet).
-//! Prompts, resources and templates are listed once, at start-up.
+//! re-lists its tools, and its prompt and resource `list_changed` its
+//! prompts, resources and templates (heard from upstreams in the legacy
+//! era, over stdio or HTTP's GET stream; a stateless upstream's changes
+//! are seen when it reconnects, as the client opens no
+//! `subscriptions/listen` stream yet).
 //!
 //! The caller's credentials are never passed on (the spec forbids token
 //! passthrough): the gateway presents each upstream the credentials its
@@ -149,8 +150,12 @@ pub enum GatewayError {
 
 /// Lists every upstream's prompts, resources and templates and adds them
 /// to `builder`, refusing a prompt name, resource URI or URI template that
-/// two upstreams share.
-async fn add_catalogs(mut builder: ServerBuilder, upstreams: &[Arc<Upstream>]) -> Result<ServerBuilder, GatewayError> {
+/// two upstreams share; records who owns what in `relister`.
+async fn add_catalogs(
+    mut builder: ServerBuilder,
+    upstreams: &[Arc<Upstream>],
+    relister: &Relister,
+) -> Result<ServerBuilder, GatewayError> {
     let catalogs = futures_util::future::join_all(upstreams.iter().map(|u| async move {
         let client = u.current().ok_or_else(|| GatewayError::Connect {
             upstream: u.name().to_owned(),
@@ -159,31 +164,24 @@ async fn add_catalogs(mut builder: ServerBuilder, upstreams: &[Arc<Upstream>]) -
         catalog::list(u, &client).await
     }))
     .await;
-    let mut owners: BTreeMap<(char, String), String> = BTreeMap::new();
-    let mut claim = |kind: char, key: &str, upstream: &str| match owners.get(&(kind, key.to_owned())) {
-        Some(first) => {
-            Err(GatewayError::Clash { name: key.to_owned(), first: first.clone(), second: upstream.to_owned() })
-        }
-        None => {
-            owners.insert((kind, key.to_owned()), upstream.to_owned());
-            Ok(())
-        }
-    };
+    let mut owners = relister.catalog_owners.lock().unwrap_or_else(PoisonError::into_inner);
     for (upstream, catalog) in upstreams.iter().zip(catalogs) {
-        let catalog = catalog?;
-        for (exposed, prompt) in catalog.prompts {
-            claim('p', &exposed, upstream.name())?;
-            builder = builder.prompt(catalog::prompt_route(upstream, exposed, prompt));
-        }
-        for resource in catalog.resources {
-            claim('r', &resource.uri, upstream.name())?;
-            builder = builder.resource(catalog::resource_route(upstream, resource));
-        }
-        for template in catalog.templates {
-            claim('t', &template.uri_template, upstream.name())?;
-            builder = builder.resource_template(catalog::template_route(upstream, template));
+        let mut mine = upstream.catalog.lock().unwrap_or_else(PoisonError::into_inner);
+        for (key, entry) in catalog?.entries(upstream, relister) {
+            if let Some(first) = owners.get(&key) {
+                let (name, first) = (key.as_str().to_owned(), first.clone());
+                return Err(GatewayError::Clash { name, first, second: upstream.name().to_owned() });
+            }
+            builder = match entry {
+                catalog::Entry::Prompt(route) => builder.prompt(route),
+                catalog::Entry::Resource(route) => builder.resource(route),
+                catalog::Entry::Template(route) => builder.resource_template(route),
+            };
+            owners.insert(key.clone(), upstream.name().to_owned());
+            mine.insert(key);
         }
     }
+    drop(owners);
     Ok(builder)
 }
 
@@ -311,7 +309,7 @@ impl Gateway {
                 builder = builder.tool(route);
             }
         }
-        builder = add_catalogs(builder, &upstreams).await?;
+        builder = add_catalogs(builder, &upstreams, &relister).await?;
         let server = builder.build().map_err(|source| GatewayError::Tool { upstream: "(gateway)".into(), source })?;
         *relister.owners.lock().unwrap_or_else(PoisonError::into_inner) = owners;
         let _ = relister.server.set(server.downgrade());

@@ -1,15 +1,17 @@
-//! Keeping the gateway's tool list in step with its upstreams: the tools
-//! an upstream offers become routes on the gateway's server, re-listed
-//! when the upstream says its list changed or after it reconnects.
+//! Keeping the gateway's lists in step with its upstreams: the tools,
+//! prompts, resources and templates an upstream offers become routes on
+//! the gateway's server, re-listed when the upstream says that list
+//! changed or after it reconnects.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock, PoisonError, Weak};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock, PoisonError};
 
 use tokio::sync::broadcast;
 
 use super::GatewayError;
+use super::catalog;
 use super::forward::ProxyTool;
-use super::upstream::{Owners, Upstream};
+use super::upstream::{CatalogKey, CatalogOwners, Owners, Upstream};
 use crate::client::{Client, ServerNotification};
 use crate::protocol::tools::Tool;
 use crate::server::{ToolRoute, WeakServer};
@@ -20,6 +22,29 @@ use crate::server::{ToolRoute, WeakServer};
 pub(super) struct Relister {
     pub(super) server: Arc<OnceLock<WeakServer>>,
     pub(super) owners: Owners,
+    pub(super) catalog_owners: CatalogOwners,
+}
+
+/// Which of an upstream's lists to list again.
+#[derive(Clone, Copy)]
+struct Lists {
+    tools: bool,
+    catalog: bool,
+}
+
+impl Lists {
+    const ALL: Self = Self { tools: true, catalog: true };
+
+    /// The lists `notification` says changed, if any.
+    fn changed_by(notification: &ServerNotification) -> Option<Self> {
+        match notification {
+            ServerNotification::ToolsListChanged => Some(Self { tools: true, catalog: false }),
+            ServerNotification::PromptsListChanged | ServerNotification::ResourcesListChanged => {
+                Some(Self { tools: false, catalog: true })
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Relister {
@@ -39,28 +64,67 @@ impl Relister {
         let this = self.clone();
         let fresh = client.clone();
         tokio::spawn(async move {
-            // A reconnected upstream may offer other tools now.
+            // A reconnected upstream may offer other things now.
             if relist_now && let Some(upstream) = weak.upgrade() {
-                this.relist_logged(&upstream, &fresh).await;
+                this.relist_logged(&upstream, &fresh, Lists::ALL).await;
             }
             drop(fresh);
             loop {
-                match rx.recv().await {
-                    Ok(ServerNotification::ToolsListChanged) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Ok(_) => continue,
+                let lists = match rx.recv().await {
+                    Ok(n) => match Lists::changed_by(&n) {
+                        Some(lists) => lists,
+                        None => continue,
+                    },
+                    Err(broadcast::error::RecvError::Lagged(_)) => Lists::ALL,
                     Err(broadcast::error::RecvError::Closed) => return,
-                }
-                let Some(upstream) = upstream_alive(&weak) else { return };
+                };
+                let Some(upstream) = weak.upgrade() else { return };
                 let Some(client) = upstream.current() else { continue };
-                this.relist_logged(&upstream, &client).await;
+                this.relist_logged(&upstream, &client, lists).await;
             }
         });
     }
 
-    async fn relist_logged(&self, upstream: &Arc<Upstream>, client: &Client) {
-        if let Err(e) = self.relist(upstream, client).await {
+    async fn relist_logged(&self, upstream: &Arc<Upstream>, client: &Client, lists: Lists) {
+        if lists.tools
+            && let Err(e) = self.relist(upstream, client).await
+        {
             tracing::warn!(upstream = %upstream.name(), error = %e, "could not re-list the upstream's tools");
         }
+        if lists.catalog
+            && let Err(e) = self.relist_catalog(upstream, client).await
+        {
+            tracing::warn!(upstream = %upstream.name(), error = %e, "could not re-list the upstream's prompts and resources");
+        }
+    }
+
+    /// Lists `upstream`'s prompts, resources and templates again and
+    /// updates the gateway's routes as [`relist`](Self::relist) does tools.
+    async fn relist_catalog(&self, upstream: &Arc<Upstream>, client: &Client) -> Result<(), GatewayError> {
+        let listed = catalog::list(upstream, client).await?.entries(upstream, self);
+        let Some(server) = self.server.get().and_then(WeakServer::upgrade) else { return Ok(()) };
+        let mut mine = upstream.catalog.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut owners = self.catalog_owners.lock().unwrap_or_else(PoisonError::into_inner);
+        let keys: BTreeSet<&CatalogKey> = listed.iter().map(|(key, _)| key).collect();
+        let gone: Vec<CatalogKey> = mine.iter().filter(|k| !keys.contains(k)).cloned().collect();
+        for key in gone {
+            key.remove_from(&server);
+            owners.remove(&key);
+            mine.remove(&key);
+        }
+        for (key, entry) in listed {
+            if let Some(other) = owners.get(&key).filter(|o| o.as_str() != upstream.name()) {
+                tracing::warn!(name = %key.as_str(), upstream = %upstream.name(), other = %other, "name clash; not exposed");
+                continue;
+            }
+            if let Err(e) = entry.add_to(&server) {
+                tracing::warn!(name = %key.as_str(), upstream = %upstream.name(), error = %e, "not exposed");
+                continue;
+            }
+            owners.insert(key.clone(), upstream.name().to_owned());
+            mine.insert(key);
+        }
+        Ok(())
     }
 
     /// Lists `upstream`'s tools again and updates the gateway's routes:
@@ -93,8 +157,4 @@ impl Relister {
         }
         Ok(())
     }
-}
-
-fn upstream_alive(weak: &Weak<Upstream>) -> Option<Arc<Upstream>> {
-    weak.upgrade()
 }

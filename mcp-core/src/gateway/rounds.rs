@@ -5,11 +5,19 @@
 //! Each is asked of the caller under the key the upstream asked under when
 //! it names one (this SDK's servers do, in `_meta["io.mcp-sdk/inputKey"]`),
 //! otherwise under a key counted per call (`elicitation-1`...), so a
-//! stateless caller's retry finds its answers.
+//! stateless caller's retry finds its answers. A stateless caller's
+//! round waits [`GATHER_WINDOW`] after each question for the next, so the
+//! questions the upstream asks together reach the caller in one round;
+//! when the caller's request ends (that round answered `input_required`,
+//! or cancelled), the questions still waiting are answered with an error
+//! and their tasks end.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::async_trait;
 use crate::client::{ElicitationHandler, RootsHandler, SamplingHandler};
@@ -20,10 +28,25 @@ use crate::protocol::roots::ListRootsResult;
 use crate::protocol::sampling::{CreateMessageRequestParams, CreateMessageResult};
 use crate::server::Context;
 
+/// How long a stateless caller's round waits after a legacy upstream's
+/// question for the next one before it goes to the caller. A legacy
+/// upstream asking several things at once sends them as separate requests
+/// (microseconds apart on one connection); the window also covers a busy
+/// machine.
+pub(super) const GATHER_WINDOW: Duration = Duration::from_millis(50);
+
+/// One call in flight: its caller's context, the count of keys it handed
+/// out, and the token cancelled when the call ends.
+struct Call {
+    ctx: Context,
+    count: Arc<AtomicU32>,
+    ended: CancellationToken,
+}
+
 /// The calls in flight to one upstream, with their callers' contexts.
 #[derive(Default)]
 pub(super) struct Callers {
-    calls: Mutex<BTreeMap<u64, (Context, Arc<AtomicU32>)>>,
+    calls: Mutex<BTreeMap<u64, Call>>,
     next: AtomicU64,
 }
 
@@ -38,6 +61,8 @@ impl std::fmt::Debug for Callers {
 pub(super) struct Entered {
     callers: Arc<Callers>,
     id: u64,
+    /// Cancels the call's token, ending the questions still waiting.
+    _ended: DropGuard,
 }
 
 impl Drop for Entered {
@@ -50,8 +75,10 @@ impl Callers {
     /// Records a call from `ctx`'s caller until the guard drops.
     pub(super) fn enter(self: &Arc<Self>, ctx: Context) -> Entered {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (ctx, Arc::default()));
-        Entered { callers: Arc::clone(self), id }
+        let ended = CancellationToken::new();
+        let call = Call { ctx, count: Arc::default(), ended: ended.clone() };
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner).insert(id, call);
+        Entered { callers: Arc::clone(self), id, _ended: ended.drop_guard() }
     }
 
     /// Whether `ctx`'s call is the only one in flight (so that what the
@@ -61,18 +88,19 @@ impl Callers {
         calls.len() == 1 && calls.contains_key(&entered.id)
     }
 
-    /// The caller to ask, and the key to ask under: the upstream's own
-    /// (`keyed`, from the request's `_meta`), or one counted per call.
-    fn sole(&self, what: &str, keyed: Option<String>) -> Result<(Context, String), ErrorObject> {
+    /// The caller to ask, the key to ask under (the upstream's own,
+    /// `keyed`, from the request's `_meta`, or one counted per call) and
+    /// the token cancelled when the call ends.
+    fn sole(&self, what: &str, keyed: Option<String>) -> Result<(Context, String, CancellationToken), ErrorObject> {
         let calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
         let mut all = calls.values();
         match (all.next(), all.next()) {
-            (Some((ctx, count)), None) => {
+            (Some(call), None) => {
                 let key = keyed.unwrap_or_else(|| {
-                    let n = count.fetch_add(1, Ordering::Relaxed) + 1;
+                    let n = call.count.fetch_add(1, Ordering::Relaxed) + 1;
                     format!("{what}-{n}")
                 });
-                Ok((ctx.clone(), key))
+                Ok((call.ctx.clone(), key, call.ended.clone()))
             }
             (None, _) => {
                 Err(ErrorObject::new(ErrorCode::INVALID_REQUEST, format!("no call in flight to ask {what} for")))
@@ -99,8 +127,21 @@ fn take_key(meta: &mut Option<Meta>) -> Option<String> {
     found.as_str().map(str::to_owned)
 }
 
-fn error_object(ctx: &Context, e: &crate::Error) -> ErrorObject {
-    e.to_error_object(Some(ctx.protocol_version()))
+/// Asks `ctx`'s caller with `ask`, unless the call ends first: then the
+/// upstream gets an error (its call is being cancelled, or a stateless
+/// caller's round ended and the question goes out in the retry).
+async fn asked<T>(
+    ctx: &Context,
+    ended: &CancellationToken,
+    ask: impl Future<Output = Result<T, crate::Error>>,
+) -> Result<T, ErrorObject> {
+    tokio::select! {
+        out = ask => out.map_err(|e| e.to_error_object(Some(ctx.protocol_version()))),
+        () = ended.cancelled() => Err(ErrorObject::new(
+            ErrorCode::REQUEST_CANCELLED,
+            "the gateway's call ended before its caller answered",
+        )),
+    }
 }
 
 #[async_trait]
@@ -111,8 +152,8 @@ impl ElicitationHandler for Bridge {
             ElicitRequestParams::Form(p) => &mut p.meta,
             ElicitRequestParams::Url(p) => &mut p.meta,
         };
-        let (ctx, key) = self.0.sole("elicitation", take_key(meta))?;
-        ctx.elicit_as(&key, params).await.map_err(|e| error_object(&ctx, &e))
+        let (ctx, key, ended) = self.0.sole("elicitation", take_key(meta))?;
+        asked(&ctx, &ended, ctx.elicit_as(&key, params)).await
     }
 }
 
@@ -120,15 +161,15 @@ impl ElicitationHandler for Bridge {
 impl SamplingHandler for Bridge {
     async fn sample(&self, params: CreateMessageRequestParams) -> Result<CreateMessageResult, ErrorObject> {
         let mut params = params;
-        let (ctx, key) = self.0.sole("sampling", take_key(&mut params.meta))?;
-        ctx.sample_as(&key, params).await.map_err(|e| error_object(&ctx, &e))
+        let (ctx, key, ended) = self.0.sole("sampling", take_key(&mut params.meta))?;
+        asked(&ctx, &ended, ctx.sample_as(&key, params)).await
     }
 }
 
 #[async_trait]
 impl RootsHandler for Bridge {
     async fn list_roots(&self) -> Result<ListRootsResult, ErrorObject> {
-        let (ctx, key) = self.0.sole("roots", None)?;
-        ctx.list_roots_as(&key).await.map_err(|e| error_object(&ctx, &e))
+        let (ctx, key, ended) = self.0.sole("roots", None)?;
+        asked(&ctx, &ended, ctx.list_roots_as(&key)).await
     }
 }

@@ -2,7 +2,7 @@
 //! connection the gateway keeps to it ([`Upstream`]), reconnected on the
 //! next call after it dies.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -309,6 +309,8 @@ pub(super) struct Upstream {
     last_error: Mutex<Option<String>>,
     /// Exposed name -> upstream name, as registered now.
     pub(super) tools: Mutex<BTreeMap<String, String>>,
+    /// The prompts, resources and templates it has registered now.
+    pub(super) catalog: Mutex<BTreeSet<CatalogKey>>,
 }
 
 impl Upstream {
@@ -326,6 +328,7 @@ impl Upstream {
             reconnecting: tokio::sync::Mutex::new(()),
             last_error: Mutex::new(None),
             tools: Mutex::new(BTreeMap::new()),
+            catalog: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -408,3 +411,24 @@ impl Upstream {
 
 /// Shared by the gateway's upstreams: who registered which exposed name.
 pub(super) type Owners = Arc<Mutex<BTreeMap<String, String>>>;
+
+/// What names a catalog item on the gateway: a prompt's exposed name, a
+/// resource's URI or a template's URI template.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum CatalogKey {
+    Prompt(String),
+    Resource(String),
+    Template(String),
+}
+
+impl CatalogKey {
+    /// The name or URI it stands for.
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            Self::Prompt(k) | Self::Resource(k) | Self::Template(k) => k,
+        }
+    }
+}
+
+/// Shared by the gateway's upstreams: who registered which catalog item.
+pub(super) type CatalogOwners = Arc<Mutex<BTreeMap<CatalogKey, String>>>;

@@ -407,6 +407,16 @@ impl Server {
         *guard = Arc::new(next);
     }
 
+    /// Removes a route with `remove`, emitting `changed` if it existed.
+    fn remove_route(&self, remove: impl FnOnce(&mut Routes) -> bool, changed: ServerEvent) -> bool {
+        let mut removed = false;
+        self.update_routes(|r| removed = remove(r));
+        if removed {
+            self.emit(changed);
+        }
+        removed
+    }
+
     /// A handle that does not keep the server alive.
     #[cfg_attr(not(feature = "gateway"), allow(dead_code))]
     pub(crate) fn downgrade(&self) -> WeakServer {
@@ -426,12 +436,7 @@ impl Server {
 
     /// Removes a tool at run time; returns whether it existed.
     pub fn remove_tool(&self, name: &str) -> bool {
-        let mut removed = false;
-        self.update_routes(|r| removed = r.remove_tool(name));
-        if removed {
-            self.emit(ServerEvent::ToolsListChanged);
-        }
-        removed
+        self.remove_route(|r| r.remove_tool(name), ServerEvent::ToolsListChanged)
     }
 
     /// Adds (or replaces) a prompt at run time and tells subscribed clients.
@@ -445,6 +450,36 @@ impl Server {
     pub fn add_resource(&self, route: ResourceRoute) {
         self.update_routes(|r| r.insert_resource(route));
         self.emit(ServerEvent::ResourcesListChanged);
+    }
+
+    /// Removes a prompt at run time; returns whether it existed.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        self.remove_route(|r| r.remove_prompt(name), ServerEvent::PromptsListChanged)
+    }
+
+    /// Removes a resource at run time; returns whether it existed.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        self.remove_route(|r| r.remove_resource(uri), ServerEvent::ResourcesListChanged)
+    }
+
+    /// Adds (or replaces, by its URI template) a resource template at run
+    /// time and tells subscribed clients.
+    ///
+    /// # Errors
+    /// [`BuildError::InvalidTemplate`] when the URI template does not parse.
+    pub fn add_resource_template(&self, route: TemplateRoute) -> Result<(), BuildError> {
+        if let Err(e) = &route.matcher {
+            return Err(BuildError::InvalidTemplate(e.clone()));
+        }
+        self.update_routes(|r| r.insert_template(route));
+        self.emit(ServerEvent::ResourcesListChanged);
+        Ok(())
+    }
+
+    /// Removes a resource template (by its URI template) at run time;
+    /// returns whether it existed.
+    pub fn remove_resource_template(&self, uri_template: &str) -> bool {
+        self.remove_route(|r| r.remove_template(uri_template), ServerEvent::ResourcesListChanged)
     }
 
     /// Tells clients subscribed to `uri` that it changed.

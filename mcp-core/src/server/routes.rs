@@ -66,6 +66,18 @@ fn upsert<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: String
     }
 }
 
+/// Removes `key`'s item, keeping the order of the others and their index.
+fn remove<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: &str) -> bool {
+    let Some(i) = index.remove(key) else { return false };
+    items.remove(i);
+    for v in index.values_mut() {
+        if *v > i {
+            *v -= 1;
+        }
+    }
+    true
+}
+
 impl Routes {
     pub(crate) fn insert_tool(&mut self, mut route: ToolRoute) {
         route.caching.revision = super::caching::next_revision();
@@ -74,14 +86,21 @@ impl Routes {
     }
 
     pub(crate) fn remove_tool(&mut self, name: &str) -> bool {
-        let Some(i) = self.tool_index.remove(name) else { return false };
-        self.tools.remove(i);
-        for v in self.tool_index.values_mut() {
-            if *v > i {
-                *v -= 1;
-            }
-        }
-        true
+        remove(&mut self.tools, &mut self.tool_index, name)
+    }
+
+    pub(crate) fn remove_prompt(&mut self, name: &str) -> bool {
+        remove(&mut self.prompts, &mut self.prompt_index, name)
+    }
+
+    pub(crate) fn remove_resource(&mut self, uri: &str) -> bool {
+        remove(&mut self.resources, &mut self.resource_index, uri)
+    }
+
+    pub(crate) fn remove_template(&mut self, uri_template: &str) -> bool {
+        let before = self.templates.len();
+        self.templates.retain(|t| t.template.uri_template != uri_template);
+        self.templates.len() != before
     }
 
     pub(crate) fn tool(&self, name: &str) -> Option<&ToolRoute> {
@@ -103,7 +122,10 @@ impl Routes {
     }
 
     pub(crate) fn insert_template(&mut self, route: TemplateRoute) {
-        self.templates.push(route);
+        match self.templates.iter_mut().find(|t| t.template.uri_template == route.template.uri_template) {
+            Some(existing) => *existing = route,
+            None => self.templates.push(route),
+        }
     }
 
     pub(crate) fn has_prompt_name(&self, name: &str) -> bool {

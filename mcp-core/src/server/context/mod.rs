@@ -78,6 +78,11 @@ pub(crate) struct InputState {
     /// Keys handed out so far, by [`InputKind`].
     counters: [u32; 3],
     pub(crate) protocol_error: Option<Error>,
+    /// How long the dispatcher waits, once input is needed, for more
+    /// requests for input before it answers `input_required`; `None`
+    /// answers at once. Set where the questions arrive one by one from
+    /// elsewhere (a gateway bridging a legacy upstream's requests).
+    pub(crate) gather: Option<std::time::Duration>,
 }
 
 impl fmt::Debug for Context {
@@ -516,6 +521,20 @@ impl Context {
     /// Resolves once a stateless handler needs input it does not have.
     pub(crate) async fn input_needed(&self) {
         self.inner.input_needed.notified().await;
+    }
+
+    /// Makes the dispatcher wait up to `window` after each request for
+    /// input before it ends the round with `input_required`, so that
+    /// questions arriving one after another (not from one poll of the
+    /// handler) go to the client in one round.
+    #[cfg_attr(not(feature = "gateway"), allow(dead_code))]
+    pub(crate) fn gather_input_for(&self, window: std::time::Duration) {
+        lock(&self.inner.input).gather = Some(window);
+    }
+
+    /// The window set by [`Context::gather_input_for`].
+    pub(crate) fn input_gather_window(&self) -> Option<std::time::Duration> {
+        lock(&self.inner.input).gather
     }
 
     /// The channel to the client for this request's notifications.

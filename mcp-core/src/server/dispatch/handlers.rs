@@ -77,16 +77,32 @@ pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 pub(super) async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
-    let fut = AssertUnwindSafe(fut).catch_unwind();
-    tokio::select! {
+    let mut fut = AssertUnwindSafe(fut).catch_unwind();
+    let done = |out: std::thread::Result<T>| match out {
+        Ok(v) => Driven::Done(v),
+        Err(panic) => Driven::Panicked(panic_message(&*panic)),
+    };
+    let driven = tokio::select! {
         biased;
-        out = fut => match out {
-            Ok(v) => Driven::Done(v),
-            Err(panic) => Driven::Panicked(panic_message(&*panic)),
-        },
+        out = &mut fut => done(out),
         () = ctx.input_needed() => Driven::InputRequired,
         () = ctx.cancelled() => Driven::Cancelled,
         () = ctx.detach_requested() => Driven::Detach,
+    };
+    let (Driven::InputRequired, Some(window)) = (&driven, ctx.input_gather_window()) else {
+        return driven;
+    };
+    // Questions arriving one by one (a gateway's legacy upstream asks
+    // each as its own request): keep running until none has come for
+    // `window`, so that the round holds them all.
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut fut => return done(out),
+            () = ctx.input_needed() => {}
+            () = ctx.cancelled() => return Driven::Cancelled,
+            () = tokio::time::sleep(window) => return Driven::InputRequired,
+        }
     }
 }
 
