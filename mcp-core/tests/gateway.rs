@@ -277,27 +277,31 @@ async fn a_malformed_upstream_result_is_an_error_naming_it() {
 
 #[tokio::test]
 async fn a_list_change_upstream_is_followed() {
-    let upstream = math("live");
-    let url = serve_http(upstream.clone()).await;
-    let gateway =
-        Gateway::connect("gw", "1.0.0", [UpstreamSpec::http("live", url).mode(Mode::Legacy).allow(["add", "new*"])])
-            .await
-            .expect("gateway");
-    assert_eq!(names(&gateway.server().tools()), ["add"]);
-    upstream
-        .add_tool(ToolRoute::new("newer", |_ctx: Context, _: NoArgs| async { "fresh" }).with_description("New"))
-        .expect("add");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !names(&gateway.server().tools()).contains(&"newer") {
-        assert!(Instant::now() < deadline, "not re-listed: {:?}", names(&gateway.server().tools()));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let client = client_of(&gateway).await;
-    assert_eq!(text(&client.call_tool("newer", json!({})).await.expect("call")), "fresh");
-    assert!(upstream.remove_tool("newer"));
-    while names(&gateway.server().tools()).contains(&"newer") {
-        assert!(Instant::now() < deadline, "not removed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    // Legacy: the upstream's session sends the change unasked; stateless:
+    // the gateway holds a `subscriptions/listen` stream open.
+    for mode in [Mode::Legacy, Mode::Stateless] {
+        let upstream = math("live");
+        let url = serve_http(upstream.clone()).await;
+        let gateway =
+            Gateway::connect("gw", "1.0.0", [UpstreamSpec::http("live", url).mode(mode).allow(["add", "new*"])])
+                .await
+                .expect("gateway");
+        assert_eq!(names(&gateway.server().tools()), ["add"]);
+        upstream
+            .add_tool(ToolRoute::new("newer", |_ctx: Context, _: NoArgs| async { "fresh" }).with_description("New"))
+            .expect("add");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !names(&gateway.server().tools()).contains(&"newer") {
+            assert!(Instant::now() < deadline, "{mode:?}: not re-listed: {:?}", names(&gateway.server().tools()));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let client = client_of(&gateway).await;
+        assert_eq!(text(&client.call_tool("newer", json!({})).await.expect("call")), "fresh");
+        assert!(upstream.remove_tool("newer"));
+        while names(&gateway.server().tools()).contains(&"newer") {
+            assert!(Instant::now() < deadline, "{mode:?}: not removed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
@@ -431,11 +435,10 @@ async fn prompts_resources_and_templates_are_served_too_and_their_clashes_refuse
     assert!(matches!(&err, GatewayError::Clash { name, .. } if name == "docs://readme"), "{err}");
 }
 
-#[tokio::test]
-async fn a_prompt_or_resource_list_change_upstream_is_followed() {
+async fn follows_catalog_changes(mode: Mode) {
     let upstream = library("lib", "docs://readme");
     let url = serve_http(upstream.clone()).await;
-    let gateway = Gateway::connect("gw", "1.0.0", [UpstreamSpec::http("lib", url).mode(Mode::Legacy).prefix("lib")])
+    let gateway = Gateway::connect("gw", "1.0.0", [UpstreamSpec::http("lib", url).mode(mode).prefix("lib")])
         .await
         .expect("gateway");
     let client = client_of(&gateway).await;
@@ -446,7 +449,7 @@ async fn a_prompt_or_resource_list_change_upstream_is_followed() {
         "Summarise.".to_owned()
     }));
     while prompts().await != ["lib___explain", "lib___summarise"] {
-        assert!(Instant::now() < deadline, "prompt not re-listed: {:?}", prompts().await);
+        assert!(Instant::now() < deadline, "{mode:?}: prompt not re-listed: {:?}", prompts().await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let got = client.get_prompt("lib___summarise", Vec::<(String, String)>::new()).await.expect("the new prompt");
@@ -465,7 +468,7 @@ async fn a_prompt_or_resource_list_change_upstream_is_followed() {
         (listed.into_iter().map(|r| r.uri).collect::<Vec<_>>(), templates.len())
     };
     while resources().await != (vec!["docs://changes".to_owned()], 0) {
-        assert!(Instant::now() < deadline, "resources not re-listed: {:?}", resources().await);
+        assert!(Instant::now() < deadline, "{mode:?}: resources not re-listed: {:?}", resources().await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let read = client.read_resource("docs://changes").await.expect("read the new resource");
@@ -474,8 +477,15 @@ async fn a_prompt_or_resource_list_change_upstream_is_followed() {
     assert!(!upstream.remove_prompt("lib___summarise"), "the upstream's own name has no prefix");
     assert!(upstream.remove_prompt("summarise"));
     while prompts().await != ["lib___explain"] {
-        assert!(Instant::now() < deadline, "prompt not removed: {:?}", prompts().await);
+        assert!(Instant::now() < deadline, "{mode:?}: prompt not removed: {:?}", prompts().await);
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_prompt_or_resource_list_change_upstream_is_followed() {
+    for mode in [Mode::Legacy, Mode::Stateless] {
+        follows_catalog_changes(mode).await;
     }
 }
 

@@ -22,7 +22,9 @@
 //!   A gateway that passes rounds on to its own caller asks for them with
 //!   [`RequestOptions::return_input_required`].
 //! - Progress, log messages and list changes arrive on
-//!   [`notifications`](Client::notifications).
+//!   [`notifications`](Client::notifications); in the stateless era the
+//!   list changes and resource updates come once
+//!   [`listen`](Client::listen) opened a `subscriptions/listen` stream.
 //! - Over HTTP: the auth hook ([`AuthHook`]: [`BearerToken`], [`ApiKey`],
 //!   a closure) signs every request; the stateless era's `MCP-Protocol-Version`,
 //!   `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers are set (the last
@@ -86,6 +88,7 @@ mod builder;
 mod calls;
 mod error;
 mod handler;
+mod listen;
 mod notification;
 mod params;
 mod peer;
@@ -100,6 +103,7 @@ use tokio::task::JoinHandle;
 pub use builder::{ClientBuilder, Mode};
 pub use error::{ClientError, TransportError};
 pub use handler::{ElicitationHandler, RootsHandler, SamplingHandler, StaticRoots};
+pub use listen::Subscription;
 pub use notification::ServerNotification;
 pub use transport::{ApiKey, AuthHook, BearerToken, HttpTransport, StderrMode, StdioTransport, Transport};
 

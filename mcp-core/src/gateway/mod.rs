@@ -35,10 +35,10 @@
 //! without holding up the others; a dead one is reconnected on its next
 //! call and re-listed. An upstream's `notifications/tools/list_changed`
 //! re-lists its tools, and its prompt and resource `list_changed` its
-//! prompts, resources and templates (heard from upstreams in the legacy
-//! era, over stdio or HTTP's GET stream; a stateless upstream's changes
-//! are seen when it reconnects, as the client opens no
-//! `subscriptions/listen` stream yet).
+//! prompts, resources and templates (a legacy upstream sends them over
+//! stdio or HTTP's GET stream; a stateless upstream is asked for them on a
+//! `subscriptions/listen` stream the gateway holds open and reopens when
+//! it ends).
 //!
 //! The caller's credentials are never passed on (the spec forbids token
 //! passthrough): the gateway presents each upstream the credentials its

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::broadcast;
 
@@ -12,7 +13,8 @@ use super::GatewayError;
 use super::catalog;
 use super::forward::ProxyTool;
 use super::upstream::{CatalogKey, CatalogOwners, Owners, Upstream};
-use crate::client::{Client, ServerNotification};
+use crate::client::{Client, ClientError, ServerNotification, Subscription};
+use crate::protocol::subscriptions::SubscriptionFilter;
 use crate::protocol::tools::Tool;
 use crate::server::{ToolRoute, WeakServer};
 
@@ -57,26 +59,49 @@ impl Relister {
     }
 
     /// Follows `client`'s list changes (re-listing each time), and re-lists
-    /// now when `relist_now` (a new connection). Ends when the connection goes.
+    /// now when `relist_now` (a new connection). A stateless upstream is
+    /// asked for them with `subscriptions/listen` (and re-listed once its
+    /// stream is open, for what changed before); a legacy one sends them
+    /// unasked. Ends when the connection goes.
     pub(super) fn watch(&self, upstream: &Arc<Upstream>, client: &Client, relist_now: bool) {
         let mut rx = client.notifications();
         let weak = Arc::downgrade(upstream);
         let this = self.clone();
         let fresh = client.clone();
         tokio::spawn(async move {
-            // A reconnected upstream may offer other things now.
-            if relist_now && let Some(upstream) = weak.upgrade() {
+            let stateless = fresh.negotiated().protocol_version.is_stateless();
+            let mut listening = Listening::default();
+            if stateless {
+                listening.open(&fresh, weak.upgrade().as_deref()).await;
+            }
+            // A reconnected upstream may offer other things now, and a new
+            // stream has missed what changed before it opened.
+            if (relist_now || listening.is_open())
+                && let Some(upstream) = weak.upgrade()
+            {
                 this.relist_logged(&upstream, &fresh, Lists::ALL).await;
             }
             drop(fresh);
             loop {
-                let lists = match rx.recv().await {
-                    Ok(n) => match Lists::changed_by(&n) {
-                        Some(lists) => lists,
-                        None => continue,
+                let lists = tokio::select! {
+                    note = rx.recv() => match note {
+                        Ok(n) => match Lists::changed_by(&n) {
+                            Some(lists) => lists,
+                            None => continue,
+                        },
+                        Err(broadcast::error::RecvError::Lagged(_)) => Lists::ALL,
+                        Err(broadcast::error::RecvError::Closed) => return,
                     },
-                    Err(broadcast::error::RecvError::Lagged(_)) => Lists::ALL,
-                    Err(broadcast::error::RecvError::Closed) => return,
+                    // The stream ended while the connection lives (a stateless
+                    // upstream restarted, say): open another, then re-list.
+                    () = listening.retry_due(), if stateless => {
+                        let Some(upstream) = weak.upgrade() else { return };
+                        let Some(client) = upstream.current() else { return };
+                        if !listening.open(&client, Some(&upstream)).await {
+                            continue;
+                        }
+                        Lists::ALL
+                    }
                 };
                 let Some(upstream) = weak.upgrade() else { return };
                 let Some(client) = upstream.current() else { continue };
@@ -156,5 +181,67 @@ impl Relister {
             mine.insert(exposed, upstream_name);
         }
         Ok(())
+    }
+}
+
+/// The first wait before opening a stateless upstream's listen stream
+/// again; it doubles after each failure, up to [`RELISTEN_MAX`].
+const RELISTEN_FIRST: Duration = Duration::from_secs(1);
+const RELISTEN_MAX: Duration = Duration::from_secs(30);
+
+/// A stateless upstream's `subscriptions/listen` stream, reopened (with
+/// growing waits) when it ends or could not be opened; not asked again of
+/// an upstream that refused it.
+#[derive(Default)]
+struct Listening {
+    subscription: Option<Subscription>,
+    backoff: Option<Duration>,
+    refused: bool,
+}
+
+impl Listening {
+    fn is_open(&self) -> bool {
+        self.subscription.as_ref().is_some_and(|s| !s.is_closed())
+    }
+
+    /// Opens the stream for every list change; returns whether it opened
+    /// (otherwise logs why and waits longer before the next try).
+    async fn open(&mut self, client: &Client, upstream: Option<&Upstream>) -> bool {
+        let filter = SubscriptionFilter {
+            tools_list_changed: Some(true),
+            prompts_list_changed: Some(true),
+            resources_list_changed: Some(true),
+            resource_subscriptions: None,
+        };
+        match client.listen(filter).await {
+            Ok(subscription) => {
+                self.subscription = Some(subscription);
+                self.backoff = None;
+                true
+            }
+            Err(e) => {
+                let name = upstream.map_or("?", Upstream::name);
+                tracing::info!(upstream = %name, error = %e, "no subscriptions/listen stream: list changes seen on reconnection until one opens");
+                self.subscription = None;
+                self.refused = matches!(e, ClientError::Rpc(_));
+                self.backoff = Some(self.backoff.map_or(RELISTEN_FIRST, |b| (b * 2).min(RELISTEN_MAX)));
+                false
+            }
+        }
+    }
+
+    /// Resolves when it is time to open the stream again: after the
+    /// backoff once an attempt failed, or a first wait once it ended.
+    async fn retry_due(&mut self) {
+        if self.refused {
+            return std::future::pending().await;
+        }
+        match &self.subscription {
+            Some(subscription) => {
+                subscription.closed().await;
+                tokio::time::sleep(RELISTEN_FIRST).await;
+            }
+            None => tokio::time::sleep(self.backoff.unwrap_or(RELISTEN_FIRST)).await,
+        }
     }
 }
