@@ -220,3 +220,52 @@ async fn stateless_mode_refuses_a_legacy_server() {
         other => panic!("expected a handshake error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn tasks_are_declared_in_stateless_meta_and_followed_at_the_poll_interval() {
+    let (client, mut peer) = stateless(ClientBuilder::new("wire", "1.0").tasks()).await;
+    let calling = tokio::spawn({
+        let client = client.clone();
+        async move { client.call_tool("job", ()).await }
+    });
+    let call = peer.next().await;
+    assert_eq!(
+        call["params"]["_meta"]["io.modelcontextprotocol/clientCapabilities"],
+        json!({"extensions": {"io.modelcontextprotocol/tasks": {}}})
+    );
+    let task = json!({"taskId": "t-9", "status": "working", "createdAt": "2026-07-28T00:00:00.000Z",
+        "lastUpdatedAt": "2026-07-28T00:00:00.000Z", "ttlMs": 60_000, "pollIntervalMs": 150});
+    let mut created = task.clone();
+    created["resultType"] = json!("task");
+    let answered = std::time::Instant::now();
+    peer.reply(&call, created).await;
+    let get = peer.next().await;
+    assert!(answered.elapsed() >= Duration::from_millis(140), "polled after {:?}", answered.elapsed());
+    assert_eq!(get["method"], "tasks/get");
+    assert_eq!(get["params"]["taskId"], "t-9");
+    let mut done = task;
+    done["resultType"] = json!("complete");
+    done["status"] = json!("completed");
+    done["result"] = json!({"content": [{"type": "text", "text": "finished"}]});
+    peer.reply(&get, done).await;
+    let result = calling.await.expect("join").expect("followed");
+    assert_eq!(result.content[0].as_text(), Some("finished"));
+}
+
+#[tokio::test]
+async fn the_tasks_extension_is_not_sent_in_the_legacy_era() {
+    let (transport, mut peer) = pipe();
+    let connecting = tokio::spawn(ClientBuilder::new("wire", "1.0").tasks().mode(Mode::Legacy).connect(transport));
+    let init = peer.next().await;
+    assert_eq!(init["method"], "initialize");
+    assert_eq!(init["params"]["capabilities"], json!({}), "no extensions in initialize");
+    peer.reply(
+        &init,
+        json!({"protocolVersion": "2025-11-25", "capabilities": {"tools": {}}, "serverInfo": {"name": "old", "version": "0"}}),
+    )
+    .await;
+    let _initialized = peer.next().await;
+    let client = connecting.await.expect("join").expect("connect");
+    let err = client.cancel_task("t").await.expect_err("no tasks/* in the legacy era");
+    assert!(matches!(err, ClientError::NotInVersion { .. }), "{err:?}");
+}

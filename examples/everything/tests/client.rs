@@ -231,6 +231,29 @@ async fn http_legacy() {
     client.close().await;
 }
 
+/// With the tasks extension declared, a task-capable fixture becomes a
+/// task: returned by `call_tool_as_task` and followed by `wait_task`, or
+/// followed by `call_tool` (its elicitation answered by the handler); a
+/// task's protocol error comes back as the JSON-RPC error.
+#[tokio::test]
+async fn stdio_tasks() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_everything"));
+    cmd.arg("--stdio");
+    let transport = StdioTransport::spawn(cmd, StderrMode::Capture).expect("spawn everything");
+    let client = builder(Mode::Auto).tasks().connect(transport).await.expect("connect over stdio");
+    let call = client.call_tool_as_task("slow_compute", json!({"seconds": 0.05, "label": "x"})).await.expect("call");
+    let id = call.task_id().expect("a task").to_owned();
+    let done = client.wait_task(&id).await.expect("completed");
+    assert_eq!(done.content[0].as_text(), Some("Computed x in 0.05s"));
+    let kept = client.call_tool("confirm_delete", json!({"filename": "a.txt"})).await.expect("followed");
+    assert_eq!(kept.content[0].as_text(), Some("Kept a.txt"));
+    match client.call_tool("protocol_error_job", ()).await {
+        Err(ClientError::Rpc(e)) => assert_eq!(e.code, ErrorCode::INTERNAL_ERROR, "{e}"),
+        other => panic!("expected the task's -32603, got {other:?}"),
+    }
+    client.close().await;
+}
+
 /// No roots handler: the client does not declare the capability, and the
 /// server says what is missing.
 #[tokio::test]

@@ -20,6 +20,7 @@ use crate::protocol::lifecycle::{
 };
 use crate::protocol::meta::keys;
 use crate::protocol::methods;
+use crate::protocol::tasks::EXTENSION_ID;
 
 /// How the client settles the protocol era.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,6 +50,7 @@ pub struct ClientBuilder {
     probe_timeout: Duration,
     max_rounds: u32,
     legacy_version: ProtocolVersion,
+    tasks: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -73,6 +75,7 @@ impl ClientBuilder {
             probe_timeout: Duration::from_secs(10),
             max_rounds: 8,
             legacy_version: ProtocolVersion::LATEST_LEGACY,
+            tasks: false,
         }
     }
 
@@ -105,6 +108,23 @@ impl ClientBuilder {
     /// list).
     pub fn roots(mut self, handler: impl RootsHandler) -> Self {
         self.handlers.roots = Some(Arc::new(handler));
+        self
+    }
+
+    /// Declares the tasks extension (`io.modelcontextprotocol/tasks`):
+    /// every stateless request carries
+    /// `capabilities.extensions["io.modelcontextprotocol/tasks"] = {}` in
+    /// its `_meta`, so a call to a task-capable tool may answer with a task
+    /// instead of a result. [`Client::call_tool`] then follows such a task
+    /// to its end transparently; [`Client::call_tool_as_task`] returns it
+    /// ([the module docs](super#tasks) for the calls).
+    ///
+    /// The extension exists in the stateless era (2026-07-28) only: in the
+    /// legacy era it is not sent (`initialize` does not carry it) and this
+    /// option has no effect. It is added to the capabilities set with
+    /// [`capabilities`](Self::capabilities) too.
+    pub fn tasks(mut self) -> Self {
+        self.tasks = true;
         self
     }
 
@@ -153,6 +173,22 @@ impl ClientBuilder {
         }
     }
 
+    /// The capabilities `initialize` declares: those set, or those the
+    /// handlers imply.
+    fn legacy_capabilities(&self) -> ClientCapabilities {
+        self.capabilities.clone().unwrap_or_else(|| self.derived_capabilities())
+    }
+
+    /// The capabilities stateless requests declare: the legacy ones, plus
+    /// the tasks extension when [`tasks`](Self::tasks) was set.
+    fn stateless_capabilities(&self) -> ClientCapabilities {
+        let mut capabilities = self.legacy_capabilities();
+        if self.tasks {
+            capabilities.extensions.get_or_insert_with(Default::default).entry(EXTENSION_ID.to_owned()).or_default();
+        }
+        capabilities
+    }
+
     /// Connects over `transport` and settles the era: the returned client is
     /// ready for calls.
     ///
@@ -164,7 +200,7 @@ impl ClientBuilder {
         let transport: Arc<dyn Transport> = Arc::new(transport);
         let (tx, rx) = mpsc::channel(256);
         transport.start(Inbound::new(tx)).await?;
-        let capabilities = self.capabilities.clone().unwrap_or_else(|| self.derived_capabilities());
+        let capabilities = self.stateless_capabilities();
         let config = Config {
             client_info: self.client_info.clone(),
             capabilities,
@@ -243,7 +279,7 @@ impl ClientBuilder {
     async fn initialize(&self, shared: &Arc<Shared>) -> Result<Negotiated, ClientError> {
         let params = InitializeRequestParams {
             protocol_version: self.legacy_version.as_str().to_owned(),
-            capabilities: shared.config.capabilities.clone(),
+            capabilities: self.legacy_capabilities(),
             client_info: self.client_info.clone(),
             meta: None,
         };

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::ClientError;
+use super::tasks::{ToolCall, tool_call};
 use super::{Client, RequestOptions};
 use crate::protocol::completion::{
     CompleteRequestParams, CompleteResult, CompletionArgument, CompletionContext, Reference,
@@ -22,7 +23,7 @@ use crate::protocol::tools::{CallToolResult, ListToolsResult, Tool};
 /// At most this many pages are followed by one `list_*` call.
 const MAX_PAGES: usize = 10_000;
 
-fn object(method: &str, params: impl Serialize) -> Result<Map<String, Value>, ClientError> {
+pub(super) fn object(method: &str, params: impl Serialize) -> Result<Map<String, Value>, ClientError> {
     match serde_json::to_value(params) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(Value::Null) => Ok(Map::new()),
@@ -90,7 +91,7 @@ impl Client {
         self.shared.notify(method, raw).await
     }
 
-    async fn typed<T: DeserializeOwned>(
+    pub(super) async fn typed<T: DeserializeOwned>(
         &self,
         method: &str,
         params: Map<String, Value>,
@@ -169,9 +170,20 @@ impl Client {
     /// object; `()` or `Value::Null` for none). A tool's own failure is an
     /// `Ok` result with [`is_error`](CallToolResult::is_error).
     ///
+    /// When the client declared [`tasks`](super::ClientBuilder::tasks) and
+    /// the server answers with a task, the call follows the task to its end
+    /// transparently, as [`wait_task`](Self::wait_task) does (polling, its
+    /// input answered by the handlers), and returns its result; the task is
+    /// cancelled if the future is dropped before it ended. The request
+    /// timeout applies to each request, not to the whole task.
+    /// [`call_tool_as_task`](Self::call_tool_as_task) returns the task
+    /// instead.
+    ///
     /// # Errors
     /// As [`request`](Self::request): an unknown tool is
-    /// [`ClientError::Rpc`] (-32602).
+    /// [`ClientError::Rpc`] (-32602). A task that failed is
+    /// [`ClientError::Rpc`] with its error, one that was cancelled
+    /// [`ClientError::TaskCancelled`].
     pub async fn call_tool(&self, name: &str, arguments: impl Serialize) -> Result<CallToolResult, ClientError> {
         self.call_tool_with(name, arguments, &RequestOptions::default()).await
     }
@@ -187,13 +199,27 @@ impl Client {
         arguments: impl Serialize,
         opts: &RequestOptions,
     ) -> Result<CallToolResult, ClientError> {
+        match self.tools_call(name, arguments, opts).await? {
+            ToolCall::Done(result) => Ok(result),
+            ToolCall::Task(created) => self.follow_created(created, opts).await,
+        }
+    }
+
+    /// `tools/call`, its answer told apart: a result or a task.
+    pub(super) async fn tools_call(
+        &self,
+        name: &str,
+        arguments: impl Serialize,
+        opts: &RequestOptions,
+    ) -> Result<ToolCall, ClientError> {
         let arguments = object(methods::TOOLS_CALL, arguments)?;
         let mut params = Map::new();
         params.insert("name".into(), Value::String(name.to_owned()));
         if !arguments.is_empty() {
             params.insert("arguments".into(), Value::Object(arguments));
         }
-        self.typed(methods::TOOLS_CALL, params, opts).await
+        let raw = self.shared.call(methods::TOOLS_CALL, params, opts).await?;
+        tool_call(&raw)
     }
 
     /// [`call_tool`](Self::call_tool), with a result whose `isError` is true

@@ -84,6 +84,17 @@ pub enum ClientError {
         /// The limit that was reached.
         rounds: u32,
     },
+    /// The task a tool call became was cancelled (with
+    /// [`Client::cancel_task`](super::Client::cancel_task), by another
+    /// holder of its id, or by the server) before it ended. A task that
+    /// failed is [`Rpc`](Self::Rpc) with the task's error.
+    #[error("task {task_id} was cancelled{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    TaskCancelled {
+        /// The task.
+        task_id: String,
+        /// The server's note on the status, if any.
+        message: Option<String>,
+    },
     /// The connection could not be established in the requested protocol
     /// era, or the server speaks no version this client supports.
     #[error("handshake failed: {0}")]

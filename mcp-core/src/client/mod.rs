@@ -32,6 +32,8 @@
 //!   legacy SSE stream that breaks is resumed with `Last-Event-ID`.
 //! - A request that times out or whose future is dropped is cancelled on
 //!   the server (`notifications/cancelled`, or closing its HTTP stream).
+//! - Tasks (the `io.modelcontextprotocol/tasks` extension, stateless era):
+//!   declared with [`ClientBuilder::tasks`]; see [Tasks](#tasks).
 //! - Errors are typed: [`ClientError::Transport`], [`ClientError::Rpc`]
 //!   (code, message, data), and a tool's own failure is a result with
 //!   `isError` ([`ClientError::ToolFailed`] from
@@ -71,6 +73,56 @@
 //! # }
 //! ```
 //!
+//! # Tasks
+//!
+//! A client that declares the tasks extension ([`ClientBuilder::tasks`];
+//! stateless era only) lets a task-capable tool answer a call with a task
+//! that runs on in the server. [`call_tool`](Client::call_tool) follows
+//! such a task to its end transparently and returns its result;
+//! [`call_tool_as_task`](Client::call_tool_as_task) returns the task
+//! ([`ToolCall::Task`]) for the caller to follow with
+//! [`wait_task`](Client::wait_task) (polling `tasks/get`, answering its
+//! input requests with the handlers through `tasks/update`), inspect with
+//! [`get_task`](Client::get_task), answer by hand with
+//! [`update_task`](Client::update_task) or stop with
+//! [`cancel_task`](Client::cancel_task). A task that failed is
+//! [`ClientError::Rpc`] with its error; one that was cancelled is
+//! [`ClientError::TaskCancelled`].
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use mcp_core::client::{ClientBuilder, StdioTransport, ToolCall};
+//! use mcp_core::server::task::TaskSupport;
+//! use mcp_core::server::{Context, NoArgs, ServerBuilder, ToolRoute};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let render = ToolRoute::new("render", |_ctx: Context, _: NoArgs| async move {
+//!     tokio::time::sleep(Duration::from_millis(50)).await;
+//!     "rendered"
+//! })
+//! .with_description("Render the report")
+//! .task_support(TaskSupport::Optional);
+//! let server = ServerBuilder::new("jobs", "1.0.0").tool(render).task_poll_interval(Duration::from_millis(20)).build()?;
+//! let (client_end, server_end) = tokio::io::duplex(64 * 1024);
+//! let (server_read, server_write) = tokio::io::split(server_end);
+//! tokio::spawn(mcp_core::transport::stdio::serve_on(server, server_read, server_write, Default::default()));
+//!
+//! let (read, write) = tokio::io::split(client_end);
+//! let client = ClientBuilder::new("example", "0.1.0").tasks().connect(StdioTransport::from_streams(read, write)).await?;
+//! // The call becomes a task; wait for its result.
+//! let ToolCall::Task(created) = client.call_tool_as_task("render", ()).await? else { panic!("not a task") };
+//! let result = client.wait_task(&created.task.task_id).await?;
+//! assert_eq!(result.content[0].as_text(), Some("rendered"));
+//! // Or let `call_tool` follow the task.
+//! let result = client.call_tool("render", ()).await?;
+//! assert_eq!(result.content[0].as_text(), Some("rendered"));
+//! client.close().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Over HTTP, with a bearer token on every request:
 //!
 //! ```no_run
@@ -92,6 +144,7 @@ mod listen;
 mod notification;
 mod params;
 mod peer;
+mod tasks;
 pub mod transport;
 
 use std::sync::Arc;
@@ -105,6 +158,7 @@ pub use error::{ClientError, TransportError};
 pub use handler::{ElicitationHandler, RootsHandler, SamplingHandler, StaticRoots};
 pub use listen::Subscription;
 pub use notification::ServerNotification;
+pub use tasks::ToolCall;
 pub use transport::{ApiKey, AuthHook, BearerToken, HttpTransport, StderrMode, StdioTransport, Transport};
 
 use crate::ProtocolVersion;

@@ -253,7 +253,7 @@ impl Shared {
     }
 
     /// Runs the handlers for one `input_required` round.
-    async fn answer(&self, requests: InputRequests) -> Result<InputResponses, ClientError> {
+    pub(super) async fn answer(&self, requests: InputRequests) -> Result<InputResponses, ClientError> {
         let mut out = InputResponses::new();
         for (key, request) in requests {
             let what = request.method();

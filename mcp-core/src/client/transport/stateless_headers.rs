@@ -29,6 +29,8 @@ struct Peek {
     name: Option<String>,
     #[serde(default)]
     uri: Option<String>,
+    #[serde(default, rename = "taskId")]
+    task_id: Option<String>,
     #[serde(default, rename = "_meta")]
     meta: Option<PeekMeta>,
 }
@@ -55,6 +57,7 @@ pub(super) fn stateless_headers(req: &Request, headers: &mut HeaderMap) -> bool 
     let target = match req.method.as_str() {
         methods::TOOLS_CALL | methods::PROMPTS_GET => peek.name,
         methods::RESOURCES_READ => peek.uri,
+        methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL => peek.task_id,
         _ => None,
     };
     if let Some(t) = target {
@@ -85,5 +88,22 @@ mod tests {
         assert_eq!(h.get("mcp-protocol-version").and_then(|v| v.to_str().ok()), Some("2026-07-28"));
         assert_eq!(h.get("mcp-method").and_then(|v| v.to_str().ok()), Some("tools/call"));
         assert_eq!(h.get("mcp-name").and_then(|v| v.to_str().ok()), Some("echo"));
+    }
+
+    #[test]
+    fn task_requests_name_their_task() {
+        let req = Request {
+            id: RequestId::Number(2),
+            method: "tasks/get".into(),
+            params: Some(
+                serde_json::value::to_raw_value(&serde_json::json!({
+                    "taskId": "t-1", "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}
+                }))
+                .expect("json"),
+            ),
+        };
+        let mut h = HeaderMap::new();
+        assert!(stateless_headers(&req, &mut h));
+        assert_eq!(h.get("mcp-name").and_then(|v| v.to_str().ok()), Some("t-1"));
     }
 }
