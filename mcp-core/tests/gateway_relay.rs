@@ -183,3 +183,44 @@ async fn an_upstream_refuses_what_the_caller_did_not_declare_even_through_a_lega
         }
     }
 }
+
+/// A stateless caller whose elicitation handler waits (up to 5 s) until
+/// `barrier` is full, then answers `name`.
+async fn waiting_caller(
+    gateway: &Gateway,
+    name: &'static str,
+    barrier: std::sync::Arc<tokio::sync::Barrier>,
+) -> Client {
+    let (client_end, server_end) = tokio::io::duplex(1 << 20);
+    let (sr, sw) = tokio::io::split(server_end);
+    tokio::spawn(mcp_core::transport::stdio::serve_on(gateway.server(), sr, sw, Default::default()));
+    let (read, write) = tokio::io::split(client_end);
+    ClientBuilder::new("caller", "1")
+        .mode(Mode::Legacy)
+        .elicitation(move |_p: ElicitRequestParams| {
+            let barrier = std::sync::Arc::clone(&barrier);
+            async move {
+                let _ = tokio::time::timeout(Duration::from_secs(5), barrier.wait()).await;
+                let Value::Object(content) = json!({"name": name}) else {
+                    return Err(ErrorObject::new(ErrorCode::INTERNAL_ERROR, "not an object"));
+                };
+                Ok(ElicitResult { result_type: None, action: ElicitAction::Accept, content: Some(content), meta: None })
+            }
+        })
+        .connect(mcp_core::client::StdioTransport::from_streams(read, write))
+        .await
+        .expect("connect")
+}
+
+#[tokio::test]
+async fn concurrent_calls_on_a_legacy_http_upstream_each_ask_their_own_caller() {
+    // Both calls are in flight on one upstream session when it asks: the
+    // question comes on each call's own response stream, which says whose.
+    let gw = gateway(Mode::Legacy).await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let ferris = waiting_caller(&gw, "Ferris", std::sync::Arc::clone(&barrier)).await;
+    let corro = waiting_caller(&gw, "Corro", barrier).await;
+    let (a, b) = tokio::join!(ferris.call_tool("named", json!({})), corro.call_tool("named", json!({})));
+    assert_eq!(text(&a.expect("Ferris's call")), "Ferris");
+    assert_eq!(text(&b.expect("Corro's call")), "Corro");
+}

@@ -245,7 +245,7 @@ impl ClientBuilder {
             method: methods::SERVER_DISCOVER.into(),
             reason: e.to_string(),
         })?;
-        let result = shared.round(methods::SERVER_DISCOVER, Some(raw), Vec::new(), timeout).await?;
+        let result = shared.round(methods::SERVER_DISCOVER, Some(raw), Vec::new(), timeout, None).await?;
         // Versions this SDK does not know are skipped, not refused.
         let value: Value = serde_json::from_str(result.get())
             .map_err(|e| ClientError::InvalidResult { method: methods::SERVER_DISCOVER.into(), source: e })?;
@@ -285,7 +285,7 @@ impl ClientBuilder {
         };
         let raw = serde_json::value::to_raw_value(&params)
             .map_err(|e| ClientError::InvalidParams { method: methods::INITIALIZE.into(), reason: e.to_string() })?;
-        let result = shared.round(methods::INITIALIZE, Some(raw), Vec::new(), self.timeout).await?;
+        let result = shared.round(methods::INITIALIZE, Some(raw), Vec::new(), self.timeout, None).await?;
         let version: Value = serde_json::from_str(result.get())
             .map_err(|e| ClientError::InvalidResult { method: methods::INITIALIZE.into(), source: e })?;
         let version = version.get("protocolVersion").and_then(Value::as_str).unwrap_or_default();

@@ -193,6 +193,11 @@ pub struct RequestOptions {
     /// with the handlers (for a gateway that passes the round on to its own
     /// caller, who retries with `inputResponses` and `requestState`).
     pub return_input_required: bool,
+    /// A tag the handlers read with [`origin`] while they answer a server
+    /// request that came on this request's response stream (Streamable
+    /// HTTP), so that an application with several requests in flight knows
+    /// which one the server asks for (a gateway asks that request's caller).
+    pub origin: Option<u64>,
 }
 
 impl RequestOptions {
@@ -221,6 +226,25 @@ impl RequestOptions {
         self.return_input_required = true;
         self
     }
+
+    /// Tags this request with `origin`, which the handlers read with
+    /// [`origin`] while they answer a server request sent on its stream.
+    #[must_use]
+    pub fn origin(mut self, origin: u64) -> Self {
+        self.origin = Some(origin);
+        self
+    }
+}
+
+/// Inside an elicitation, sampling or roots handler: the
+/// [`RequestOptions::origin`] of the request of ours whose response stream
+/// carried the server request being answered. `None` outside a handler,
+/// when that request set no origin, or when the transport cannot tell which
+/// request the server asks for (stdio, or a request on the standalone GET
+/// stream), and for `input_required` rounds (the handlers then run inside
+/// the call that asks, which knows its own request).
+pub fn origin() -> Option<u64> {
+    peer::current_origin()
 }
 
 /// A connection to one MCP server. Cheap to clone; every clone shares the

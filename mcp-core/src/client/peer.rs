@@ -48,6 +48,8 @@ pub(super) struct Config {
 pub(super) struct Shared {
     pub(super) transport: Arc<dyn Transport>,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<Reply>>>,
+    /// The [`RequestOptions::origin`] of requests in flight that set one.
+    origins: Mutex<HashMap<RequestId, u64>>,
     next_id: AtomicI64,
     notifications: broadcast::Sender<ServerNotification>,
     pub(super) handlers: Handlers,
@@ -63,6 +65,7 @@ impl Shared {
         Self {
             transport,
             pending: Mutex::new(HashMap::new()),
+            origins: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(1),
             notifications: broadcast::channel(1024).0,
             handlers,
@@ -140,11 +143,13 @@ impl Shared {
         params: Option<Box<RawValue>>,
         headers: Vec<(String, String)>,
         timeout: Duration,
+        origin: Option<u64>,
     ) -> Result<Box<RawValue>, ClientError> {
         if let Some(e) = self.closed_error() {
             return Err(e);
         }
         let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let _origin = origin.map(|tag| Origin::record(self, &id, tag));
         let (tx, rx) = oneshot::channel();
         if let Ok(mut p) = self.pending.lock() {
             p.insert(id.clone(), tx);
@@ -190,7 +195,7 @@ impl Shared {
                 methods::TOOLS_CALL if stateless => self.param_headers.headers(&params),
                 _ => Vec::new(),
             };
-            let result = match self.round(method, Some(raw), headers, timeout).await {
+            let result = match self.round(method, Some(raw), headers, timeout, opts.origin).await {
                 // A call made before `tools/list` was read may lack its
                 // `Mcp-Param-*` headers: learn the marks once and retry.
                 Err(ClientError::Rpc(e))
@@ -240,7 +245,7 @@ impl Shared {
                 method: methods::TOOLS_LIST.into(),
                 reason: e.to_string(),
             })?;
-            let page = self.round(methods::TOOLS_LIST, Some(raw), Vec::new(), timeout).await?;
+            let page = self.round(methods::TOOLS_LIST, Some(raw), Vec::new(), timeout, None).await?;
             self.param_headers.learn(&page);
             let next: Next = serde_json::from_str(page.get())
                 .map_err(|e| ClientError::InvalidResult { method: methods::TOOLS_LIST.into(), source: e })?;
@@ -364,22 +369,70 @@ impl Drop for Abandon {
 pub(super) async fn route(shared: Arc<Shared>, mut inbound: mpsc::Receiver<InboundEvent>) {
     while let Some(event) = inbound.recv().await {
         match event {
-            InboundEvent::Message(Message::Response(r)) => match r.id {
-                Some(id) => shared.complete(&id, r.payload.map_err(ClientError::Rpc)),
-                None => tracing::warn!(error = ?r.payload.err(), "client: the server sent an error with no request id"),
-            },
-            InboundEvent::Message(Message::Notification(n)) => {
-                // No receivers is fine: nobody is listening.
-                let _ = shared.notifications.send(ServerNotification::from_notification(&n));
-            }
-            InboundEvent::Message(Message::Request(req)) => {
-                tokio::spawn(serve_request(shared.clone(), req));
-            }
+            InboundEvent::Message(message) => deliver(&shared, message, None),
+            InboundEvent::OnStream(message, of) => deliver(&shared, message, Some(&of)),
             InboundEvent::Failed(id, error) => shared.complete(&id, Err(error.into())),
             InboundEvent::Closed(reason) => {
                 shared.close_with(&reason);
                 return;
             }
+        }
+    }
+}
+
+/// Hands one message on: a response to its waiting request, a
+/// notification to the stream, a server request to the handlers (with the
+/// origin of our request `on_stream_of` when it came on that one's stream).
+fn deliver(shared: &Arc<Shared>, message: Message, on_stream_of: Option<&RequestId>) {
+    match message {
+        Message::Response(r) => match r.id {
+            Some(id) => shared.complete(&id, r.payload.map_err(ClientError::Rpc)),
+            None => tracing::warn!(error = ?r.payload.err(), "client: the server sent an error with no request id"),
+        },
+        Message::Notification(n) => {
+            // No receivers is fine: nobody is listening.
+            let _ = shared.notifications.send(ServerNotification::from_notification(&n));
+        }
+        Message::Request(req) => {
+            let origin = on_stream_of.and_then(|of| shared.origins.lock().ok()?.get(of).copied());
+            tokio::spawn(ORIGIN.scope(origin, serve_request(shared.clone(), req)));
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The origin of the request whose stream the server request being
+    /// answered came on.
+    static ORIGIN: Option<u64>;
+}
+
+/// The [`RequestOptions::origin`](super::RequestOptions::origin) of our
+/// request whose response stream carried the server request a handler is
+/// answering now; `None` outside a handler, when the request set none, or
+/// when the transport cannot tell (stdio, a standalone GET stream).
+pub(super) fn current_origin() -> Option<u64> {
+    ORIGIN.try_with(|o| *o).ok().flatten()
+}
+
+/// Keeps a request's origin on record while it is in flight.
+struct Origin {
+    shared: Arc<Shared>,
+    id: RequestId,
+}
+
+impl Origin {
+    fn record(shared: &Arc<Shared>, id: &RequestId, tag: u64) -> Self {
+        if let Ok(mut o) = shared.origins.lock() {
+            o.insert(id.clone(), tag);
+        }
+        Self { shared: Arc::clone(shared), id: id.clone() }
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        if let Ok(mut o) = self.shared.origins.lock() {
+            o.remove(&self.id);
         }
     }
 }

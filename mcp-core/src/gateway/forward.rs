@@ -103,7 +103,7 @@ pub(super) async fn exchange(
         ctx.gather_input_for(GATHER_WINDOW);
     }
     let entered = upstream.callers.enter(ctx.clone());
-    let mut opts = RequestOptions::new().timeout(upstream.spec.timeout).return_input_required();
+    let mut opts = RequestOptions::new().timeout(upstream.spec.timeout).return_input_required().origin(entered.id());
     let mut relay = Relay { ctx, upstream, entered: &entered, progress: None, rx: client.notifications() };
     if ctx.progress_token().is_some() {
         let ours = ProgressToken::from(format!("gateway-{}", NEXT_TOKEN.fetch_add(1, Ordering::Relaxed)));

@@ -26,7 +26,11 @@
 //! elicitation, sampling and roots requests) is asked of the gateway's
 //! caller, in the caller's era (requests in its legacy session, or one
 //! `input_required` round of the gateway's own holding every request, under
-//! the upstream's keys), and the answers sent on. The caller's capabilities
+//! the upstream's keys), and the answers sent on. A legacy upstream's
+//! request goes to the caller of the call whose response stream it came
+//! on (Streamable HTTP), so concurrent calls each ask their own caller;
+//! over stdio, where a request names no call, only while one call is in
+//! flight to that upstream (otherwise it is refused, saying why). The caller's capabilities
 //! travel in each forwarded request's `_meta`, so an upstream refuses
 //! (-32021) what the caller could not answer (a legacy upstream of this SDK
 //! narrows its session's capabilities by them). An upstream that is dead,

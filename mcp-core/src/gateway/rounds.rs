@@ -1,7 +1,9 @@
 //! What a legacy upstream asks during a call (server-to-client elicitation,
-//! sampling and roots requests) routed to the caller of that call. The
-//! request names no call, so it goes to the upstream's only call in
-//! flight; with several in flight it is refused, naming the reason.
+//! sampling and roots requests) routed to the caller of that call: over
+//! Streamable HTTP the request comes on the call's own response stream,
+//! which tells the call ([`client::origin`](crate::client::origin)); over
+//! stdio it names no call, so it goes to the upstream's only call in
+//! flight, and with several in flight it is refused, naming the reason.
 //! Each is asked of the caller under the key the upstream asked under when
 //! it names one (this SDK's servers do, in `_meta["io.mcp-sdk/inputKey"]`),
 //! otherwise under a key counted per call (`elicitation-1`...), so a
@@ -65,6 +67,14 @@ pub(super) struct Entered {
     _ended: DropGuard,
 }
 
+impl Entered {
+    /// The number the call is recorded under: its upstream requests'
+    /// [`origin`](crate::client::RequestOptions::origin).
+    pub(super) fn id(&self) -> u64 {
+        self.id
+    }
+}
+
 impl Drop for Entered {
     fn drop(&mut self) {
         self.callers.calls.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.id);
@@ -91,10 +101,16 @@ impl Callers {
     /// The caller to ask, the key to ask under (the upstream's own,
     /// `keyed`, from the request's `_meta`, or one counted per call) and
     /// the token cancelled when the call ends.
-    fn sole(&self, what: &str, keyed: Option<String>) -> Result<(Context, String, CancellationToken), ErrorObject> {
+    fn asked_of(&self, what: &str, keyed: Option<String>) -> Result<(Context, String, CancellationToken), ErrorObject> {
         let calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
+        // The call whose stream the request came on, when the transport says.
+        let on_stream = crate::client::origin().and_then(|id| calls.get(&id));
         let mut all = calls.values();
-        match (all.next(), all.next()) {
+        let (first, second) = match on_stream {
+            Some(call) => (Some(call), None),
+            None => (all.next(), all.next()),
+        };
+        match (first, second) {
             (Some(call), None) => {
                 let key = keyed.unwrap_or_else(|| {
                     let n = call.count.fetch_add(1, Ordering::Relaxed) + 1;
@@ -152,7 +168,7 @@ impl ElicitationHandler for Bridge {
             ElicitRequestParams::Form(p) => &mut p.meta,
             ElicitRequestParams::Url(p) => &mut p.meta,
         };
-        let (ctx, key, ended) = self.0.sole("elicitation", take_key(meta))?;
+        let (ctx, key, ended) = self.0.asked_of("elicitation", take_key(meta))?;
         asked(&ctx, &ended, ctx.elicit_as(&key, params)).await
     }
 }
@@ -161,7 +177,7 @@ impl ElicitationHandler for Bridge {
 impl SamplingHandler for Bridge {
     async fn sample(&self, params: CreateMessageRequestParams) -> Result<CreateMessageResult, ErrorObject> {
         let mut params = params;
-        let (ctx, key, ended) = self.0.sole("sampling", take_key(&mut params.meta))?;
+        let (ctx, key, ended) = self.0.asked_of("sampling", take_key(&mut params.meta))?;
         asked(&ctx, &ended, ctx.sample_as(&key, params)).await
     }
 }
@@ -169,7 +185,7 @@ impl SamplingHandler for Bridge {
 #[async_trait]
 impl RootsHandler for Bridge {
     async fn list_roots(&self) -> Result<ListRootsResult, ErrorObject> {
-        let (ctx, key, ended) = self.0.sole("roots", None)?;
+        let (ctx, key, ended) = self.0.asked_of("roots", None)?;
         asked(&ctx, &ended, ctx.list_roots_as(&key)).await
     }
 }

@@ -330,7 +330,11 @@ async fn pump(shared: Arc<Shared>, mut body: Body, id: Option<RequestId>, cancel
                         if let (Message::Response(r), Some(want)) = (&message, &id) {
                             answered |= r.id.as_ref() == Some(want);
                         }
-                        if !inbound.message(message).await {
+                        let delivered = match &id {
+                            Some(of) => inbound.message_on_stream(message, of.clone()).await,
+                            None => inbound.message(message).await,
+                        };
+                        if !delivered {
                             return;
                         }
                     }

@@ -85,6 +85,9 @@ pub trait Transport: Send + Sync + fmt::Debug + 'static {
 pub(crate) enum InboundEvent {
     /// A message from the server.
     Message(Message),
+    /// A message the server sent on the stream of one of our requests
+    /// (Streamable HTTP): a server request there belongs to that request.
+    OnStream(Message, RequestId),
     /// One request failed in the transport (its HTTP exchange, its stream).
     Failed(RequestId, TransportError),
     /// The transport ended; every pending request fails.
@@ -112,6 +115,13 @@ impl Inbound {
     /// is gone, when the transport should stop reading.
     pub async fn message(&self, message: Message) -> bool {
         self.tx.send(InboundEvent::Message(message)).await.is_ok()
+    }
+
+    /// Delivers a message the server sent on the response stream of our
+    /// request `of` (so that a server request there is known to belong to
+    /// it). Returns `false` once the client is gone.
+    pub async fn message_on_stream(&self, message: Message, of: RequestId) -> bool {
+        self.tx.send(InboundEvent::OnStream(message, of)).await.is_ok()
     }
 
     /// Fails request `id` alone (its HTTP exchange or stream broke).
