@@ -539,3 +539,33 @@ async fn an_upstream_elicitation_is_asked_of_the_caller_with_the_upstream_in_eit
         }
     }
 }
+
+#[tokio::test]
+async fn a_task_capable_upstream_tool_runs_to_its_end_for_a_caller_that_speaks_tasks() {
+    use mcp_core::server::task::TaskSupport;
+    let upstream = ServerBuilder::new("jobs", "1")
+        .tool(
+            ToolRoute::new("job", |_ctx: Context, _: NoArgs| async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                "done"
+            })
+            .task_support(TaskSupport::Optional),
+        )
+        .build()
+        .expect("upstream");
+    let url = serve_http(upstream).await;
+    let gateway = Gateway::connect("gw", "1.0.0", [UpstreamSpec::http("jobs", url).mode(Mode::Stateless)])
+        .await
+        .expect("gateway");
+    let (client_end, server_end) = tokio::io::duplex(1 << 16);
+    let (sr, sw) = tokio::io::split(server_end);
+    tokio::spawn(mcp_core::transport::stdio::serve_on(gateway.server(), sr, sw, Default::default()));
+    let (read, write) = tokio::io::split(client_end);
+    let caller = ClientBuilder::new("t", "1")
+        .tasks()
+        .connect(mcp_core::client::StdioTransport::from_streams(read, write))
+        .await
+        .expect("connect");
+    let result = caller.call_tool("job", json!({})).await.expect("the call");
+    assert_eq!(text(&result), "done", "{result:?}");
+}

@@ -143,15 +143,25 @@ pub(super) async fn exchange(
     Err(Failure::Unavailable(format!("still wanted input after {MAX_ROUNDS} rounds")))
 }
 
-/// Puts the caller's capabilities in the request's `_meta`, so that the
-/// upstream refuses (-32021) what the caller could not answer (a legacy
+/// Puts the caller's capabilities (less the tasks extension) in the
+/// request's `_meta`, so that the upstream refuses (-32021) what the caller
+/// could not answer (a legacy
 /// upstream of this SDK narrows its session's capabilities by them;
 /// others ignore the key), and in the stateless era the least severe log
 /// level the caller wants, so that the upstream logs what the caller
 /// would see.
 fn stamp_caller(params: &mut Map<String, Value>, ctx: &Context, stateless: bool) {
     let mut meta = Map::new();
-    if let Ok(caps) = serde_json::to_value(ctx.client_capabilities()) {
+    // Without the tasks extension: the gateway does not forward tasks, so
+    // a task-capable upstream tool runs to its end within the call.
+    let mut caps = ctx.client_capabilities().clone();
+    if let Some(extensions) = caps.extensions.as_mut() {
+        extensions.remove(crate::protocol::tasks::EXTENSION_ID);
+        if extensions.is_empty() {
+            caps.extensions = None;
+        }
+    }
+    if let Ok(caps) = serde_json::to_value(&caps) {
         meta.insert(keys::CLIENT_CAPABILITIES.into(), caps);
     }
     if stateless && let Some(level) = LoggingLevel::ALL.into_iter().find(|l| ctx.log_enabled(*l)) {

@@ -44,6 +44,10 @@
 //! `subscriptions/listen` stream the gateway holds open and reopens when
 //! it ends).
 //!
+//! Tasks are not forwarded: the caller's tasks extension is not declared
+//! upstream, so a task-capable upstream tool runs to its end within the
+//! call (a tool that requires a task is refused by its upstream).
+//!
 //! The caller's credentials are never passed on (the spec forbids token
 //! passthrough): the gateway presents each upstream the credentials its
 //! configuration names ([`UpstreamAuth`]): from environment variables, or
