@@ -5,7 +5,7 @@
 # loop, and the difference is divided by 2500 (start-up and shutdown cancel
 # out). Steady on a busy machine, unlike wall-clock figures.
 #
-#   scripts/callgrind-http.sh [ours|floor ...]   (default: ours floor)
+#   scripts/callgrind-http.sh [ours|rmcp|floor ...]   (default: ours floor)
 #
 # Builds the bench profile (release with line tables). Needs valgrind.
 # Not part of scripts/test.sh.
@@ -15,6 +15,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 SERVERS=${*:-ours floor}
 cargo build --profile bench --quiet -p calculator
 case " $SERVERS " in *" floor "*) cargo build --profile bench --quiet --manifest-path peers/Cargo.toml -p floor ;; esac
+case " $SERVERS " in *" rmcp "*) cargo build --profile bench --quiet --manifest-path peers/Cargo.toml -p rmcp-add ;; esac
 REL=$CARGO_TARGET_DIR/release
 PORT=${PORT:-3980}
 WORK=$(mktemp -d)
@@ -39,7 +40,8 @@ instructions() { # name requests -> total instructions
   case $name in
     ours) cmd=("$REL/calculator" --http "$PORT"); path=/mcp ;;
     floor) cmd=("$REL/floor"); path=/ ;;
-    *) echo "unknown server $name (ours, floor)" >&2; exit 1 ;;
+    rmcp) cmd=("$REL/rmcp-add"); path=/mcp ;;
+    *) echo "unknown server $name (ours, rmcp, floor)" >&2; exit 1 ;;
   esac
   PORT=$PORT valgrind --tool=callgrind --callgrind-out-file="$out" "${cmd[@]}" >/dev/null 2>&1 &
   local pid=$!
