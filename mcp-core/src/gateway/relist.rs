@@ -84,6 +84,10 @@ impl Relister {
             drop(fresh);
             loop {
                 let lists = tokio::select! {
+                    // The connection's end first: once it is gone, this task
+                    // must not reopen a stream on the next connection (its
+                    // own watcher does).
+                    biased;
                     note = rx.recv() => match note {
                         Ok(n) => match Lists::changed_by(&n) {
                             Some(lists) => lists,
