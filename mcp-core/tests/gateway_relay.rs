@@ -33,7 +33,14 @@ fn name_of(answer: &ElicitResult) -> String {
     answer.content.as_ref().and_then(|c| c.get("name")).and_then(Value::as_str).unwrap_or("?").to_owned()
 }
 
-/// The upstream: `chatty` logs twice, `both` asks a name and a greeting at
+/// The argument of `says`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Word {
+    /// What to log and answer
+    word: String,
+}
+
+/// The upstream: `says` logs its word and answers it after 200 ms, `chatty` logs twice, `both` asks a name and a greeting at
 /// once, `named` asks under the key `user_name`, `needs_sampling` refuses a
 /// client without sampling, and the prompt `greeting` asks a name first.
 fn upstream() -> Server {
@@ -49,6 +56,12 @@ fn upstream() -> Server {
                 ctx.sample_as("greeting", greeting).await
             });
             Ok::<_, Error>(format!("{} {}", greeting?.text(), name_of(&name?)))
+        }))
+        .tool(ToolRoute::new("says", |ctx: Context, w: Word| async move {
+            ctx.log(LoggingLevel::Warning, Some("up"), w.word.clone()).await?;
+            // Long enough for another call to be in flight meanwhile.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok::<_, Error>(w.word)
         }))
         .tool(ToolRoute::new("named", |ctx: Context, _: NoArgs| async move {
             Ok::<_, Error>(name_of(&ctx.elicit_as("user_name", form("Name?")?).await?))
@@ -223,4 +236,29 @@ async fn concurrent_calls_on_a_legacy_http_upstream_each_ask_their_own_caller() 
     let (a, b) = tokio::join!(ferris.call_tool("named", json!({})), corro.call_tool("named", json!({})));
     assert_eq!(text(&a.expect("Ferris's call")), "Ferris");
     assert_eq!(text(&b.expect("Corro's call")), "Corro");
+}
+
+#[tokio::test]
+async fn concurrent_calls_on_a_legacy_http_upstream_each_get_their_own_log() {
+    // Two calls in flight on one upstream session: each log message came on
+    // its call's response stream, which says whose it is.
+    let gw = gateway(Mode::Legacy).await;
+    let (a, b) = (caller(&gw, Mode::Legacy, true).await, caller(&gw, Mode::Legacy, true).await);
+    for c in [&a, &b] {
+        c.set_log_level(LoggingLevel::Info).await.expect("set the level");
+    }
+    let (mut notes_a, mut notes_b) = (a.notifications(), b.notifications());
+    let (ra, rb) =
+        tokio::join!(a.call_tool("says", json!({"word": "alpha"})), b.call_tool("says", json!({"word": "beta"})));
+    assert_eq!(text(&ra.expect("a's call")), "alpha");
+    assert_eq!(text(&rb.expect("b's call")), "beta");
+    for (notes, want) in [(&mut notes_a, "alpha"), (&mut notes_b, "beta")] {
+        let mut logs = Vec::new();
+        while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(300), notes.recv()).await {
+            if let ServerNotification::Log(m) = n {
+                logs.push(m.data);
+            }
+        }
+        assert_eq!(logs, [json!(want)], "each caller hears its own call's log");
+    }
 }

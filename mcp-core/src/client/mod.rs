@@ -302,6 +302,14 @@ impl Client {
         self.shared.subscribe()
     }
 
+    /// [`notifications`](Self::notifications), each with the
+    /// [`RequestOptions::origin`] of the request whose response stream
+    /// carried it (`None` when none did, or the transport cannot tell).
+    #[cfg_attr(not(feature = "gateway"), allow(dead_code))]
+    pub(crate) fn tagged_notifications(&self) -> broadcast::Receiver<(Option<u64>, ServerNotification)> {
+        self.shared.subscribe_tagged()
+    }
+
     /// Ends the connection: pending requests fail with
     /// [`ClientError::Closed`], a legacy HTTP session is deleted, a child
     /// process has its stdin closed and is killed if it does not exit

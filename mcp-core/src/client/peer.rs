@@ -52,6 +52,9 @@ pub(super) struct Shared {
     origins: Mutex<HashMap<RequestId, u64>>,
     next_id: AtomicI64,
     notifications: broadcast::Sender<ServerNotification>,
+    /// The same notifications with the origin of the request whose stream
+    /// carried them; fed only while someone listens (the gateway).
+    tagged: broadcast::Sender<(Option<u64>, ServerNotification)>,
     pub(super) handlers: Handlers,
     pub(super) config: Config,
     closed: Mutex<Option<String>>,
@@ -68,6 +71,7 @@ impl Shared {
             origins: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(1),
             notifications: broadcast::channel(1024).0,
+            tagged: broadcast::channel(1024).0,
             handlers,
             config,
             closed: Mutex::new(None),
@@ -79,6 +83,15 @@ impl Shared {
 
     pub(super) fn subscribe(&self) -> broadcast::Receiver<ServerNotification> {
         self.notifications.subscribe()
+    }
+
+    pub(super) fn subscribe_tagged(&self) -> broadcast::Receiver<(Option<u64>, ServerNotification)> {
+        self.tagged.subscribe()
+    }
+
+    /// The origin of our request `of`, while it is in flight.
+    fn origin_of(&self, of: Option<&RequestId>) -> Option<u64> {
+        of.and_then(|of| self.origins.lock().ok()?.get(of).copied())
     }
 
     pub(super) fn is_stateless(&self) -> bool {
@@ -390,11 +403,15 @@ fn deliver(shared: &Arc<Shared>, message: Message, on_stream_of: Option<&Request
             None => tracing::warn!(error = ?r.payload.err(), "client: the server sent an error with no request id"),
         },
         Message::Notification(n) => {
+            let note = ServerNotification::from_notification(&n);
+            if shared.tagged.receiver_count() > 0 {
+                let _ = shared.tagged.send((shared.origin_of(on_stream_of), note.clone()));
+            }
             // No receivers is fine: nobody is listening.
-            let _ = shared.notifications.send(ServerNotification::from_notification(&n));
+            let _ = shared.notifications.send(note);
         }
         Message::Request(req) => {
-            let origin = on_stream_of.and_then(|of| shared.origins.lock().ok()?.get(of).copied());
+            let origin = shared.origin_of(on_stream_of);
             tokio::spawn(ORIGIN.scope(origin, serve_request(shared.clone(), req)));
         }
     }

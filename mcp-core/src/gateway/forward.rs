@@ -104,7 +104,7 @@ pub(super) async fn exchange(
     }
     let entered = upstream.callers.enter(ctx.clone());
     let mut opts = RequestOptions::new().timeout(upstream.spec.timeout).return_input_required().origin(entered.id());
-    let mut relay = Relay { ctx, upstream, entered: &entered, progress: None, rx: client.notifications() };
+    let mut relay = Relay { ctx, upstream, entered: &entered, progress: None, rx: client.tagged_notifications() };
     if ctx.progress_token().is_some() {
         let ours = ProgressToken::from(format!("gateway-{}", NEXT_TOKEN.fetch_add(1, Ordering::Relaxed)));
         opts = opts.progress(ours.clone());
@@ -177,23 +177,28 @@ struct Relay<'a> {
     entered: &'a Entered,
     /// The token progress comes under, when the caller asked for progress.
     progress: Option<ProgressToken>,
-    rx: broadcast::Receiver<ServerNotification>,
+    rx: broadcast::Receiver<(Option<u64>, ServerNotification)>,
 }
 
 impl Relay<'_> {
     /// Relays the next notification that belongs to this request: progress
-    /// under its token; a log message when this is the upstream's only
-    /// request in flight (a log message names no request). Pending forever
-    /// once the connection is gone.
+    /// under its token; a log message that came on this request's own
+    /// response stream (Streamable HTTP), or, when the transport cannot
+    /// tell (stdio), while this is the upstream's only request in flight (a
+    /// log message names no request). Pending forever once the connection
+    /// is gone.
     async fn next(&mut self) {
         loop {
             match self.rx.recv().await {
-                Ok(ServerNotification::Progress(p)) if self.progress.as_ref() == Some(&p.progress_token) => {
+                Ok((_, ServerNotification::Progress(p))) if self.progress.as_ref() == Some(&p.progress_token) => {
                     // The caller may be gone; the request goes on.
                     let _ = self.ctx.progress(p.progress, p.total, p.message.as_deref()).await;
                     return;
                 }
-                Ok(ServerNotification::Log(m)) if self.upstream.callers.only(self.entered) => {
+                Ok((origin, ServerNotification::Log(m)))
+                    if origin == Some(self.entered.id())
+                        || (origin.is_none() && self.upstream.callers.only(self.entered)) =>
+                {
                     let _ = self.ctx.log(m.level, m.logger.as_deref(), m.data).await;
                     return;
                 }
