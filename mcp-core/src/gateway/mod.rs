@@ -17,8 +17,9 @@
 //! A call is forwarded with its arguments; the upstream's result comes back
 //! as it is, and its JSON-RPC errors keep their code, message and data.
 //! Progress is relayed (under a token of the gateway's), and so are the
-//! upstream's log messages while the call is the upstream's only one in
-//! flight (a log message names no request), at the caller's level (a
+//! upstream's log messages: those that came on the call's own response
+//! stream (Streamable HTTP), or, over stdio, while the call is the
+//! upstream's only one in flight (a log message names no request), at the caller's level (a
 //! stateless upstream is asked for it in `_meta`); a caller's cancellation
 //! cancels the upstream call. What an upstream asks for during a
 //! `tools/call`, `prompts/get` or `resources/read` (a stateless
