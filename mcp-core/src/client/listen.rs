@@ -6,16 +6,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::calls::object;
 use super::error::ClientError;
 use super::notification::ServerNotification;
-use super::{Client, RequestOptions, peer};
+use super::{Client, RequestOptions};
 use crate::protocol::methods;
-use crate::protocol::subscriptions::SubscriptionFilter;
+use crate::protocol::subscriptions::{
+    SubscriptionFilter, SubscriptionsAcknowledgedNotificationParams, SubscriptionsListenRequestParams,
+};
 
 /// An open `subscriptions/listen` stream, from [`Client::listen`]. Dropping
 /// it closes the stream (the server stops sending); it also ends when the
@@ -105,12 +107,8 @@ impl Client {
                     .into(),
             ));
         }
-        let mut params = Map::new();
-        let filter_json = serde_json::to_value(&filter).map_err(|e| ClientError::InvalidParams {
-            method: methods::SUBSCRIPTIONS_LISTEN.to_owned(),
-            reason: e.to_string(),
-        })?;
-        params.insert("notifications".into(), filter_json);
+        let listen = SubscriptionsListenRequestParams { notifications: filter, meta: None };
+        let params = object(methods::SUBSCRIPTIONS_LISTEN, listen)?;
         // Subscribe before sending, so the acknowledgement is not missed.
         let mut notes = self.notifications();
         let shared = Arc::clone(&self.shared);
@@ -120,7 +118,7 @@ impl Client {
         let task = tokio::spawn(async move {
             let _on_end = on_end;
             let opts = RequestOptions::new().timeout(Duration::MAX);
-            let outcome = stream(&shared, params, &opts).await;
+            let outcome = shared.call(methods::SUBSCRIPTIONS_LISTEN, params, &opts).await.map(drop);
             let _ = done_tx.send(outcome);
         });
         let timeout = self.shared.config.timeout;
@@ -131,7 +129,11 @@ impl Client {
                         Ok(ServerNotification::Other { method, params })
                             if method == methods::NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED =>
                         {
-                            return acknowledged(params);
+                            let ack: SubscriptionsAcknowledgedNotificationParams =
+                                serde_json::from_value(params.unwrap_or_default()).map_err(|e| {
+                                    ClientError::Protocol(format!("invalid {}: {e}", methods::NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED))
+                                })?;
+                            return Ok(ack.notifications);
                         }
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                         Err(broadcast::error::RecvError::Closed) => {
@@ -157,21 +159,4 @@ impl Client {
             }
         }
     }
-}
-
-/// Runs the listen request until the server ends it.
-async fn stream(
-    shared: &Arc<peer::Shared>,
-    params: Map<String, Value>,
-    opts: &RequestOptions,
-) -> Result<(), ClientError> {
-    shared.call(methods::SUBSCRIPTIONS_LISTEN, params, opts).await.map(drop)
-}
-
-/// The filter an acknowledgement's params carry.
-fn acknowledged(params: Option<Value>) -> Result<SubscriptionFilter, ClientError> {
-    let filter = params.as_ref().and_then(|p| p.get("notifications")).cloned().unwrap_or(Value::Null);
-    serde_json::from_value(filter).map_err(|e| {
-        ClientError::Protocol(format!("invalid notifications/subscriptions/acknowledged: `notifications`: {e}"))
-    })
 }
