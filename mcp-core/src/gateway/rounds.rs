@@ -103,11 +103,11 @@ impl Callers {
     /// the token cancelled when the call ends.
     fn asked_of(&self, what: &str, keyed: Option<String>) -> Result<(Context, String, CancellationToken), ErrorObject> {
         let calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
-        // The call whose stream the request came on, when the transport says.
-        let on_stream = crate::client::origin().and_then(|id| calls.get(&id));
+        // The call whose stream the request came on, when the transport
+        // says (none if that call has ended: never another caller's).
         let mut all = calls.values();
-        let (first, second) = match on_stream {
-            Some(call) => (Some(call), None),
+        let (first, second) = match crate::client::origin() {
+            Some(id) => (calls.get(&id), None),
             None => (all.next(), all.next()),
         };
         match (first, second) {
