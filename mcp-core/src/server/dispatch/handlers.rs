@@ -89,9 +89,12 @@ pub(super) async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
         () = ctx.cancelled() => Driven::Cancelled,
         () = ctx.detach_requested() => Driven::Detach,
     };
-    let (Driven::InputRequired, Some(window)) = (&driven, ctx.input_gather_window()) else {
+    // The window's lock is taken only once input is needed, never on the
+    // common path.
+    if !matches!(driven, Driven::InputRequired) {
         return driven;
-    };
+    }
+    let Some(window) = ctx.input_gather_window() else { return driven };
     // Questions arriving one by one (a gateway's legacy upstream asks
     // each as its own request): keep running until none has come for
     // `window`, so that the round holds them all.
