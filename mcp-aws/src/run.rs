@@ -53,6 +53,11 @@ pub enum RunError {
     /// server would run open.
     #[error("MCP_AUTH_* or MCP_API_KEYS_TABLE is set but mcp-aws was built without the `auth` feature")]
     NoAuth,
+    /// `MCP_REGISTRY_URL` or `MCP_REGISTRY_TABLE` is set but this build has
+    /// no `registry` feature: the server would never appear in the
+    /// registry.
+    #[error("MCP_REGISTRY_URL or MCP_REGISTRY_TABLE is set but mcp-aws was built without the `registry` feature")]
+    NoRegistry,
 }
 
 /// The metadata document to serve beside `/health`, if any.
@@ -171,6 +176,10 @@ async fn serve<S: McpService>(
             Some(registry) => Some(registry.start(app.server()).await?),
             None => None,
         };
+        #[cfg(not(feature = "registry"))]
+        if ["MCP_REGISTRY_URL", "MCP_REGISTRY_TABLE"].iter().any(|v| std::env::var_os(v).is_some()) {
+            return Err(RunError::NoRegistry);
+        }
         let served = match metadata {
             #[cfg(feature = "auth")]
             Some(metadata) => {

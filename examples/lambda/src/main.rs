@@ -39,6 +39,7 @@ use std::time::Duration;
 use mcp_aws::cache::CacheLayer;
 use mcp_aws::config::DeployConfig;
 use mcp_aws::ratelimit::RateLimitLayer;
+#[cfg(feature = "otel")]
 use mcp_aws::telemetry::Telemetry;
 use mcp_aws::timeout::ToolTimeoutLayer;
 use tower::util::option_layer;
@@ -56,22 +57,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Per caller; an API key's own `rate_limit` (from the key table) wins
     // over the default quota.
     let limits = RateLimitLayer::from_config(&config);
+    #[cfg(feature = "otel")]
     let telemetry = Telemetry::from_env("calculator")?;
     let server = calculator::server()?;
     // Innermost: under telemetry (which then marks hits), after auth (whose
     // principal keys private results).
     let cache = CacheLayer::from_config(&server, &config).await?.map(|c| c.tool("count", Duration::ZERO));
+    #[cfg(feature = "otel")]
     if let (Some(cache), Some(meter)) = (&cache, telemetry.meter()) {
         cache.observe(&meter);
     }
-    let app = server
-        .layer(option_layer(cache))
-        .layer(option_layer(timeouts))
-        .layer(option_layer(limits))
-        .layer(telemetry.layer());
-    let served = mcp_aws::run_with(app, config).await;
-    // Whatever is still buffered leaves before the process ends.
-    let _ = telemetry.shutdown();
-    served?;
+    let app = server.layer(option_layer(cache)).layer(option_layer(timeouts)).layer(option_layer(limits));
+    #[cfg(feature = "otel")]
+    {
+        let served = mcp_aws::run_with(app.layer(telemetry.layer()), config).await;
+        // Whatever is still buffered leaves before the process ends.
+        let _ = telemetry.shutdown();
+        served?;
+    }
+    #[cfg(not(feature = "otel"))]
+    {
+        if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
+            eprintln!("OTEL_EXPORTER_OTLP_ENDPOINT is set but this build has no `otel` feature: no telemetry");
+        }
+        mcp_aws::run_with(app, config).await?;
+    }
     Ok(())
 }

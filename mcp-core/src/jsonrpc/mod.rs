@@ -150,6 +150,31 @@ impl Response {
         let _ = serde_json::to_writer(out, &Wire::response(self));
     }
 
+    /// The response's JSON encoding in a buffer of exactly its length, so
+    /// that a transport hands it on (as `Bytes`) without another allocation.
+    /// A success to a numeric id, the common case, is written without
+    /// going through the serialiser; anything else is encoded and trimmed.
+    #[cfg(feature = "http")]
+    pub(crate) fn to_exact_vec(&self) -> Vec<u8> {
+        const HEAD: &[u8] = br#"{"jsonrpc":"2.0","id":"#;
+        const MID: &[u8] = br#","result":"#;
+        if let (Some(RequestId::Number(n)), Ok(raw)) = (&self.id, &self.payload) {
+            let digits = n.unsigned_abs().checked_ilog10().unwrap_or(0) as usize + 1 + usize::from(*n < 0);
+            let mut out = Vec::with_capacity(HEAD.len() + digits + MID.len() + raw.get().len() + 1);
+            out.extend_from_slice(HEAD);
+            // Cannot fail: an integer into a Vec.
+            let _ = serde_json::to_writer(&mut out, n);
+            out.extend_from_slice(MID);
+            out.extend_from_slice(raw.get().as_bytes());
+            out.push(b'}');
+            return out;
+        }
+        let mut out = Vec::new();
+        self.write_to(&mut out);
+        out.shrink_to_fit();
+        out
+    }
+
     /// A successful response whose result is `value` serialised.
     ///
     /// # Errors
@@ -502,6 +527,26 @@ mod tests {
 
     fn err(bytes: &str) -> DecodeError {
         Incoming::parse(bytes.as_bytes()).expect_err(bytes)
+    }
+
+    #[cfg(feature = "http")]
+    #[test]
+    fn exact_encoding_matches_the_serialiser_and_fills_its_buffer() {
+        let raw = || RawValue::from_string(r#"{"content":[]}"#.to_owned()).unwrap();
+        let mut responses: Vec<Response> = [0, 7, 9, 10, 99, 100, -1, -10, i64::MIN, i64::MAX]
+            .into_iter()
+            .map(|n| Response::result(RequestId::Number(n), raw()))
+            .collect();
+        responses.push(Response::result(RequestId::String("a\"b".into()), raw()));
+        responses.push(Response::error(Some(RequestId::Number(3)), ErrorObject::new(ErrorCode::INTERNAL_ERROR, "x")));
+        responses.push(Response::error(None, ErrorObject::new(ErrorCode::PARSE_ERROR, "y")));
+        for r in responses {
+            let mut expected = Vec::new();
+            r.write_to(&mut expected);
+            let exact = r.to_exact_vec();
+            assert_eq!(String::from_utf8_lossy(&exact), String::from_utf8_lossy(&expected));
+            assert_eq!(exact.len(), exact.capacity(), "{}", String::from_utf8_lossy(&exact));
+        }
     }
 
     #[test]

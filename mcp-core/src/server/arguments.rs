@@ -6,8 +6,8 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::protocol::tools::Tool;
@@ -36,20 +36,64 @@ pub(crate) fn parse_named_arguments<A: DeserializeOwned>(
     })
 }
 
-/// An error naming the arguments that `tool`'s input schema does not
-/// declare, if any. A schema without `properties`, or one that allows
-/// additional or pattern properties, accepts any name; arguments that are
-/// not an object are left for the handler to refuse.
-pub(crate) fn check_unknown_arguments(tool: &Tool, arguments: Option<&RawValue>) -> Result<(), Error> {
-    let schema = &tool.input_schema;
-    let (Some(arguments), Some(Value::Object(declared))) = (arguments, schema.get("properties")) else {
+/// What a call needs to know of a tool's input schema, worked out once when
+/// the tool is registered instead of on every call.
+#[derive(Debug, Default)]
+pub(crate) struct SchemaFacts {
+    /// The declared argument names (in the schema's order), when the schema
+    /// admits no others: it has `properties`, and neither allows
+    /// `additionalProperties` nor has `patternProperties`. `None`: any name
+    /// is accepted.
+    closed: Option<Box<[String]>>,
+    /// The arguments marked `x-mcp-header`, which the stateless era's
+    /// `Mcp-Param-*` headers must repeat.
+    pub(crate) header_params: Box<[HeaderParam]>,
+}
+
+/// An argument the `Mcp-Param-<header>` header repeats.
+#[derive(Debug)]
+pub(crate) struct HeaderParam {
+    /// The argument's name.
+    pub(crate) argument: String,
+    /// The header's suffix as the schema writes it (for messages).
+    pub(crate) header: String,
+    /// The same, lower-cased (as `http` spells header names).
+    pub(crate) lower: String,
+}
+
+impl SchemaFacts {
+    /// The facts of `tool`'s input schema.
+    pub(crate) fn of(tool: &Tool) -> Self {
+        let schema = &tool.input_schema;
+        let Some(Value::Object(declared)) = schema.get("properties") else { return Self::default() };
+        let open = schema.get("additionalProperties").is_some_and(|a| *a != Value::Bool(false))
+            || schema.contains_key("patternProperties");
+        let header_params = declared
+            .iter()
+            .filter_map(|(argument, prop)| {
+                let header = prop.get("x-mcp-header")?.as_str()?;
+                Some(HeaderParam {
+                    argument: argument.clone(),
+                    header: header.to_owned(),
+                    lower: header.to_ascii_lowercase(),
+                })
+            })
+            .collect();
+        Self { closed: (!open).then(|| declared.keys().cloned().collect()), header_params }
+    }
+}
+
+/// An error naming the arguments of the tool called `name` that its input
+/// schema does not declare, if any ([`SchemaFacts::closed`]); arguments
+/// that are not an object are left for the handler to refuse.
+pub(crate) fn check_unknown_arguments(
+    name: &str,
+    facts: &SchemaFacts,
+    arguments: Option<&RawValue>,
+) -> Result<(), Error> {
+    let (Some(arguments), Some(declared)) = (arguments, facts.closed.as_deref()) else {
         return Ok(());
     };
-    let open = schema.get("additionalProperties").is_some_and(|a| *a != Value::Bool(false))
-        || schema.contains_key("patternProperties");
-    if open {
-        return Ok(());
-    }
     let mut de = serde_json::Deserializer::from_str(arguments.get());
     let Ok(mut unknown) = serde::de::DeserializeSeed::deserialize(UnknownKeys { declared }, &mut de) else {
         return Ok(());
@@ -63,13 +107,12 @@ pub(crate) fn check_unknown_arguments(tool: &Tool, arguments: Option<&RawValue>)
     let expected = if declared.is_empty() {
         "the tool takes no arguments".to_owned()
     } else {
-        let names: Vec<String> = declared.keys().map(|k| format!("`{k}`")).collect();
+        let names: Vec<String> = declared.iter().map(|k| format!("`{k}`")).collect();
         format!("expected {}", names.join(", "))
     };
     let plural = if unknown.len() > 1 { "s" } else { "" };
     Err(Error::invalid_params(format!(
-        "invalid arguments for tool `{}`: unknown argument{plural} {}; {expected}",
-        tool.name,
+        "invalid arguments for tool `{name}`: unknown argument{plural} {}; {expected}",
         unknown.join(", ")
     )))
 }
@@ -77,7 +120,7 @@ pub(crate) fn check_unknown_arguments(tool: &Tool, arguments: Option<&RawValue>)
 /// The keys of an arguments object that `declared` lacks, read without
 /// building a map or allocating for keys it has: this runs on every call.
 struct UnknownKeys<'s> {
-    declared: &'s Map<String, Value>,
+    declared: &'s [String],
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for UnknownKeys<'_> {
@@ -99,7 +142,7 @@ impl<'de> serde::de::Visitor<'de> for UnknownKeys<'_> {
         let mut unknown = Vec::new();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             map.next_value::<serde::de::IgnoredAny>()?;
-            if !self.declared.contains_key(&*key) {
+            if !self.declared.iter().any(|d| *d == *key) {
                 unknown.push(key.into_owned());
             }
         }
@@ -139,15 +182,37 @@ mod tests {
             "type": "object", "properties": { "limit": {}, "query": {} },
         }))
         .expect("schema");
-        let tool = Tool::new("search", schema);
-        let args = |json: &str| RawValue::from_string(json.to_owned()).expect("json");
-        assert!(check_unknown_arguments(&tool, Some(&args(r#"{"limit":1,"query":"q"}"#))).is_ok());
+        let facts = SchemaFacts::of(&Tool::new("search", schema));
+        let check = |json: &str| {
+            let args = RawValue::from_string(json.to_owned()).expect("json");
+            check_unknown_arguments("search", &facts, Some(&args))
+        };
+        assert!(check(r#"{"limit":1,"query":"q"}"#).is_ok());
         // Escaped keys are read like plain ones.
-        assert!(check_unknown_arguments(&tool, Some(&args(r#"{"li\u006dit":1}"#))).is_ok());
-        let e = check_unknown_arguments(&tool, Some(&args(r#"{"lmit":1,"zz":2,"lmit":3,"q\u0075ery":"q"}"#)))
-            .expect_err("unknown arguments");
+        assert!(check(r#"{"li\u006dit":1}"#).is_ok());
+        let e = check(r#"{"lmit":1,"zz":2,"lmit":3,"q\u0075ery":"q"}"#).expect_err("unknown arguments");
         assert!(e.to_string().contains("unknown arguments `lmit`, `zz`; expected `limit`, `query`"), "{e}");
         // Not an object: left for the handler to refuse.
-        assert!(check_unknown_arguments(&tool, Some(&args("[1]"))).is_ok());
+        assert!(check("[1]").is_ok());
+    }
+
+    #[test]
+    fn open_schemas_accept_any_name_and_header_params_are_found() {
+        let tool = |schema: Value| SchemaFacts::of(&Tool::new("t", serde_json::from_value(schema).expect("schema")));
+        let args = RawValue::from_string(r#"{"other":1}"#.to_owned()).expect("json");
+        let open = tool(serde_json::json!({"type": "object", "properties": {"a": {}}, "additionalProperties": {}}));
+        assert!(check_unknown_arguments("t", &open, Some(&args)).is_ok());
+        let patterned = tool(serde_json::json!({"type": "object", "properties": {}, "patternProperties": {"^o": {}}}));
+        assert!(check_unknown_arguments("t", &patterned, Some(&args)).is_ok());
+        let none = tool(serde_json::json!({"type": "object", "properties": {}}));
+        let e = check_unknown_arguments("t", &none, Some(&args)).expect_err("closed");
+        assert!(e.to_string().contains("the tool takes no arguments"), "{e}");
+        let headed = tool(serde_json::json!({"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"}, "q": {"type": "string"}}}));
+        assert_eq!(headed.header_params.len(), 1);
+        assert_eq!(
+            (headed.header_params[0].argument.as_str(), headed.header_params[0].lower.as_str()),
+            ("region", "region")
+        );
     }
 }

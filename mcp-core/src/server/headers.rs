@@ -20,11 +20,11 @@ use base64::Engine as _;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::arguments::{HeaderParam, SchemaFacts};
 use super::head::{RequestHead, Target};
 use super::routes::Routes;
 use crate::error::Error;
 use crate::protocol::methods;
-use crate::protocol::tools::Tool;
 
 /// The MCP headers of one HTTP request, as received.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -237,22 +237,21 @@ impl HeaderSource<'_> {
         if method == methods::TOOLS_CALL
             && let Some(route) = routes.tool(body_name)
         {
-            self.check_params(&route.tool, head.arguments())?;
+            self.check_params(&route.facts, head.arguments())?;
         }
         Ok(())
     }
 
     /// Checks `Mcp-Param-*` against the arguments marked `x-mcp-header` in
     /// the tool's input schema.
-    fn check_params(self, tool: &Tool, arguments: Option<&RawValue>) -> Result<(), Error> {
-        let Some(props) = tool.input_schema.get("properties").and_then(Value::as_object) else { return Ok(()) };
-        let mut args: Option<serde_json::Map<String, Value>> = None;
-        for (prop, schema) in props {
-            let Some(header) = schema.get("x-mcp-header").and_then(Value::as_str) else { continue };
-            let args = args
-                .get_or_insert_with(|| arguments.and_then(|a| serde_json::from_str(a.get()).ok()).unwrap_or_default());
-            let lower = header.to_ascii_lowercase();
-            let sent = self.param(&lower);
+    fn check_params(self, facts: &SchemaFacts, arguments: Option<&RawValue>) -> Result<(), Error> {
+        if facts.header_params.is_empty() {
+            return Ok(());
+        }
+        let args: serde_json::Map<String, Value> =
+            arguments.and_then(|a| serde_json::from_str(a.get()).ok()).unwrap_or_default();
+        for HeaderParam { argument: prop, header, lower } in &facts.header_params {
+            let sent = self.param(lower);
             let expected = args.get(prop).map(|v| match v {
                 Value::String(s) => Cow::Borrowed(s.as_str()),
                 other => Cow::Owned(other.to_string()),

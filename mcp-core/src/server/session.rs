@@ -1,4 +1,4 @@
-//! Legacy-era sessions and the channels a transport gives the dispatcher.
+//! Legacy-era sessions.
 //!
 //! A [`Session`] is what `initialize` creates in the legacy era: the
 //! negotiated version, the client's capabilities, the log level, resource
@@ -14,90 +14,16 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::value::RawValue;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::ServerEvent;
+pub use super::sink::{Sink, SinkClosed};
 use crate::jsonrpc::{ErrorObject, Message, Notification, RequestId};
 use crate::protocol::ProtocolVersion;
 use crate::protocol::lifecycle::{ClientCapabilities, Implementation};
 use crate::protocol::logging::LoggingLevel;
 use crate::protocol::methods;
-
-/// Where the dispatcher sends messages that are not the response itself:
-/// notifications related to a request (progress, log messages) and requests
-/// to the client (sampling, elicitation, roots).
-///
-/// Each item is one encoded JSON-RPC message. On stdio every sink writes to
-/// stdout; on HTTP a request's sink is its SSE stream. A sink's channel is
-/// bounded, so a slow client slows the handler instead of growing memory.
-#[derive(Clone)]
-pub struct Sink {
-    tx: Option<mpsc::Sender<String>>,
-}
-
-impl fmt::Debug for Sink {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sink").field("open", &self.is_open()).finish()
-    }
-}
-
-/// The receiving side of a [`Sink`] is gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the client's stream is closed")]
-pub struct SinkClosed;
-
-impl Sink {
-    /// A sink and the receiver the transport drains, holding at most
-    /// `capacity` messages.
-    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<String>) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        (Self { tx: Some(tx) }, rx)
-    }
-
-    /// A sink that accepts nothing (e.g. an `application/json` response that
-    /// cannot carry notifications). Sending to it fails with [`SinkClosed`].
-    pub fn none() -> Self {
-        Self { tx: None }
-    }
-
-    /// Whether this sink was made by [`Sink::none`]: the transport cannot
-    /// carry anything but the response.
-    pub fn is_none(&self) -> bool {
-        self.tx.is_none()
-    }
-
-    /// Whether a receiver may still read what is sent.
-    pub fn is_open(&self) -> bool {
-        self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
-    }
-
-    /// Sends a message, waiting while the channel is full.
-    ///
-    /// # Errors
-    /// [`SinkClosed`] when nobody reads this sink.
-    pub async fn send(&self, message: &Message) -> Result<(), SinkClosed> {
-        self.send_raw(message.to_json()).await
-    }
-
-    /// Sends one already-encoded JSON-RPC message if there is room now.
-    ///
-    /// # Errors
-    /// [`SinkClosed`] when nobody reads this sink or its queue is full.
-    pub fn try_send_raw(&self, json: String) -> Result<(), SinkClosed> {
-        let tx = self.tx.as_ref().ok_or(SinkClosed)?;
-        tx.try_send(json).map_err(|_| SinkClosed)
-    }
-
-    /// Sends one already-encoded JSON-RPC message.
-    ///
-    /// # Errors
-    /// [`SinkClosed`] when nobody reads this sink.
-    pub async fn send_raw(&self, json: String) -> Result<(), SinkClosed> {
-        let tx = self.tx.as_ref().ok_or(SinkClosed)?;
-        tx.send(json).await.map_err(|_| SinkClosed)
-    }
-}
 
 type Pending = oneshot::Sender<Result<Box<RawValue>, ErrorObject>>;
 

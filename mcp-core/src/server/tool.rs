@@ -152,6 +152,8 @@ pub struct ToolRoute {
     pub(crate) follower: Option<Arc<dyn TaskFollower>>,
     /// What result caches may do with it ([`Self::cache_ttl`]).
     pub(crate) caching: super::caching::RouteCaching,
+    /// Its input schema's facts, worked out when it is registered.
+    pub(crate) facts: Arc<super::arguments::SchemaFacts>,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -185,7 +187,6 @@ impl ToolRoute {
 
     fn from_parts(tool: Tool, handler: Arc<dyn ToolHandler>) -> Self {
         Self {
-            tool,
             handler,
             required_state: Vec::new(),
             requires: None,
@@ -193,6 +194,8 @@ impl ToolRoute {
             defer_task: false,
             follower: None,
             caching: Default::default(),
+            facts: Arc::new(super::arguments::SchemaFacts::of(&tool)),
+            tool,
         }
     }
 

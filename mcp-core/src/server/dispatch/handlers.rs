@@ -180,8 +180,11 @@ impl Server {
                      whose input requests are answered with `tasks/update`",
                 ));
             }
-            let checked =
-                if self.shared.reject_unknown_arguments { check_unknown_arguments(&route.tool, args) } else { Ok(()) };
+            let checked = if self.shared.reject_unknown_arguments {
+                check_unknown_arguments(&name, &route.facts, args)
+            } else {
+                Ok(())
+            };
             if let Err(e) = checked {
                 return self.finish_tool(parts.version, CallToolResult::error_text(e.to_string()));
             }
@@ -201,8 +204,11 @@ impl Server {
         let version = ctx.protocol_version();
         let binding = self.open_round(&ctx, methods::TOOLS_CALL, &name, args, input)?;
         // An unknown argument is reported as any other invalid argument.
-        let checked =
-            if self.shared.reject_unknown_arguments { check_unknown_arguments(&route.tool, args) } else { Ok(()) };
+        let checked = if self.shared.reject_unknown_arguments {
+            check_unknown_arguments(&name, &route.facts, args)
+        } else {
+            Ok(())
+        };
         let started =
             std::panic::catch_unwind(AssertUnwindSafe(|| checked.and_then(|()| route.handler.call(ctx.clone(), args))));
         let fut = match started {

@@ -360,9 +360,11 @@ where
     ) -> http::Response<HttpBody> {
         let id = request.id.clone();
         let cancel = CancellationToken::new();
-        let (sink, mut rx) = if accepts.sse {
-            let (sink, rx) = Sink::channel(self.options.stream_queue);
-            (sink, Some(rx))
+        // The channel is made only if the handler sends something before
+        // its response: most requests are answered with plain JSON.
+        let (sink, lazy) = if accepts.sse {
+            let (sink, lazy) = Sink::lazy(self.options.stream_queue);
+            (sink, Some(lazy))
         } else {
             (Sink::none(), None)
         };
@@ -418,47 +420,60 @@ where
         };
         // A connection is waiting on the session: it is busy.
         let _busy = live.as_ref().map(LiveSession::activity);
-        let first = match (&mut rx, accepts.json) {
-            (Some(rx), true) => {
+        let (rx, first) = match (&lazy, accepts.json) {
+            (Some(lazy), true) => {
                 tokio::select! {
                     biased;
-                    first = rx.recv() => match first {
-                        Some(first) => Some(first),
-                        // Every sender is gone: nothing but the response
-                        // can follow.
-                        None => return self.json_reply(reply.await, legacy),
-                    },
-                    resp = &mut reply => match rx.try_recv() {
+                    mut rx = lazy.opened() => {
+                        // The first message is in already: the handler
+                        // opened the channel to send it.
+                        let first = rx.try_recv().ok();
+                        (rx, first)
+                    }
+                    resp = &mut reply => match lazy.take_or_close() {
                         // The handler sent something and finished in the same
                         // turn: the messages go first, on a stream.
-                        Ok(first) => {
-                            reply = Box::pin(std::future::ready(resp));
-                            Some(first)
-                        }
-                        Err(_) => return self.json_reply(resp, legacy),
+                        Some(mut rx) => match rx.try_recv() {
+                            Ok(first) => {
+                                reply = Box::pin(std::future::ready(resp));
+                                (rx, Some(first))
+                            }
+                            Err(_) => return self.json_reply(resp, legacy),
+                        },
+                        None => return self.json_reply(resp, legacy),
                     },
                     // A long call: stream, so that keepalives (and, in a
                     // session, the priming event) keep the connection useful.
                     // (Built on first poll: a handler that answers at once
                     // never reads the clock or touches the timer.)
-                    () = async { tokio::time::sleep(self.options.json_wait).await } => None,
+                    () = async { tokio::time::sleep(self.options.json_wait).await } => match lazy.open_now() {
+                        Some(rx) => (rx, None),
+                        None => return self.json_reply(reply.await, legacy),
+                    },
                 }
             }
-            (Some(rx), false) => {
+            (Some(lazy), false) => {
                 // A client that takes only a stream still gets an auth
                 // layer's refusal as a real 401/403 (its OAuth flow starts
                 // from the status), when the refusal comes at once.
-                if let Some(resp) = (&mut reply).now_or_never() {
-                    if resp.as_ref().is_some_and(|r| r.extensions.get::<AuthChallenge>().is_some()) && rx.is_empty() {
-                        return self.json_reply(resp, legacy);
+                match (&mut reply).now_or_never() {
+                    Some(resp) => {
+                        let rx = lazy.take_or_close();
+                        if resp.as_ref().is_some_and(|r| r.extensions.get::<AuthChallenge>().is_some())
+                            && rx.as_ref().is_none_or(mpsc::Receiver::is_empty)
+                        {
+                            return self.json_reply(resp, legacy);
+                        }
+                        reply = Box::pin(std::future::ready(resp));
+                        // Finished without sending: a closed channel, so that
+                        // the stream goes straight to the response.
+                        (rx.unwrap_or_else(|| mpsc::channel(1).1), None)
                     }
-                    reply = Box::pin(std::future::ready(resp));
+                    None => (lazy.open_now().unwrap_or_else(|| mpsc::channel(1).1), None),
                 }
-                None
             }
             (None, _) => return self.json_reply(reply.await, legacy),
         };
-        let Some(rx) = rx else { return empty_response(StatusCode::ACCEPTED) };
         self.sse_reply(live, rx, reply, first, cancel)
     }
 
@@ -480,9 +495,7 @@ where
             _ if legacy => StatusCode::OK,
             s => s,
         };
-        let mut buf = Vec::new();
-        resp.write_to(&mut buf);
-        let mut out = json_response(status, buf);
+        let mut out = json_response(status, resp.to_exact_vec());
         rate_limit_headers(&resp, out.headers_mut());
         auth_challenge(&resp, &mut out);
         out
