@@ -6,7 +6,7 @@
 # `cargo hack --each-feature` would, without installing it. The list comes
 # from `cargo metadata`, so a new feature joins the matrix by itself.
 #
-# Each combination's library is checked alone, as a dependent builds it
+# Each combination's library (an example's binaries) is checked alone, as a dependent builds it
 # (dev-dependencies can turn on features the library forgets to ask for).
 # With `--tests` (or `--clippy`, which lints them with warnings as errors)
 # each combination's tests are checked too, so that a test needing a
@@ -31,20 +31,23 @@ for p in json.load(sys.stdin)["packages"]:
     features = sorted(f for f in p["features"] if f != "default")
     if not features:
         continue  # built as it is by the --all-features run
-    print(p["name"], "")
+    # The library, or for an example with features its binaries.
+    kinds = {k for t in p["targets"] for k in t["kind"]}
+    target = "--lib" if kinds & {"lib", "rlib", "proc-macro"} else "--bins"
+    print(p["name"], target, "")
     if p["features"].get("default"):
-        print(p["name"], "--no-default-features")
+        print(p["name"], target, "--no-default-features")
     for f in features:
-        print(p["name"], "--no-default-features --features " + f)'
+        print(p["name"], target, "--no-default-features --features " + f)'
 }
 
 n=0
 start=$SECONDS
-while read -r package flags; do
+while read -r package target flags; do
   n=$((n + 1))
   printf '  %-12s %s\n' "$package" "${flags:-(default features)}"
   # shellcheck disable=SC2086 # flags are words
-  cargo check --quiet -p "$package" --lib $flags
+  cargo check --quiet -p "$package" "$target" $flags
   # shellcheck disable=SC2086
   case "${tests_cmd[0]:-}" in
     clippy) cargo clippy --quiet -p "$package" --tests $flags -- -D warnings ;;

@@ -54,6 +54,23 @@ async fn oversized_bodies_get_413() {
     let req = post(&big).body(body).expect("request");
     let resp = t.clone().oneshot(req).await.expect("infallible");
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // A body within the limit that comes in several frames is read whole.
+    let (b, body) = stateless(7, "tools/list", json!({}));
+    let text = body.to_string();
+    let chunks: Vec<Result<http_body::Frame<Bytes>, std::convert::Infallible>> = text
+        .as_bytes()
+        .chunks(text.len() / 3 + 1)
+        .map(|c| Ok(http_body::Frame::data(Bytes::copy_from_slice(c))))
+        .collect();
+    assert_eq!(chunks.len(), 3);
+    let resp = t.clone().oneshot(b.body(StreamBody::new(futures_util::stream::iter(chunks))).expect("request")).await;
+    let resp = resp.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: serde_json::Value =
+        serde_json::from_slice(&resp.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    assert_eq!(v["id"], 7, "{v}");
+    assert!(v["result"]["tools"].is_array(), "{v}");
     assert_serving(&t).await;
 }
 
