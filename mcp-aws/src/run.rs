@@ -177,7 +177,11 @@ async fn serve<S: McpService>(
             None => None,
         };
         #[cfg(not(feature = "registry"))]
-        if ["MCP_REGISTRY_URL", "MCP_REGISTRY_TABLE"].iter().any(|v| std::env::var_os(v).is_some()) {
+        // Empty counts as unset, as `RegistryConfig` reads them.
+        if ["MCP_REGISTRY_URL", "MCP_REGISTRY_TABLE"]
+            .iter()
+            .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()))
+        {
             return Err(RunError::NoRegistry);
         }
         let served = match metadata {

@@ -77,8 +77,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     #[cfg(not(feature = "otel"))]
     {
-        if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
-            eprintln!("OTEL_EXPORTER_OTLP_ENDPOINT is set but this build has no `otel` feature: no telemetry");
+        let otlp = [
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+        ];
+        if let Some(set) = otlp.iter().find(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty())) {
+            eprintln!("{set} is set but this build has no `otel` feature: no telemetry is exported");
         }
         mcp_aws::run_with(app, config).await?;
     }

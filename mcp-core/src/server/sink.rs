@@ -209,8 +209,12 @@ mod lazy {
                 }
                 match self.0.lock().rx.take() {
                     Some(rx) => Poll::Ready(rx),
-                    // Taken already: never ready again.
-                    None => Poll::Pending,
+                    // Taken already (by an earlier call, or `take_or_close`):
+                    // the one caller, `respond`, never asks twice.
+                    None => {
+                        debug_assert!(false, "the receiver of a lazy sink is taken once");
+                        Poll::Pending
+                    }
                 }
             })
             .await

@@ -299,6 +299,7 @@ impl ToolRoute {
     #[must_use]
     pub fn with_input_schema(mut self, schema: Map<String, Value>) -> Self {
         self.tool.input_schema = schema;
+        self.facts = Arc::new(super::arguments::SchemaFacts::of(&self.tool));
         self
     }
 
