@@ -154,20 +154,17 @@ fn stamp_caller(params: &mut Map<String, Value>, ctx: &Context, stateless: bool)
     let mut meta = Map::new();
     // Without the tasks extension: the gateway does not forward tasks, so
     // a task-capable upstream tool runs to its end within the call.
-    let caps = ctx.client_capabilities();
-    let caps = if caps.has_extension(crate::protocol::tasks::EXTENSION_ID) {
-        let mut without = caps.clone();
+    let mut caps = std::borrow::Cow::Borrowed(ctx.client_capabilities());
+    if caps.has_extension(crate::protocol::tasks::EXTENSION_ID) {
+        let without = caps.to_mut();
         if let Some(extensions) = without.extensions.as_mut() {
             extensions.remove(crate::protocol::tasks::EXTENSION_ID);
             if extensions.is_empty() {
                 without.extensions = None;
             }
         }
-        serde_json::to_value(&without)
-    } else {
-        serde_json::to_value(caps)
-    };
-    if let Ok(caps) = caps {
+    }
+    if let Ok(caps) = serde_json::to_value(&*caps) {
         meta.insert(keys::CLIENT_CAPABILITIES.into(), caps);
     }
     if stateless && let Some(level) = LoggingLevel::ALL.into_iter().find(|l| ctx.log_enabled(*l)) {

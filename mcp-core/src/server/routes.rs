@@ -81,8 +81,6 @@ fn remove<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: &str) 
 impl Routes {
     pub(crate) fn insert_tool(&mut self, mut route: ToolRoute) {
         route.caching.revision = super::caching::next_revision();
-        // The schema may have changed since the route was made.
-        route.facts = std::sync::Arc::new(super::arguments::SchemaFacts::of(&route.tool));
         let key = route.tool.name.clone();
         upsert(&mut self.tools, &mut self.tool_index, key, route);
     }

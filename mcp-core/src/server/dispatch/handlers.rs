@@ -24,7 +24,7 @@ use crate::server::head::{CallInput, Carried, Target};
 use crate::server::input::Binding;
 use crate::server::routes::ResolvedResource;
 use crate::server::task::TaskSupport;
-use crate::server::tool::{BoxFuture, internal_failure, report_internal};
+use crate::server::tool::{BoxFuture, ToolRoute, internal_failure, report_internal};
 
 /// What the head knows of a named request (`tools/call`, `prompts/get`,
 /// `resources/read`), and its raw params for when it could not read them.
@@ -180,11 +180,7 @@ impl Server {
                      whose input requests are answered with `tasks/update`",
                 ));
             }
-            let checked = if self.shared.reject_unknown_arguments {
-                check_unknown_arguments(&name, &route.facts, args)
-            } else {
-                Ok(())
-            };
+            let checked = self.check_arguments(&name, route, args);
             if let Err(e) = checked {
                 return self.finish_tool(parts.version, CallToolResult::error_text(e.to_string()));
             }
@@ -204,11 +200,7 @@ impl Server {
         let version = ctx.protocol_version();
         let binding = self.open_round(&ctx, methods::TOOLS_CALL, &name, args, input)?;
         // An unknown argument is reported as any other invalid argument.
-        let checked = if self.shared.reject_unknown_arguments {
-            check_unknown_arguments(&name, &route.facts, args)
-        } else {
-            Ok(())
-        };
+        let checked = self.check_arguments(&name, route, args);
         let started =
             std::panic::catch_unwind(AssertUnwindSafe(|| checked.and_then(|()| route.handler.call(ctx.clone(), args))));
         let fut = match started {
@@ -280,6 +272,15 @@ impl Server {
     fn tool_panicked(&self, version: ProtocolVersion, name: &str, msg: &str) -> Result<Reply, Error> {
         let detail = format!("panicked: {msg}");
         self.finish_tool(version, internal_failure(name, &detail, self.shared.expose_internal_errors))
+    }
+
+    /// Refuses arguments the tool's schema does not declare, unless the
+    /// server was built to let them through.
+    fn check_arguments(&self, name: &str, route: &ToolRoute, args: Option<&RawValue>) -> Result<(), Error> {
+        if !self.shared.reject_unknown_arguments {
+            return Ok(());
+        }
+        check_unknown_arguments(name, &route.facts, args)
     }
 
     fn finish_tool(&self, version: ProtocolVersion, mut result: CallToolResult) -> Result<Reply, Error> {
