@@ -81,12 +81,31 @@ impl<'a> HeaderSource<'a> {
         self.one(&typed::PROTOCOL_VERSION, |h| h.protocol_version.as_deref())
     }
 
-    fn method(self) -> Option<Cow<'a, str>> {
-        self.one(&typed::METHOD, |h| h.method.as_deref())
-    }
-
-    fn name(self) -> Option<Cow<'a, str>> {
-        self.one(&typed::NAME, |h| h.name.as_deref())
+    /// `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name`: from a header
+    /// map in one walk (a lookup hashes the name byte by byte, and a
+    /// request carries only a handful of headers), the first of each.
+    fn version_method_name(self) -> [Option<Cow<'a, str>>; 3] {
+        match self {
+            Self::Parsed(h) => [&h.protocol_version, &h.method, &h.name].map(|v| v.as_deref().map(Cow::Borrowed)),
+            Self::Http(map) => {
+                let [mut version, mut method, mut name] = [None, None, None];
+                for (k, v) in map {
+                    let slot = if k == typed::PROTOCOL_VERSION {
+                        &mut version
+                    } else if k == typed::METHOD {
+                        &mut method
+                    } else if k == typed::NAME {
+                        &mut name
+                    } else {
+                        continue;
+                    };
+                    if slot.is_none() {
+                        *slot = Some(text(v));
+                    }
+                }
+                [version, method, name]
+            }
+        }
     }
 
     /// `Mcp-Param-<lower>`, `lower` being lower-case.
@@ -106,7 +125,8 @@ impl<'a> HeaderSource<'a> {
 /// vanishing.
 fn text(v: &http::HeaderValue) -> Cow<'_, str> {
     match v.to_str() {
-        Ok(s) => Cow::Borrowed(s.trim()),
+        // Visible ASCII only (`to_str`): an ASCII trim is the whole trim.
+        Ok(s) => Cow::Borrowed(s.trim_ascii()),
         Err(_) => Cow::Owned(String::from_utf8_lossy(v.as_bytes()).trim().to_owned()),
     }
 }
@@ -193,7 +213,8 @@ impl HeaderSource<'_> {
         head: &RequestHead,
         routes: &Routes,
     ) -> Result<(), Error> {
-        match self.protocol_version() {
+        let [version, sent_method, name] = self.version_method_name();
+        match version {
             None => return Err(Error::HeaderMismatch("missing `MCP-Protocol-Version` header".into())),
             Some(v) if v != meta_version => {
                 return Err(Error::HeaderMismatch(format!(
@@ -202,7 +223,7 @@ impl HeaderSource<'_> {
             }
             Some(_) => {}
         }
-        match self.method() {
+        match sent_method {
             None => return Err(Error::HeaderMismatch(format!("missing `Mcp-Method` header (expected {method:?})"))),
             Some(m) if m != method => {
                 return Err(Error::HeaderMismatch(format!(
@@ -221,7 +242,7 @@ impl HeaderSource<'_> {
             // The dispatcher reports the missing field itself.
             return Ok(());
         };
-        match self.name() {
+        match name {
             None => {
                 return Err(Error::HeaderMismatch(format!(
                     "missing `Mcp-Name` header (expected {body_name:?}, the `{field}` of the body)"
@@ -333,13 +354,21 @@ mod tests {
         ext.insert(CheckMcpHeaders);
         let source = HeaderSource::of(&ext).unwrap();
         assert!(matches!(source.protocol_version(), Some(Cow::Borrowed("2026-07-28"))));
-        assert_eq!(source.method().as_deref(), Some("tools/call"));
+        let [version, method, name] = source.version_method_name();
+        assert!(matches!(version, Some(Cow::Borrowed("2026-07-28"))));
+        assert_eq!(method.as_deref(), Some("tools/call"));
         assert_eq!(source.param("region").as_deref(), Some("eu"));
         assert_eq!(source.param("zone"), None);
         // Not visible ASCII: read as UTF-8 (lossily), into a copy.
-        assert!(matches!(source.name(), Some(Cow::Owned(n)) if n == "café"));
+        assert!(matches!(name, Some(Cow::Owned(n)) if n == "café"));
+        // The first of repeated headers, as `HeaderMap::get` reads it.
+        let mut twice = ext.get::<http::HeaderMap>().unwrap().clone();
+        twice.append("Mcp-Method", http::HeaderValue::from_static("prompts/get"));
+        let [_, method, _] = HeaderSource::Http(&twice).version_method_name();
+        assert_eq!(method.as_deref(), Some("tools/call"));
         // A parsed `McpHeaders` wins over the map.
         ext.insert(McpHeaders { method: Some("prompts/get".into()), ..McpHeaders::default() });
-        assert_eq!(HeaderSource::of(&ext).unwrap().method().as_deref(), Some("prompts/get"));
+        let [version, method, name] = HeaderSource::of(&ext).unwrap().version_method_name();
+        assert_eq!((version, method.as_deref(), name), (None, Some("prompts/get"), None));
     }
 }

@@ -2,6 +2,7 @@
 //! registration order (lists are deterministic) with name indexes.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Mutex, PoisonError};
 
 use serde_json::value::RawValue;
@@ -10,15 +11,43 @@ use super::prompt::PromptRoute;
 use super::resource::{ResourceRoute, TemplateRoute, UriVars};
 use super::tool::ToolRoute;
 
+/// FNV-1a, for the name indexes: every call looks its tool up (twice for a
+/// stateless `tools/call`), and names are short, where SipHash's set-up
+/// costs more than the bytes. The keys are the server's own names, so a
+/// client cannot fill a bucket (the reason for SipHash); it only looks up.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A name → position index.
+type Index = HashMap<String, usize, BuildHasherDefault<Fnv>>;
+
 #[derive(Clone, Default)]
 pub(crate) struct Routes {
     pub(crate) tools: Vec<ToolRoute>,
-    tool_index: HashMap<String, usize>,
+    tool_index: Index,
     pub(crate) resources: Vec<ResourceRoute>,
-    resource_index: HashMap<String, usize>,
+    resource_index: Index,
     pub(crate) templates: Vec<TemplateRoute>,
     pub(crate) prompts: Vec<PromptRoute>,
-    prompt_index: HashMap<String, usize>,
+    prompt_index: Index,
     /// List results already encoded.
     pub(crate) pages: PageCache,
 }
@@ -56,7 +85,7 @@ impl PageCache {
     }
 }
 
-fn upsert<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: String, item: T) {
+fn upsert<T>(items: &mut Vec<T>, index: &mut Index, key: String, item: T) {
     match index.get(&key) {
         Some(&i) => items[i] = item,
         None => {
@@ -67,7 +96,7 @@ fn upsert<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: String
 }
 
 /// Removes `key`'s item, keeping the order of the others and their index.
-fn remove<T>(items: &mut Vec<T>, index: &mut HashMap<String, usize>, key: &str) -> bool {
+fn remove<T>(items: &mut Vec<T>, index: &mut Index, key: &str) -> bool {
     let Some(i) = index.remove(key) else { return false };
     items.remove(i);
     for v in index.values_mut() {

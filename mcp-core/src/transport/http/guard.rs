@@ -1,8 +1,64 @@
 //! Request checks that come before any MCP processing: DNS-rebinding
 //! protection (`Host` and `Origin` allow-lists) and content negotiation.
 
-use http::HeaderMap;
-use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST, ORIGIN};
+use http::{HeaderMap, HeaderValue};
+
+use crate::server::headers::typed;
+
+/// The request headers the transport reads, found in one pass over the
+/// map: a request carries a handful of headers, and a lookup hashes its
+/// name (byte by byte for the `Mcp-*` ones), so seven lookups cost about
+/// twice the one walk. Each field is the first value of its header.
+#[derive(Debug, Default)]
+pub(super) struct Seen<'a> {
+    pub(super) host: Option<&'a HeaderValue>,
+    pub(super) origin: Option<&'a HeaderValue>,
+    pub(super) content_type: Option<&'a HeaderValue>,
+    pub(super) content_length: Option<&'a HeaderValue>,
+    /// The first `Accept`, and whether there are more.
+    pub(super) accept: Option<&'a HeaderValue>,
+    pub(super) more_accepts: bool,
+    pub(super) protocol_version: Option<&'a HeaderValue>,
+    pub(super) session_id: Option<&'a HeaderValue>,
+}
+
+impl<'a> Seen<'a> {
+    pub(super) fn scan(headers: &'a HeaderMap) -> Self {
+        fn first<'a>(slot: &mut Option<&'a HeaderValue>, value: &'a HeaderValue) {
+            slot.get_or_insert(value);
+        }
+        let mut seen = Self::default();
+        for (name, value) in headers {
+            if name == HOST {
+                first(&mut seen.host, value);
+            } else if name == CONTENT_TYPE {
+                first(&mut seen.content_type, value);
+            } else if name == ACCEPT {
+                seen.more_accepts |= seen.accept.is_some();
+                first(&mut seen.accept, value);
+            } else if name == CONTENT_LENGTH {
+                first(&mut seen.content_length, value);
+            } else if name == ORIGIN {
+                first(&mut seen.origin, value);
+            } else if name == typed::PROTOCOL_VERSION {
+                first(&mut seen.protocol_version, value);
+            } else if name == typed::SESSION_ID {
+                first(&mut seen.session_id, value);
+            }
+        }
+        seen
+    }
+
+    /// What the `Accept` headers admit (see [`Accepts::from_headers`]).
+    pub(super) fn accepts(&self, headers: &HeaderMap) -> Accepts {
+        match (self.accept, self.more_accepts) {
+            (Some(only), false) if only.as_bytes() == Accepts::USUAL => Accepts { json: true, sse: true },
+            (None, _) => Accepts { json: true, sse: false },
+            _ => Accepts::from_headers(headers),
+        }
+    }
+}
 
 /// Which hosts and origins may reach the server.
 ///
@@ -74,9 +130,15 @@ impl HostPolicy {
 
     /// `Err(reason)` when the request must be refused with 403.
     /// The host is the `Host` header or, in HTTP/2, the URI's authority.
-    pub(super) fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<(), String> {
+    #[cfg(test)]
+    fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<(), String> {
+        self.check_seen(&Seen::scan(headers), uri)
+    }
+
+    /// As `check`, from the headers already found.
+    pub(super) fn check_seen(&self, seen: &Seen<'_>, uri: &http::Uri) -> Result<(), String> {
         if self.hosts.is_some() {
-            let host = headers.get(HOST).and_then(|h| h.to_str().ok()).or_else(|| uri.authority().map(|a| a.as_str()));
+            let host = seen.host.and_then(|h| h.to_str().ok()).or_else(|| uri.authority().map(|a| a.as_str()));
             let Some(host) = host else {
                 return Err("missing or unreadable Host header".into());
             };
@@ -87,8 +149,8 @@ impl HostPolicy {
         if self.any_origin {
             return Ok(());
         }
-        let Some(origin) = headers.get(ORIGIN) else { return Ok(()) };
-        let origin = origin.to_str().unwrap_or("").trim().to_ascii_lowercase();
+        let Some(origin) = seen.origin else { return Ok(()) };
+        let origin = origin.to_str().unwrap_or("").trim_ascii().to_ascii_lowercase();
         if self.origins.contains(&origin) {
             return Ok(());
         }
@@ -105,7 +167,7 @@ impl HostPolicy {
 
 /// `host[:port]` → `host`, keeping IPv6 brackets.
 fn strip_port(host: &str) -> &str {
-    let host = host.trim();
+    let host = host.trim_ascii();
     if host.starts_with('[') {
         return host.find(']').map_or(host, |i| &host[..=i]);
     }
@@ -121,6 +183,9 @@ pub(super) struct Accepts {
 }
 
 impl Accepts {
+    /// What the official SDKs send on every POST: no parse needed.
+    const USUAL: &[u8] = b"application/json, text/event-stream";
+
     /// Whether a GET may open an SSE stream: `text/event-stream` named, or
     /// anything admitted.
     pub(super) fn stream(headers: &HeaderMap) -> bool {
@@ -129,10 +194,9 @@ impl Accepts {
     }
 
     pub(super) fn from_headers(headers: &HeaderMap) -> Self {
-        // What the official SDKs send on every POST: no parse needed.
         let mut values = headers.get_all(ACCEPT).iter();
         if let (Some(only), None) = (values.next(), values.next())
-            && only.as_bytes() == b"application/json, text/event-stream"
+            && only.as_bytes() == Self::USUAL
         {
             return Self { json: true, sse: true };
         }
@@ -159,9 +223,15 @@ impl Accepts {
 }
 
 /// Whether the body is declared as JSON (or not declared at all).
+#[cfg(any(test, feature = "rest"))]
 pub(super) fn content_type_is_json(headers: &HeaderMap) -> bool {
-    match headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
-        None => true,
+    json_content_type(headers.get(CONTENT_TYPE))
+}
+
+/// Whether a `Content-Type` value (or none) declares JSON.
+pub(super) fn json_content_type(value: Option<&HeaderValue>) -> bool {
+    match value.and_then(|v| v.to_str().ok()) {
+        None | Some("application/json") => true,
         Some(ct) => {
             let media = ct.split(';').next().unwrap_or("").trim();
             media.eq_ignore_ascii_case("application/json")
@@ -228,5 +298,32 @@ mod tests {
         assert!(Accepts::stream(&headers(&[("accept", "*/*")])));
         assert!(Accepts::stream(&headers(&[])));
         assert!(!Accepts::stream(&headers(&[("accept", "application/json")])));
+    }
+
+    #[test]
+    fn one_pass_reads_what_lookups_read() {
+        let cases: &[&[(&'static str, &'static str)]] = &[
+            &[],
+            &[("accept", "application/json, text/event-stream"), ("content-type", "application/json")],
+            &[("accept", "text/event-stream"), ("accept", "application/json")],
+            &[("accept", "application/json, text/event-stream"), ("accept", "text/html")],
+            &[("accept", "text/html")],
+            &[("content-type", "application/json; charset=utf-8"), ("content-length", "12")],
+            &[("content-type", "text/plain"), ("content-type", "application/json")],
+            &[("mcp-protocol-version", "2025-06-18"), ("mcp-protocol-version", "x"), ("mcp-session-id", "s1")],
+            &[("host", "a"), ("host", "b"), ("origin", "http://c"), ("origin", "http://d")],
+        ];
+        for pairs in cases {
+            let h = headers(pairs);
+            let seen = Seen::scan(&h);
+            assert_eq!(seen.host, h.get(HOST), "{pairs:?}");
+            assert_eq!(seen.origin, h.get(ORIGIN), "{pairs:?}");
+            assert_eq!(seen.content_type, h.get(CONTENT_TYPE), "{pairs:?}");
+            assert_eq!(seen.content_length, h.get(CONTENT_LENGTH), "{pairs:?}");
+            assert_eq!(seen.protocol_version, h.get(typed::PROTOCOL_VERSION), "{pairs:?}");
+            assert_eq!(seen.session_id, h.get(typed::SESSION_ID), "{pairs:?}");
+            assert_eq!(seen.accepts(&h), Accepts::from_headers(&h), "{pairs:?}");
+            assert_eq!(json_content_type(seen.content_type), content_type_is_json(&h), "{pairs:?}");
+        }
     }
 }

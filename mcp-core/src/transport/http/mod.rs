@@ -359,17 +359,18 @@ where
             );
             tokio::spawn(task);
         });
-        if let Err(why) = self.options.hosts.check(req.headers(), req.uri()) {
-            return error_response(
-                StatusCode::FORBIDDEN,
-                None,
-                ErrorCode::INVALID_REQUEST,
-                format!("forbidden: {why}"),
-            );
-        }
         #[cfg(feature = "rest")]
         if let Some(route) = self.rest_route(req.uri().path()) {
+            if let Some(refused) = self.refuse_host(&guard::Seen::scan(req.headers()), req.uri()) {
+                return refused;
+            }
             return self.rest(route, req).await;
+        }
+        // POST checks the host itself, from the headers it reads anyway.
+        if req.method() != Method::POST
+            && let Some(refused) = self.refuse_host(&guard::Seen::scan(req.headers()), req.uri())
+        {
+            return refused;
         }
         match *req.method() {
             Method::POST => self.post(req).await,
@@ -384,6 +385,12 @@ where
 }
 
 impl<S> Inner<S> {
+    /// A 403 when the [`HostPolicy`] refuses the request's host or origin.
+    fn refuse_host(&self, seen: &guard::Seen<'_>, uri: &http::Uri) -> Option<http::Response<HttpBody>> {
+        let why = self.options.hosts.check_seen(seen, uri).err()?;
+        Some(error_response(StatusCode::FORBIDDEN, None, ErrorCode::INVALID_REQUEST, format!("forbidden: {why}")))
+    }
+
     /// The REST façade's route for `path`, unless it is the MCP path.
     #[cfg(feature = "rest")]
     fn rest_route(&self, path: &str) -> Option<rest::Route> {

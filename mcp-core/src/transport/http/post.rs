@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::body::{HttpBody, LiveStream, OnDrop, Replay, SseBody};
-use super::guard::{Accepts, content_type_is_json};
+use super::guard::{Accepts, Seen, json_content_type};
 use super::sessions::{LiveSession, OpenError};
 use super::{
     BodyError, BoxError, Inner, SESSION_NOT_FOUND, SessionMode, auth_challenge, empty_response, error_response,
@@ -19,7 +19,7 @@ use super::{
 };
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Request, RequestId, Response};
 use crate::protocol::{ProtocolVersion, methods};
-use crate::server::headers::{names, typed};
+use crate::server::headers::names;
 use crate::server::signal::AuthChallenge;
 use crate::server::{BoxFuture, CheckMcpHeaders, Era, McpService, ServerRequest, Sink, call, handle_frame};
 
@@ -56,8 +56,10 @@ fn is_initialize(incoming: &Incoming) -> bool {
     matches!(incoming, Incoming::Single(Message::Request(r)) if r.method == methods::INITIALIZE)
 }
 
-fn header_str<'a>(headers: &'a http::HeaderMap, name: &http::HeaderName) -> Option<&'a str> {
-    headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}").trim())
+/// A header's text, trimmed; U+FFFD when it is not visible ASCII.
+fn header_text(value: &HeaderValue) -> &str {
+    // `to_str` admits visible ASCII only, so an ASCII trim is the whole trim.
+    value.to_str().map_or("\u{fffd}", str::trim_ascii)
 }
 
 impl<S> Inner<S>
@@ -70,7 +72,11 @@ where
         B::Error: Into<BoxError>,
     {
         let (parts, body) = req.into_parts();
-        if !content_type_is_json(&parts.headers) {
+        let seen = Seen::scan(&parts.headers);
+        if let Some(refused) = self.refuse_host(&seen, &parts.uri) {
+            return refused;
+        }
+        if !json_content_type(seen.content_type) {
             return error_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 None,
@@ -78,7 +84,7 @@ where
                 "unsupported media type: send the JSON-RPC message as `Content-Type: application/json`".into(),
             );
         }
-        let accepts = Accepts::from_headers(&parts.headers);
+        let accepts = seen.accepts(&parts.headers);
         if !accepts.json && !accepts.sse {
             return error_response(
                 StatusCode::NOT_ACCEPTABLE,
@@ -87,7 +93,7 @@ where
                 "not acceptable: `Accept` must admit application/json or text/event-stream".into(),
             );
         }
-        let bytes = match self.read_body(&parts.headers, body).await {
+        let bytes = match self.read_body(seen.content_length, body).await {
             Ok(b) => b,
             Err(BodyError::TooLarge(max)) => {
                 return error_response(
@@ -114,14 +120,14 @@ where
                 return json_response(StatusCode::BAD_REQUEST, buf);
             }
         };
-        let header_version = header_str(&parts.headers, &typed::PROTOCOL_VERSION);
+        let header_version = seen.protocol_version.map(header_text);
         // A legacy version named in the header; `Some(Err)` for a 2026-07-28
         // or unknown one, which the stateless era serves or words.
         let legacy_header = header_version.map(|v| ProtocolVersion::from_wire(v).ok().filter(|v| !v.is_stateless()));
         let mode = self.options.sessions;
         let session_id = match mode {
             SessionMode::Disabled => None,
-            _ => header_str(&parts.headers, &typed::SESSION_ID),
+            _ => seen.session_id.map(header_text),
         };
         let route = match (legacy_header, session_id) {
             (Some(None), _) => Route::Stateless,
@@ -205,14 +211,15 @@ where
         }
     }
 
-    /// Reads the body, up to the limit.
-    pub(super) async fn read_body<B>(&self, headers: &http::HeaderMap, body: B) -> Result<Bytes, BodyError>
+    /// Reads the body, up to the limit; `content_length` is the request's
+    /// `Content-Length` header, if any.
+    pub(super) async fn read_body<B>(&self, content_length: Option<&HeaderValue>, body: B) -> Result<Bytes, BodyError>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
         let max = self.options.max_body_bytes;
-        let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let declared = content_length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|n| n > max as u64) {
             return Err(BodyError::TooLarge(max));
         }

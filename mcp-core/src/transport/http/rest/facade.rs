@@ -154,7 +154,7 @@ where
                 None,
             ));
         }
-        let bytes = match self.read_body(headers, body).await {
+        let bytes = match self.read_body(headers.get(http::header::CONTENT_LENGTH), body).await {
             Ok(b) => b,
             Err(BodyError::TooLarge(max)) => {
                 return Err(rest_error(
