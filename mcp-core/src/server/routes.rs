@@ -13,7 +13,8 @@ use super::tool::ToolRoute;
 
 /// FNV-1a, for the name indexes: every call looks its tool up (twice for a
 /// stateless `tools/call`), and names are short, where SipHash's set-up
-/// costs more than the bytes. The keys are the server's own names, so a
+/// costs more than the bytes. The keys are the server's own names (behind
+/// the gateway, also those of upstreams its operator configured), so a
 /// client cannot fill a bucket (the reason for SipHash); it only looks up.
 #[derive(Clone, Copy)]
 struct Fnv(u64);

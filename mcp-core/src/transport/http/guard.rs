@@ -135,7 +135,9 @@ impl HostPolicy {
         self.check_seen(&Seen::scan(headers), uri)
     }
 
-    /// As `check`, from the headers already found.
+    /// `Err(reason)` when the request must be refused with 403, from the
+    /// `Host` and `Origin` headers already found (`Seen`). The host is
+    /// the `Host` header or, in HTTP/2, the URI's authority.
     pub(super) fn check_seen(&self, seen: &Seen<'_>, uri: &http::Uri) -> Result<(), String> {
         if self.hosts.is_some() {
             let host = seen.host.and_then(|h| h.to_str().ok()).or_else(|| uri.authority().map(|a| a.as_str()));
