@@ -41,7 +41,7 @@ mkdir -p "$CACHE"
 # caches (4.5 GB of a 12 GB target folder, and slower cold builds), no
 # debug info and no symbol table in the test binaries (half of each). Panic
 # messages keep their file and line; only backtraces lose their names.
-# With the feature matrix last (below), the peak went from 11.8 to 4.1 GB.
+# With the feature matrix last (below), the peak went from 11.8 to 3.6 GB.
 if in_ci; then
   export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=false CARGO_PROFILE_DEV_STRIP=symbols
 fi
