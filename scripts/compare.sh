@@ -17,6 +17,9 @@
 # the table shows each figure's median over the rounds. Idle RSS is read
 # from /proc after start-up, peak RSS (VmHWM) after the runs (the highest
 # round). Prints a table, and each peer's figures relative to this SDK.
+# The server's CPU time per request (user and kernel, from /proc, every
+# thread) shows where a throughput ratio comes from: with the server alone
+# on its core at 64 connections, req/s is about 1 ÷ CPU time per request.
 #
 # Each figure is the median over the rounds, with the spread (min-max)
 # beside the throughput and p99 figures. REPEAT=N runs the whole comparison
@@ -114,7 +117,7 @@ run_server() { # name round
   wrk_check "$URL" "$(header_version "$name")" add "$BODY" '"text":"5'
   for c in 64 1; do
     local line
-    line=$(wrk_run "$URL" "$script" "$c" "$DURATION")
+    line=$(wrk_run "$URL" "$script" "$c" "$DURATION" "$SERVER")
     printf '%s\t%s\t%s\t%s\n' "$name" "$round" "$c" "$line" | tr ' ' '\t' >>"$RESULTS"
     printf '  %-10s round %s, %2s connections: %s\n' "$name" "$round" "$c" "$line"
   done
@@ -168,6 +171,17 @@ for n in names:
     ra, pa = spread(f, "64")
     rb, pb = spread(f, "1")
     print(f"| {label.get(n, n)} | {a[0]:,.0f} {ra} | {a[1]:.3f} | {a[2]:.3f} {pa} | {b[0]:,.0f} {rb} | {b[1]:.3f} | {b[2]:.3f} {pb} | {f['idle']:.1f} | {f['peak']:.1f} |")
+def cpu(n, c):
+    rs = runs(n, c)
+    return st.median(float(r[8]) for r in rs), st.median(float(r[9]) for r in rs)
+print()
+print("Server CPU time per request (medians over the rounds, µs; user + kernel, every thread):")
+print()
+print("| server | 64c user | 64c kernel | 64c total | 1c user | 1c kernel | 1c total |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for n in names:
+    (u64, k64), (u1, k1) = cpu(n, "64"), cpu(n, "1")
+    print(f"| {label.get(n, n)} | {u64:.1f} | {k64:.1f} | {u64 + k64:.1f} | {u1:.1f} | {k1:.1f} | {u1 + k1:.1f} |")
 errors = {n: figs[n]["64"][3] + figs[n]["1"][3] for n in names if figs[n]["64"][3] + figs[n]["1"][3]}
 if errors:
     print("\nerrors or non-2xx responses:", errors)
@@ -197,4 +211,10 @@ if "floor" in figs and len(names) > 1:
     for n in names:
         if n != "floor":
             print(f"  {label.get(n, n)}: {(figs[n]['1'][1] - f1) * 1000:+.0f} µs")
+    floor_cpu = sum(cpu("floor", "64"))
+    print()
+    print(f"64-connection CPU per request against the floor's {floor_cpu:.1f} µs (0.75× its req/s allows {floor_cpu / 0.75:.1f} µs):")
+    for n in names:
+        if n != "floor":
+            print(f"  {label.get(n, n)}: {sum(cpu(n, '64')):.1f} µs, {sum(cpu(n, '64')) - floor_cpu:+.1f} µs above it")
 PY

@@ -371,6 +371,66 @@ async fn serve_listener_routes_one_path_and_times_out_silent_connections() {
 }
 
 #[tokio::test]
+async fn the_header_timeout_cuts_off_trickling_headers_but_not_a_long_answer() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut options = HttpOptions::default();
+    options.header_timeout = Duration::from_millis(100);
+    let t = StreamableHttp::with_options(server(Arc::new(AtomicBool::new(false))), options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(mcp_core::transport::http::serve_listener(listener, t, async {
+        let _ = stopped.await;
+    }));
+
+    // Headers sent a byte every 20 ms never complete in time: the
+    // connection is closed although bytes keep arriving.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let trickle = async {
+        for b in b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ".iter().chain([b'a'; 200].iter()) {
+            if slow.write_all(&[*b]).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    };
+    let cut = tokio::time::timeout(Duration::from_secs(3), trickle).await;
+    assert_eq!(cut, Ok(true), "the trickling connection was closed");
+
+    // A call that takes longer than the timeout (three 60 ms steps) is
+    // answered, as JSON at the end or as an SSE stream the progress opens:
+    // a connection being answered is not stalled.
+    for (accept, token, kind) in [
+        ("application/json", "", "application/json"),
+        ("application/json, text/event-stream", r#","progressToken":"p""#, "text/event-stream"),
+    ] {
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"steps","_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}{token}}}}}}}"#
+        );
+        let request = format!(
+            "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: {accept}\r\n\
+             MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: steps\r\nConnection: close\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut c = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        c.write_all(request.as_bytes()).await.expect("write");
+        let mut out = String::new();
+        tokio::time::timeout(Duration::from_secs(5), c.read_to_string(&mut out))
+            .await
+            .expect("answered")
+            .expect("read");
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        assert!(out.to_ascii_lowercase().contains(&format!("content-type: {kind}")), "{out}");
+        assert!(out.contains(r#""text":"done""#), "{out}");
+    }
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), served).await.expect("shut down").expect("task").expect("io");
+}
+
+#[tokio::test]
 async fn a_notification_sent_in_the_handlers_last_turn_is_not_lost() {
     let (t, _) = transport(HttpOptions::default());
     for _ in 0..20 {

@@ -9,7 +9,10 @@
 #   wrk_lua NAME VERSION TOOL BODY     a wrk script posting BODY as a tools/call of TOOL; its path
 #   wrk_check URL VERSION TOOL BODY EXPECTED
 #                                      one call with curl; fails unless the reply contains EXPECTED
-#   wrk_run URL SCRIPT CONNS DURATION  warm-up excluded: "req/s p50_ms p99_ms socket_errors non2xx"
+#   wrk_run URL SCRIPT CONNS DURATION [PID]
+#                                      warm-up excluded: "req/s p50_ms p99_ms socket_errors non2xx";
+#                                      given the server's PID, also its CPU time per request,
+#                                      user and kernel, in µs ("... user_us sys_us"), from /proc
 #
 # Each started server is stopped on exit, whatever happens.
 
@@ -65,10 +68,10 @@ wrk.headers["Mcp-Method"] = "tools/call"
 wrk.headers["Mcp-Name"] = "$3"
 wrk.body = '$4'
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.4f %.4f %d %d\n",
+  io.write(string.format("RESULT %.1f %.4f %.4f %d %d %d\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status))
+    summary.errors.status, summary.requests))
 end
 LUA
   echo "$f"
@@ -84,9 +87,32 @@ wrk_check() { # url protocol-version tool body expected
   esac
 }
 
-wrk_run() { # url script connections duration -> "req/s p50 p99 errors non2xx"
+cpu_ticks() { # pid -> "user system" clock ticks of the whole process (every thread)
+  # The command name (field 2) may hold spaces: read after its closing paren.
+  local stat
+  stat=$(cat "/proc/$1/stat")
+  stat=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $stat
+  echo "${12} ${13}"
+}
+
+wrk_run() { # url script connections duration [pid] -> "req/s p50 p99 errors non2xx [user_us sys_us]"
   taskset -c 1 wrk -t1 -c8 -d1s -s "$2" "$1" >/dev/null
-  local line
+  local line before after
+  [ -n "${5:-}" ] && before=$(cpu_ticks "$5")
   line=$(taskset -c 1 wrk -t1 -c"$3" -d"$4" --timeout 10s -s "$2" "$1" | grep '^RESULT')
-  echo "${line#RESULT }"
+  line=${line#RESULT }
+  if [ -z "${5:-}" ]; then
+    echo "${line% *}"
+    return
+  fi
+  after=$(cpu_ticks "$5")
+  python3 - "$line" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
+import sys
+fields = sys.argv[1].split()
+b, a, hz = [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()], int(sys.argv[4])
+n = max(int(fields[5]), 1)
+print(" ".join(fields[:5]), f"{(a[0] - b[0]) / hz / n * 1e6:.2f}", f"{(a[1] - b[1]) / hz / n * 1e6:.2f}")
+PY
 }

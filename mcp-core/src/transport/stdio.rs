@@ -16,7 +16,6 @@ use futures_util::FutureExt as _;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
 use crate::jsonrpc::{ErrorCode, ErrorObject, Incoming, Message, Response};
 use crate::protocol::methods;
@@ -201,8 +200,8 @@ where
                 }
                 Ok(Incoming::Single(Message::Request(req))) => {
                     let id = req.id.clone();
-                    let cancel = CancellationToken::new();
-                    if !session.start_request(id.clone(), cancel.clone()) {
+                    let request = ServerRequest::new(Message::Request(req), Some(Arc::clone(&session)), sink.clone());
+                    if !session.start_request(id.clone(), request.cancel.clone()) {
                         let err = ErrorObject::new(
                             ErrorCode::INVALID_REQUEST,
                             format!("invalid request: id {id} is already in use by a running request"),
@@ -210,9 +209,6 @@ where
                         let _ = sink.send_raw(encode_line(&Response::error(Some(id), err))).await;
                         continue;
                     }
-                    let mut request =
-                        ServerRequest::new(Message::Request(req), Some(Arc::clone(&session)), sink.clone());
-                    request.cancel = cancel;
                     let svc = service.clone();
                     let sink = sink.clone();
                     let session = Arc::clone(&session);

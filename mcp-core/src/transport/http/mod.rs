@@ -86,6 +86,7 @@ pub mod rest;
 mod serve;
 mod sessions;
 mod stream;
+mod watchdog;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -145,7 +146,10 @@ pub struct HttpOptions {
     /// false).
     pub accept_client_session_ids: bool,
     /// How long a connection may take to send a request's headers, and may
-    /// stay idle between requests (default 30 s). Used by [`serve`].
+    /// stay idle between requests (default 30 s). Used by [`serve`]: a
+    /// connection quiet for this long, with no response in progress (an
+    /// open SSE stream counts as one), is closed within one and a half
+    /// times it. One coarse timer per connection, not one per request.
     pub header_timeout: Duration,
     /// The path [`serve`] answers on (default `/mcp`); other paths get 404.
     pub path: String,

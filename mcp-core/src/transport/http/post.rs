@@ -366,7 +366,6 @@ where
         accepts: Accepts,
     ) -> http::Response<HttpBody> {
         let id = request.id.clone();
-        let cancel = CancellationToken::new();
         // The channel is made only if the handler sends something before
         // its response: most requests are answered with plain JSON.
         let (sink, lazy) = if accepts.sse {
@@ -387,7 +386,9 @@ where
         if sessionless.is_some() && req.head().era() == Era::Stateless {
             req.extensions.insert(CheckMcpHeaders);
         }
-        req.cancel = cancel.clone();
+        // The request's own token: the transport fires it when the client
+        // goes away.
+        let cancel = req.cancel.clone();
         let service = self.service.clone();
         let mut reply: BoxFuture<Option<Response>> = match &live {
             // Stateless: the handler runs inside this response; dropping the

@@ -4,16 +4,18 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::Either;
 use http::StatusCode;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_service::Service;
 
+use super::watchdog::{Watch, Watched};
 use super::{HttpBody, StreamableHttp, error_response};
 use crate::jsonrpc::ErrorCode;
 use crate::server::{IntoLayered, McpService};
@@ -83,8 +85,11 @@ where
         let (path, versions) = (&service.options().path, crate::transport::served_versions());
         tracing::info!("MCP server listening on http://{addr}{path} (protocol versions {versions})");
     }
+    // The header timeout is the per-connection watchdog's (see
+    // `watchdog.rs`), not hyper's per-request timer.
+    let header_timeout = service.options().header_timeout;
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(service.options().header_timeout).keep_alive(true);
+    builder.keep_alive(true);
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
@@ -104,21 +109,31 @@ where
         let _ = stream.set_nodelay(true);
         let svc = service.clone();
         let other = other.clone();
+        let watch = Arc::new(Watch::default());
+        let requests = Arc::clone(&watch);
         let handler = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+            let busy = requests.start();
             req.extensions_mut().insert(PeerAddr(peer));
-            if svc.serves_path(req.uri().path()) {
+            let answer = if svc.serves_path(req.uri().path()) {
                 let mut svc = svc.clone();
                 Either::Left(async move { svc.call(req).await })
             } else {
                 Either::Right(other.clone().call(req))
-            }
+            };
+            async move { answer.await.map(|resp| resp.map(|body| Watched { body, _busy: busy })) }
         });
         let conn = builder.serve_connection(TokioIo::new(stream), handler);
         let conn = graceful.watch(conn);
         while connections.try_join_next().is_some() {}
         connections.spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            tokio::select! {
+                biased;
+                served = conn => if let Err(e) = served {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                },
+                () = watch.stalled(header_timeout) => {
+                    tracing::debug!(?header_timeout, "closing a connection that sent no request headers in time");
+                }
             }
         });
     }
