@@ -368,7 +368,7 @@ where
             if let Some(refused) = self.refuse_host(&guard::Seen::scan(req.headers()), req.uri()) {
                 return refused;
             }
-            return self.rest(route, req).await;
+            return Box::pin(self.rest(route, req)).await;
         }
         // POST checks the host itself, from the headers it reads anyway.
         if req.method() != Method::POST
@@ -376,10 +376,12 @@ where
         {
             return refused;
         }
+        // Only POST's future is kept inline: every future around it is
+        // moved whole when made, so the rarer paths' are boxed.
         match *req.method() {
             Method::POST => self.post(req).await,
-            Method::GET => self.get(req.into_parts().0).await,
-            Method::DELETE => self.delete(req.into_parts().0).await,
+            Method::GET => Box::pin(self.get(req.into_parts().0)).await,
+            Method::DELETE => Box::pin(self.delete(req.into_parts().0)).await,
             _ => method_not_allowed(
                 if self.options.sessions == SessionMode::Disabled { "POST" } else { "GET, POST, DELETE" },
                 "MCP uses POST, and GET and DELETE for legacy sessions",

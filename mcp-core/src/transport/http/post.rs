@@ -159,9 +159,12 @@ where
                 "bad request: missing `Mcp-Session-Id` header; send `initialize` first and echo the id it returns"
                     .into(),
             ),
+            // The session paths are boxed, so that the stateless one's
+            // future (and every future around it, moved whole when made)
+            // stays small.
             Route::NewSession => {
                 extensions.insert(parts.headers);
-                self.initialize(incoming, extensions, None).await
+                Box::pin(self.initialize(incoming, extensions, None)).await
             }
             Route::Session(id) => {
                 let live = match self.sessions.get(&id).await {
@@ -172,7 +175,7 @@ where
                             && valid_session_id(&id) =>
                     {
                         extensions.insert(parts.headers);
-                        return self.initialize(incoming, extensions, Some(Arc::from(id))).await;
+                        return Box::pin(self.initialize(incoming, extensions, Some(Arc::from(id)))).await;
                     }
                     Ok(None) => {
                         return error_response(
@@ -206,7 +209,7 @@ where
                     );
                 }
                 extensions.insert(parts.headers);
-                self.in_session(live, incoming, &bytes, extensions, accepts).await
+                Box::pin(self.in_session(live, incoming, &bytes, extensions, accepts)).await
             }
         }
     }
@@ -262,7 +265,9 @@ where
                     None => ServerRequest::new(other, None, Sink::none()),
                 };
                 req.extensions = extensions;
-                let resp = call(self.service.clone(), req).await;
+                // Boxed: a notification's path should not size the
+                // request's future.
+                let resp = Box::pin(call(self.service.clone(), req)).await;
                 self.accepted_or_refused(resp)
             }
         }
