@@ -43,7 +43,7 @@ pub mod schema;
 mod service;
 mod session;
 pub mod signal;
-mod sink;
+pub(crate) mod sink;
 pub mod task;
 mod tool;
 

@@ -18,6 +18,9 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
+
+use futures_util::FutureExt as _;
 
 use tower::Layer;
 use tower::ServiceExt as _;
@@ -137,10 +140,15 @@ impl<S: McpService> IntoLayered for Layered<S> {
 /// Calls `service` with `req` and answers as the transports do: a layer's
 /// error becomes a JSON-RPC error response carrying the request's id (see
 /// [`error_response`]); for a notification it is logged and dropped.
-pub async fn call<S: McpService>(service: S, req: ServerRequest) -> Option<Response> {
+///
+/// A plain function returning the future, not an `async fn`: an async
+/// function's future keeps its arguments beside the futures it awaits, so
+/// the request would be stored twice (once as the argument, once inside
+/// `oneshot`), and transports box this future for every request.
+pub fn call<S: McpService>(service: S, req: ServerRequest) -> impl Future<Output = Option<Response>> + Send + 'static {
     let id = req.head().id().cloned();
     let version = req.head().protocol_version();
-    match service.oneshot(req).await {
+    service.oneshot(req).map(move |out| match out {
         Ok(resp) => resp,
         Err(e) => {
             let e = e.into();
@@ -152,7 +160,7 @@ pub async fn call<S: McpService>(service: S, req: ServerRequest) -> Option<Respo
                 }
             }
         }
-    }
+    })
 }
 
 /// The JSON-RPC error for a layer's failure: tower's timeout is

@@ -184,16 +184,17 @@ impl Server {
             if let Err(e) = checked {
                 return self.finish_tool(parts.version, CallToolResult::error_text(e.to_string()));
             }
-            return self
-                .create_task(NewTask {
-                    tool: &name,
-                    arguments: args,
-                    capabilities: &parts.client_capabilities,
-                    extensions: &parts.extensions,
-                    answers: std::collections::BTreeMap::new(),
-                    external: None,
-                })
-                .await;
+            // Boxed (here and below): a task's creation should not size
+            // every tool call's future.
+            return Box::pin(self.create_task(NewTask {
+                tool: &name,
+                arguments: args,
+                capabilities: &parts.client_capabilities,
+                extensions: &parts.extensions,
+                answers: std::collections::BTreeMap::new(),
+                external: None,
+            }))
+            .await;
         }
         parts.task = task;
         let ctx = Context::new(parts);
@@ -223,14 +224,14 @@ impl Server {
             Ran::Reply(r) => r,
             Ran::Detach => {
                 let answers = ctx.with_input(|st| std::mem::take(&mut st.answers));
-                self.create_task(NewTask {
+                Box::pin(self.create_task(NewTask {
                     tool: &name,
                     arguments: args,
                     capabilities: ctx.client_capabilities(),
                     extensions: ctx.extensions(),
                     answers,
                     external: ctx.take_external(),
-                })
+                }))
                 .await
             }
             Ran::Panicked(msg) => self.tool_panicked(version, &name, &msg),

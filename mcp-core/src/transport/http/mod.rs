@@ -90,11 +90,14 @@ mod watchdog;
 
 use std::convert::Infallible;
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
+use futures_util::future::Either;
 use http::{HeaderValue, Method, StatusCode, header};
 use tower_service::Service;
 
@@ -341,8 +344,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move { Ok(inner.handle(req).await) })
+        Box::pin(Arc::clone(&self.inner).handle(req).map(Ok))
     }
 }
 
@@ -350,7 +352,13 @@ impl<S> Inner<S>
 where
     S: McpService,
 {
-    async fn handle<B>(self: Arc<Self>, req: http::Request<B>) -> http::Response<HttpBody>
+    /// Routes a request by path and method. Not an `async fn`: POST's
+    /// future is returned as it is, without a future around it that would
+    /// keep the request a second time, and the rarer paths are boxed.
+    fn handle<B>(
+        self: Arc<Self>,
+        req: http::Request<B>,
+    ) -> Either<impl Future<Output = http::Response<HttpBody>> + Send + 'static, BoxFuture<http::Response<HttpBody>>>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -363,29 +371,28 @@ where
             );
             tokio::spawn(task);
         });
+        let ready = |resp| -> BoxFuture<http::Response<HttpBody>> { Box::pin(std::future::ready(resp)) };
         #[cfg(feature = "rest")]
         if let Some(route) = self.rest_route(req.uri().path()) {
             if let Some(refused) = self.refuse_host(&guard::Seen::scan(req.headers()), req.uri()) {
-                return refused;
+                return Either::Right(ready(refused));
             }
-            return Box::pin(self.rest(route, req)).await;
+            return Either::Right(Box::pin(self.rest(route, req)));
         }
         // POST checks the host itself, from the headers it reads anyway.
         if req.method() != Method::POST
             && let Some(refused) = self.refuse_host(&guard::Seen::scan(req.headers()), req.uri())
         {
-            return refused;
+            return Either::Right(ready(refused));
         }
-        // Only POST's future is kept inline: every future around it is
-        // moved whole when made, so the rarer paths' are boxed.
         match *req.method() {
-            Method::POST => self.post(req).await,
-            Method::GET => Box::pin(self.get(req.into_parts().0)).await,
-            Method::DELETE => Box::pin(self.delete(req.into_parts().0)).await,
-            _ => method_not_allowed(
+            Method::POST => Either::Left(self.post(req)),
+            Method::GET => Either::Right(Box::pin(self.get(req.into_parts().0))),
+            Method::DELETE => Either::Right(Box::pin(self.delete(req.into_parts().0))),
+            _ => Either::Right(ready(method_not_allowed(
                 if self.options.sessions == SessionMode::Disabled { "POST" } else { "GET, POST, DELETE" },
                 "MCP uses POST, and GET and DELETE for legacy sessions",
-            ),
+            ))),
         }
     }
 }

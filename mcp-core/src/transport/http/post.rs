@@ -1,10 +1,12 @@
 //! POST: one JSON-RPC message (or, in a 2025-03-26 session, a batch) in;
 //! `202`, a JSON response, or an SSE stream out.
 
+use std::future::Future;
 use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use futures_util::FutureExt as _;
+use futures_util::future::Either;
 use http::{HeaderValue, StatusCode, header};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tokio::sync::mpsc;
@@ -56,6 +58,35 @@ fn is_initialize(incoming: &Incoming) -> bool {
     matches!(incoming, Incoming::Single(Message::Request(r)) if r.method == methods::INITIALIZE)
 }
 
+/// The `MCP-Protocol-Version` and `Mcp-Session-Id` headers a POST is routed
+/// by, kept past the point where the header map moves into the request's
+/// extensions.
+struct RoutingHeaders {
+    version: Option<HeaderValue>,
+    session_id: Option<HeaderValue>,
+}
+
+/// A `Content-Length` header's value, when it is a number.
+pub(super) fn declared_length(content_length: Option<&HeaderValue>) -> Option<u64> {
+    content_length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+}
+
+/// Reads a body of at most `max` bytes; `declared` is its `Content-Length`.
+pub(super) async fn read_limited<B>(max: usize, declared: Option<u64>, body: B) -> Result<Bytes, BodyError>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge(max));
+    }
+    match Limited::new(body, max).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge(max)),
+        Err(e) => Err(BodyError::Unreadable(format!("could not read the request body: {e}"))),
+    }
+}
+
 /// A header's text, trimmed; U+FFFD when it is not visible ASCII.
 fn header_text(value: &HeaderValue) -> &str {
     // `to_str` admits visible ASCII only, so an ASCII trim is the whole trim.
@@ -66,7 +97,13 @@ impl<S> Inner<S>
 where
     S: McpService,
 {
-    pub(super) async fn post<B>(self: Arc<Self>, req: http::Request<B>) -> http::Response<HttpBody>
+    /// Not an `async fn`, for the reason [`Self::respond`] gives: the
+    /// header checks run here, and the future keeps only what the rest
+    /// reads.
+    pub(super) fn post<B>(
+        self: Arc<Self>,
+        req: http::Request<B>,
+    ) -> impl Future<Output = http::Response<HttpBody>> + Send + 'static
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
@@ -74,42 +111,73 @@ where
         let (parts, body) = req.into_parts();
         let seen = Seen::scan(&parts.headers);
         if let Some(refused) = self.refuse_host(&seen, &parts.uri) {
-            return refused;
+            return Either::Left(std::future::ready(refused));
         }
         if !json_content_type(seen.content_type) {
-            return error_response(
+            return Either::Left(std::future::ready(error_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 None,
                 ErrorCode::INVALID_REQUEST,
                 "unsupported media type: send the JSON-RPC message as `Content-Type: application/json`".into(),
-            );
+            )));
         }
         let accepts = seen.accepts(&parts.headers);
         if !accepts.json && !accepts.sse {
-            return error_response(
+            return Either::Left(std::future::ready(error_response(
                 StatusCode::NOT_ACCEPTABLE,
                 None,
                 ErrorCode::INVALID_REQUEST,
                 "not acceptable: `Accept` must admit application/json or text/event-stream".into(),
-            );
+            )));
         }
-        let bytes = match self.read_body(seen.content_length, body).await {
+        let declared = declared_length(seen.content_length);
+        // What routing reads from the headers, owned: the map itself moves
+        // into the extensions.
+        let headers = RoutingHeaders {
+            version: seen.protocol_version.cloned(),
+            session_id: match self.options.sessions {
+                SessionMode::Disabled => None,
+                _ => seen.session_id.cloned(),
+            },
+        };
+        let http::request::Parts { headers: map, mut extensions, .. } = parts;
+        // Layers and handlers read the request's headers from here.
+        extensions.insert(map);
+        let read = read_limited(self.options.max_body_bytes, declared, body);
+        // A combinator, not an async block: the body's future and the
+        // answer's take turns in one place instead of sitting side by side.
+        Either::Right(read.then(move |read| self.after_read(read, extensions, headers, accepts)))
+    }
+
+    /// The rest of a POST once its body is read: the era, then the answer.
+    /// Not an `async fn` (see [`Self::respond`]); the session paths, which
+    /// look the session up first, are boxed.
+    fn after_read(
+        self: Arc<Self>,
+        read: Result<Bytes, BodyError>,
+        mut extensions: http::Extensions,
+        headers: RoutingHeaders,
+        accepts: Accepts,
+    ) -> Either<impl Future<Output = http::Response<HttpBody>> + Send + 'static, BoxFuture<http::Response<HttpBody>>>
+    {
+        let ready = |resp| -> BoxFuture<http::Response<HttpBody>> { Box::pin(std::future::ready(resp)) };
+        let bytes = match read {
             Ok(b) => b,
             Err(BodyError::TooLarge(max)) => {
-                return error_response(
+                return Either::Right(ready(error_response(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     None,
                     ErrorCode::INVALID_REQUEST,
                     format!("payload too large: the request body exceeds the {max}-byte limit"),
-                );
+                )));
             }
             Err(BodyError::Unreadable(why)) => {
-                return error_response(
+                return Either::Right(ready(error_response(
                     StatusCode::BAD_REQUEST,
                     None,
                     ErrorCode::PARSE_ERROR,
                     format!("parse error: {why}"),
-                );
+                )));
             }
         };
         let incoming = match Incoming::parse(&bytes) {
@@ -117,18 +185,15 @@ where
             Err(e) => {
                 let mut buf = Vec::new();
                 e.into_response().write_to(&mut buf);
-                return json_response(StatusCode::BAD_REQUEST, buf);
+                return Either::Right(ready(json_response(StatusCode::BAD_REQUEST, buf)));
             }
         };
-        let header_version = seen.protocol_version.map(header_text);
+        let header_version = headers.version.as_ref().map(header_text);
         // A legacy version named in the header; `Some(Err)` for a 2026-07-28
         // or unknown one, which the stateless era serves or words.
         let legacy_header = header_version.map(|v| ProtocolVersion::from_wire(v).ok().filter(|v| !v.is_stateless()));
         let mode = self.options.sessions;
-        let session_id = match mode {
-            SessionMode::Disabled => None,
-            _ => seen.session_id.map(header_text),
-        };
+        let session_id = headers.session_id.as_ref().map(header_text);
         let route = match (legacy_header, session_id) {
             (Some(None), _) => Route::Stateless,
             (_, Some(id)) => Route::Session(id.to_owned()),
@@ -139,109 +204,87 @@ where
             // No header at all: 2025-03-26, as the specification says.
             (None, None) => Route::Sessionless(ProtocolVersion::V2025_03_26),
         };
-        let mut extensions = parts.extensions;
         match route {
             Route::Stateless => {
                 extensions.insert(CheckMcpHeaders);
-                extensions.insert(parts.headers);
-                self.stateless(incoming, extensions, accepts, None).await
+                Either::Left(self.stateless(incoming, extensions, accepts, None))
             }
-            Route::Sessionless(version) => {
-                // `Mcp-*` headers are read only if the body turns out to be
-                // a 2026-07-28 request (`respond`).
-                extensions.insert(parts.headers);
-                self.stateless(incoming, extensions, accepts, Some(version)).await
-            }
-            Route::MissingSession => error_response(
+            // `Mcp-*` headers are read only if the body turns out to be a
+            // 2026-07-28 request (`respond`).
+            Route::Sessionless(version) => Either::Left(self.stateless(incoming, extensions, accepts, Some(version))),
+            Route::MissingSession => Either::Right(ready(error_response(
                 StatusCode::BAD_REQUEST,
                 request_id(&incoming),
                 ErrorCode::INVALID_REQUEST,
                 "bad request: missing `Mcp-Session-Id` header; send `initialize` first and echo the id it returns"
                     .into(),
-            ),
-            // The session paths are boxed, so that the stateless one's
-            // future (and every future around it, moved whole when made)
-            // stays small.
-            Route::NewSession => {
-                extensions.insert(parts.headers);
-                Box::pin(self.initialize(incoming, extensions, None)).await
-            }
+            ))),
+            Route::NewSession => Either::Right(Box::pin(self.initialize(incoming, extensions, None))),
             Route::Session(id) => {
-                let live = match self.sessions.get(&id).await {
-                    Ok(Some(live)) => live,
-                    Ok(None)
-                        if self.options.accept_client_session_ids
-                            && is_initialize(&incoming)
-                            && valid_session_id(&id) =>
-                    {
-                        extensions.insert(parts.headers);
-                        return Box::pin(self.initialize(incoming, extensions, Some(Arc::from(id)))).await;
-                    }
-                    Ok(None) => {
-                        return error_response(
-                            StatusCode::NOT_FOUND,
-                            request_id(&incoming),
-                            SESSION_NOT_FOUND,
-                            format!("session not found: `{id}` is unknown or expired; send `initialize` again"),
-                        );
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "session store failed");
-                        return error_response(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            request_id(&incoming),
-                            ErrorCode::INTERNAL_ERROR,
-                            "internal error: the session store is unavailable; retry later".into(),
-                        );
-                    }
-                };
-                if let (Some(sent), Some(negotiated)) = (header_version, live.session.version())
-                    && sent != negotiated.as_str()
-                {
-                    return error_response(
-                        StatusCode::BAD_REQUEST,
-                        request_id(&incoming),
-                        ErrorCode::INVALID_REQUEST,
-                        format!(
-                            "bad request: `MCP-Protocol-Version` header is {sent:?} but this session negotiated \
-                             {negotiated}"
-                        ),
-                    );
-                }
-                extensions.insert(parts.headers);
-                Box::pin(self.in_session(live, incoming, &bytes, extensions, accepts)).await
+                Either::Right(Box::pin(self.session_post(id, headers.version, incoming, bytes, extensions, accepts)))
             }
         }
     }
 
-    /// Reads the body, up to the limit; `content_length` is the request's
-    /// `Content-Length` header, if any.
-    pub(super) async fn read_body<B>(&self, content_length: Option<&HeaderValue>, body: B) -> Result<Bytes, BodyError>
-    where
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        let max = self.options.max_body_bytes;
-        let declared = content_length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max as u64) {
-            return Err(BodyError::TooLarge(max));
+    /// A POST naming a session: finds it, checks the version header
+    /// against the negotiated one, and answers in it.
+    async fn session_post(
+        self: Arc<Self>,
+        id: String,
+        version: Option<HeaderValue>,
+        incoming: Incoming,
+        bytes: Bytes,
+        extensions: http::Extensions,
+        accepts: Accepts,
+    ) -> http::Response<HttpBody> {
+        let live = match self.sessions.get(&id).await {
+            Ok(Some(live)) => live,
+            Ok(None) if self.options.accept_client_session_ids && is_initialize(&incoming) && valid_session_id(&id) => {
+                return self.initialize(incoming, extensions, Some(Arc::from(id))).await;
+            }
+            Ok(None) => {
+                return error_response(
+                    StatusCode::NOT_FOUND,
+                    request_id(&incoming),
+                    SESSION_NOT_FOUND,
+                    format!("session not found: `{id}` is unknown or expired; send `initialize` again"),
+                );
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "session store failed");
+                return error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    request_id(&incoming),
+                    ErrorCode::INTERNAL_ERROR,
+                    "internal error: the session store is unavailable; retry later".into(),
+                );
+            }
+        };
+        if let (Some(sent), Some(negotiated)) = (version.as_ref().map(header_text), live.session.version())
+            && sent != negotiated.as_str()
+        {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                request_id(&incoming),
+                ErrorCode::INVALID_REQUEST,
+                format!(
+                    "bad request: `MCP-Protocol-Version` header is {sent:?} but this session negotiated {negotiated}"
+                ),
+            );
         }
-        match Limited::new(body, max).collect().await {
-            Ok(c) => Ok(c.to_bytes()),
-            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge(max)),
-            Err(e) => Err(BodyError::Unreadable(format!("could not read the request body: {e}"))),
-        }
+        self.in_session(live, incoming, &bytes, extensions, accepts).await
     }
 
     /// A message served without a session: stateless (2026-07-28), or, with
     /// `sessionless` set, a legacy one in that version.
-    async fn stateless(
+    /// Not an `async fn`, for the reason [`Self::respond`] gives.
+    fn stateless(
         self: Arc<Self>,
         incoming: Incoming,
         extensions: http::Extensions,
         accepts: Accepts,
         sessionless: Option<ProtocolVersion>,
-    ) -> http::Response<HttpBody> {
+    ) -> impl Future<Output = http::Response<HttpBody>> + Send + 'static {
         let message = match incoming {
             Incoming::Single(m) => m,
             Incoming::Batch(_) => {
@@ -249,26 +292,24 @@ where
                     None => "JSON-RPC batches are not accepted in protocol version 2026-07-28",
                     Some(_) => "JSON-RPC batches need a session (protocol version 2025-03-26, after `initialize`)",
                 };
-                return error_response(
+                return Either::Right(Either::Left(std::future::ready(error_response(
                     StatusCode::BAD_REQUEST,
                     None,
                     ErrorCode::INVALID_REQUEST,
                     format!("invalid request: {why}"),
-                );
+                ))));
             }
         };
         match message {
-            Message::Request(r) => self.respond(r, None, sessionless, extensions, accepts).await,
+            Message::Request(r) => Either::Left(self.respond(r, None, sessionless, extensions, accepts)),
             other => {
                 let mut req = match sessionless {
                     Some(v) => ServerRequest::sessionless(other, v, Sink::none()),
                     None => ServerRequest::new(other, None, Sink::none()),
                 };
                 req.extensions = extensions;
-                // Boxed: a notification's path should not size the
-                // request's future.
-                let resp = Box::pin(call(self.service.clone(), req)).await;
-                self.accepted_or_refused(resp)
+                let called = call(self.service.clone(), req);
+                Either::Right(Either::Right(called.map(move |resp| self.accepted_or_refused(resp))))
             }
         }
     }
@@ -362,14 +403,19 @@ where
     /// Runs a request and answers with JSON, or with an SSE stream as soon
     /// as the handler sends anything before its response. Without a session
     /// `sessionless` is the version a legacy request is served in.
-    async fn respond(
+    ///
+    /// Not an `async fn`: the set-up runs here, and the future returned
+    /// keeps only what answering needs. (An async function's future keeps
+    /// its arguments beside what it awaits, and every future around this
+    /// one is moved whole when made, and boxed once per request.)
+    fn respond(
         self: Arc<Self>,
         request: Request,
         live: Option<Arc<LiveSession>>,
         sessionless: Option<ProtocolVersion>,
         extensions: http::Extensions,
         accepts: Accepts,
-    ) -> http::Response<HttpBody> {
+    ) -> impl Future<Output = http::Response<HttpBody>> + Send + 'static {
         let id = request.id.clone();
         // The channel is made only if the handler sends something before
         // its response: most requests are answered with plain JSON.
@@ -395,29 +441,28 @@ where
         // goes away.
         let cancel = req.cancel.clone();
         let service = self.service.clone();
-        let mut reply: BoxFuture<Option<Response>> = match &live {
+        let reply: BoxFuture<Option<Response>> = match &live {
             // Stateless: the handler runs inside this response; dropping the
             // response (the client went away) cancels it.
             None => {
                 // Whatever the handler spawned from its context learns of
                 // the cancellation too.
                 let on_drop = cancel.clone().drop_guard();
-                Box::pin(async move {
-                    let out = call(service, req).await;
+                Box::pin(call(service, req).map(move |out| {
                     on_drop.disarm();
                     out
-                })
+                }))
             }
             // Legacy: the handler runs on its own, so that a dropped stream
             // can be resumed; `notifications/cancelled` stops it.
             Some(live) => {
                 if !live.session.start_request(id.clone(), cancel.clone()) {
-                    return error_response(
+                    return Either::Left(std::future::ready(error_response(
                         StatusCode::CONFLICT,
                         Some(id.clone()),
                         ErrorCode::INVALID_REQUEST,
                         format!("invalid request: id {id} is already in use by a running request"),
-                    );
+                    )));
                 }
                 let task = run_in_session(Arc::clone(&self), Arc::clone(live), id.clone(), req);
                 let handle = tokio::spawn(task);
@@ -431,9 +476,23 @@ where
                 })
             }
         };
+        Either::Right(self.answer(live, lazy, reply, legacy, accepts.json, cancel))
+    }
+
+    /// Waits for the handler and answers: JSON when it answers without
+    /// sending anything first, else an SSE stream.
+    async fn answer(
+        self: Arc<Self>,
+        live: Option<Arc<LiveSession>>,
+        lazy: Option<crate::server::sink::LazyReceiver>,
+        mut reply: BoxFuture<Option<Response>>,
+        legacy: bool,
+        json: bool,
+        cancel: CancellationToken,
+    ) -> http::Response<HttpBody> {
         // A connection is waiting on the session: it is busy.
         let _busy = live.as_ref().map(LiveSession::activity);
-        let (rx, first) = match (&lazy, accepts.json) {
+        let (rx, first) = match (&lazy, json) {
             (Some(lazy), true) => {
                 tokio::select! {
                     biased;

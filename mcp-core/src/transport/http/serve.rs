@@ -7,6 +7,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use futures_util::future::Either;
 use http::StatusCode;
 use hyper::body::Incoming;
@@ -115,12 +116,11 @@ where
             let busy = requests.start();
             req.extensions_mut().insert(PeerAddr(peer));
             let answer = if svc.serves_path(req.uri().path()) {
-                let mut svc = svc.clone();
-                Either::Left(async move { svc.call(req).await })
+                Either::Left(svc.clone().call(req))
             } else {
                 Either::Right(other.clone().call(req))
             };
-            async move { answer.await.map(|resp| resp.map(|body| Watched { body, _busy: busy })) }
+            answer.map(|out| out.map(|resp| resp.map(|body| Watched { body, _busy: busy })))
         });
         let conn = builder.serve_connection(TokioIo::new(stream), handler);
         let conn = graceful.watch(conn);

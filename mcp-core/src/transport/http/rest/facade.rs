@@ -154,7 +154,8 @@ where
                 None,
             ));
         }
-        let bytes = match self.read_body(headers.get(http::header::CONTENT_LENGTH), body).await {
+        let declared = super::super::post::declared_length(headers.get(http::header::CONTENT_LENGTH));
+        let bytes = match super::super::post::read_limited(self.options.max_body_bytes, declared, body).await {
             Ok(b) => b,
             Err(BodyError::TooLarge(max)) => {
                 return Err(rest_error(
