@@ -619,3 +619,17 @@ async fn rate_limited_replies_get_ratelimit_headers_in_both_eras_and_429_when_st
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(resp.headers().get("retry-after").is_none());
 }
+
+#[test]
+fn a_call_made_outside_a_runtime_runs_when_polled_inside_one() {
+    // tower lets a caller make the future in one place and poll it in
+    // another: nothing (the first request's housekeeping spawn included)
+    // may need a runtime before the first poll.
+    let (mut t, _) = transport(HttpOptions::default());
+    let (b, body) = stateless(21, "tools/call", json!({ "name": "echo" }));
+    let req = b.body(Full::new(Bytes::from(body.to_string()))).expect("request");
+    let fut = tower_service::Service::call(&mut t, req);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let resp = rt.block_on(fut).expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+}

@@ -344,7 +344,10 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        Box::pin(Arc::clone(&self.inner).handle(req).map(Ok))
+        // Nothing runs until the future is polled (inside a runtime: the
+        // first request spawns the session housekeeping).
+        let inner = Arc::clone(&self.inner);
+        Box::pin(futures_util::future::lazy(move |_| inner.handle(req)).flatten().map(Ok))
     }
 }
 
