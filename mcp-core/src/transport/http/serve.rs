@@ -90,7 +90,9 @@ where
     // `watchdog.rs`), not hyper's per-request timer.
     let header_timeout = service.options().header_timeout;
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.keep_alive(true);
+    // hyper's own header timeout (a default of 30 s, inactive without a
+    // timer) is off explicitly.
+    builder.header_read_timeout(None).keep_alive(true);
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
@@ -132,7 +134,7 @@ where
                     tracing::debug!(error = %e, "connection ended with an error");
                 },
                 () = watch.stalled(header_timeout) => {
-                    tracing::debug!(?header_timeout, "closing a connection that sent no request headers in time");
+                    tracing::debug!(?header_timeout, "closing a connection quiet for the header timeout (no request, none answered)");
                 }
             }
         });

@@ -9,8 +9,8 @@
 //! clock read each time, about 1 µs of a 2-core VM's CPU per request under
 //! load). Here each connection has one coarse timer instead, and a request
 //! costs two counter updates: [`Watch::start`] when its headers are in (the
-//! service is called), and the [`Busy`] guard's drop when its response,
-//! body and all, is done or abandoned. The timer ticks every half timeout
+//! service is called), and the [`Busy`] guard's drop when hyper has taken
+//! its response's last frame, or dropped it. The timer ticks every half timeout
 //! and the connection is closed after two quiet ticks in a row: between
 //! one and one and a half timeouts after the last activity.
 
@@ -78,7 +78,9 @@ impl Drop for Busy {
 }
 
 /// A response body that keeps its connection marked busy until hyper has
-/// sent it (or dropped it): an SSE stream is not a stalled connection.
+/// taken its last frame (or dropped it): an SSE stream is not a stalled
+/// connection. (hyper drops the body when it takes the last frame, before
+/// the bytes reach the socket, as its own header timer also started then.)
 #[derive(Debug)]
 pub(super) struct Watched {
     pub(super) body: HttpBody,
