@@ -339,19 +339,27 @@ async fn list_changes_reach_the_get_stream() {
     assert_eq!(v["method"], "notifications/tools/list_changed");
 }
 
-#[tokio::test]
-async fn serve_listener_routes_one_path_and_times_out_silent_connections() {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// The test server under `serve_listener` on a free port, with this header
+/// timeout: its address, the sender that stops it, and its task.
+async fn serve_with_header_timeout(
+    timeout: Duration,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
     let mut options = HttpOptions::default();
-    options.header_timeout = Duration::from_millis(200);
-    let s = server(Arc::new(AtomicBool::new(false)));
-    let t = StreamableHttp::with_options(s, options);
+    options.header_timeout = timeout;
+    let t = StreamableHttp::with_options(server(Arc::new(AtomicBool::new(false))), options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(mcp_core::transport::http::serve_listener(listener, t, async {
         let _ = stopped.await;
     }));
+    (addr, stop, served)
+}
+
+#[tokio::test]
+async fn serve_listener_routes_one_path_and_times_out_silent_connections() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (addr, stop, served) = serve_with_header_timeout(Duration::from_millis(200)).await;
 
     let mut c = tokio::net::TcpStream::connect(addr).await.expect("connect");
     c.write_all(b"GET /elsewhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.expect("write");
@@ -373,15 +381,7 @@ async fn serve_listener_routes_one_path_and_times_out_silent_connections() {
 #[tokio::test]
 async fn the_header_timeout_cuts_off_trickling_headers_but_not_a_long_answer() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut options = HttpOptions::default();
-    options.header_timeout = Duration::from_millis(100);
-    let t = StreamableHttp::with_options(server(Arc::new(AtomicBool::new(false))), options);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(mcp_core::transport::http::serve_listener(listener, t, async {
-        let _ = stopped.await;
-    }));
+    let (addr, stop, served) = serve_with_header_timeout(Duration::from_millis(100)).await;
 
     // Headers sent a byte every 20 ms never complete in time: the
     // connection is closed although bytes keep arriving.

@@ -80,6 +80,7 @@ mod body;
 mod events;
 mod guard;
 mod post;
+mod respond;
 #[cfg(feature = "rest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rest")))]
 pub mod rest;
@@ -374,25 +375,24 @@ where
             );
             tokio::spawn(task);
         });
-        let ready = |resp| -> BoxFuture<http::Response<HttpBody>> { Box::pin(std::future::ready(resp)) };
         #[cfg(feature = "rest")]
         if let Some(route) = self.rest_route(req.uri().path()) {
-            if let Some(refused) = self.refuse_host(&guard::Seen::scan(req.headers()), req.uri()) {
-                return Either::Right(ready(refused));
-            }
-            return Either::Right(Box::pin(self.rest(route, req)));
+            return match self.refuse_host(&guard::Seen::scan(req.headers()), req.uri()) {
+                Some(refused) => Either::Right(answered(refused)),
+                None => Either::Right(Box::pin(self.rest(route, req))),
+            };
         }
         // POST checks the host itself, from the headers it reads anyway.
         if req.method() != Method::POST
             && let Some(refused) = self.refuse_host(&guard::Seen::scan(req.headers()), req.uri())
         {
-            return Either::Right(ready(refused));
+            return Either::Right(answered(refused));
         }
         match *req.method() {
             Method::POST => Either::Left(self.post(req)),
             Method::GET => Either::Right(Box::pin(self.get(req.into_parts().0))),
             Method::DELETE => Either::Right(Box::pin(self.delete(req.into_parts().0))),
-            _ => Either::Right(ready(method_not_allowed(
+            _ => Either::Right(answered(method_not_allowed(
                 if self.options.sessions == SessionMode::Disabled { "POST" } else { "GET, POST, DELETE" },
                 "MCP uses POST, and GET and DELETE for legacy sessions",
             ))),
@@ -472,6 +472,12 @@ fn error_response(
 }
 
 /// An empty response with `status` (202 for notifications, 200 for DELETE).
+/// A response already made, as the boxed future of a path that answers at
+/// once (a refusal, an error).
+fn answered(resp: http::Response<HttpBody>) -> BoxFuture<http::Response<HttpBody>> {
+    Box::pin(std::future::ready(resp))
+}
+
 fn empty_response(status: StatusCode) -> http::Response<HttpBody> {
     let mut resp = http::Response::new(HttpBody::empty());
     *resp.status_mut() = status;

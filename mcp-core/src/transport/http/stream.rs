@@ -8,7 +8,7 @@ use http::StatusCode;
 use super::body::{HttpBody, Replay, SseBody, sse_event};
 use super::events::EventId;
 use super::guard::Accepts;
-use super::post::{detach_into, sse_response};
+use super::respond::{detach_into, sse_response};
 use super::sessions::LiveSession;
 use super::{
     Inner, SESSION_NOT_FOUND, SessionMode, auth_challenge, empty_response, error_response, json_response,
