@@ -5,8 +5,10 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 
 use futures_util::FutureExt as _;
+use futures_util::future::CatchUnwind;
 use serde_json::value::RawValue;
 
 use super::params::{CallParams, ReadParams};
@@ -78,10 +80,27 @@ pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 
 pub(super) async fn drive<T>(ctx: &Context, fut: BoxFuture<T>) -> Driven<T> {
     let mut fut = AssertUnwindSafe(fut).catch_unwind();
-    let done = |out: std::thread::Result<T>| match out {
+    // Most handlers finish on their first poll, or once what they await is
+    // ready: the handler is polled first, as the biased `select!` below
+    // would, and the listeners for input, cancellation and detaching (about
+    // 700 bytes of futures) are made, in a box of their own, only when it
+    // has to wait. That keeps every request's future small.
+    if let Poll::Ready(out) = std::future::poll_fn(|cx| Poll::Ready(fut.poll_unpin(cx))).await {
+        return done(out);
+    }
+    Box::pin(wait(ctx, fut)).await
+}
+
+fn done<T>(out: std::thread::Result<T>) -> Driven<T> {
+    match out {
         Ok(v) => Driven::Done(v),
         Err(panic) => Driven::Panicked(panic_message(&*panic)),
-    };
+    }
+}
+
+/// [`drive`] once the handler has returned `Pending`: runs it until it ends,
+/// asks for input, is cancelled or asks to continue as a task.
+async fn wait<T>(ctx: &Context, mut fut: CatchUnwind<AssertUnwindSafe<BoxFuture<T>>>) -> Driven<T> {
     let driven = tokio::select! {
         biased;
         out = &mut fut => done(out),
@@ -118,15 +137,39 @@ enum Ran<T> {
     Panicked(String),
 }
 
+/// A `tools/call` after its synchronous part ([`Server::call_tool`]).
+pub(super) enum ToolStep<'a> {
+    /// Answered without running the handler (an error, most often).
+    Done(Result<Reply, Error>),
+    /// The call becomes a task.
+    Task(futures_util::future::BoxFuture<'a, Result<Reply, Error>>),
+    /// The handler started.
+    Run(ToolRun),
+}
+
+/// A started tool handler and what its result needs.
+pub(super) struct ToolRun {
+    ctx: Context,
+    name: Arc<str>,
+    arguments: Option<Box<RawValue>>,
+    fut: BoxFuture<Result<CallToolResult, Error>>,
+}
+
 impl Server {
     /// Drives a handler of a named request to its end. A stateless request
-    /// that asks for input ends the round with `input_required`.
-    async fn run<T>(&self, ctx: &Context, binding: Option<&Binding<'_>>, fut: BoxFuture<Result<T, Error>>) -> Ran<T> {
+    /// that asks for input ends the round with `input_required`; `binding`
+    /// makes the round's binding then (`None` outside the stateless era).
+    async fn run<'b, T>(
+        &self,
+        ctx: &Context,
+        binding: impl FnOnce() -> Option<Binding<'b>>,
+        fut: BoxFuture<Result<T, Error>>,
+    ) -> Ran<T> {
         match drive(ctx, fut).await {
             Driven::Done(Ok(v)) => Ran::Value(v),
             Driven::Done(Err(e)) => Ran::Reply(Err(ctx.take_protocol_error().unwrap_or(e))),
-            Driven::InputRequired => Ran::Reply(match binding {
-                Some(b) => self.input_required(ctx, b),
+            Driven::InputRequired => Ran::Reply(match binding() {
+                Some(b) => self.input_required(ctx, &b),
                 None => Err(Error::internal("input requested outside the stateless protocol")),
             }),
             Driven::Cancelled => Ran::Reply(Ok(Reply::Cancelled)),
@@ -148,94 +191,134 @@ impl Server {
         if !ctx.protocol_version().is_stateless() {
             return Ok(None);
         }
-        let binding = self.binding(ctx, method, target, arguments);
-        if let Some(carried) = carried.carried {
-            let Carried { input_responses, request_state } = *carried;
-            self.resume_input(ctx, &binding, request_state.as_deref(), input_responses)?;
-        }
-        Ok(Some(binding))
+        self.resume_round(ctx, method, target, arguments, carried)?;
+        Ok(Some(self.binding(ctx, method, target, arguments)))
     }
 
-    /// Runs a tool, or makes its call a task.
-    pub(super) async fn call_tool(&self, named: Named<'_>, mut parts: ContextParts) -> Result<Reply, Error> {
-        let (name, mut input) = named.take(methods::TOOLS_CALL)?;
+    /// Opens a stateless request's carried input (`requestState` and
+    /// `inputResponses`) into its context; nothing for a first round or a
+    /// legacy session.
+    fn resume_round(
+        &self,
+        ctx: &Context,
+        method: &str,
+        target: &str,
+        arguments: Option<&RawValue>,
+        carried: CallInput,
+    ) -> Result<(), Error> {
+        let Some(carried) = carried.carried else { return Ok(()) };
+        if !ctx.protocol_version().is_stateless() {
+            return Ok(());
+        }
+        let Carried { input_responses, request_state } = *carried;
+        let binding = self.binding(ctx, method, target, arguments);
+        self.resume_input(ctx, &binding, request_state.as_deref(), input_responses)
+    }
+
+    /// The synchronous part of a `tools/call`: finds the tool, checks the
+    /// arguments, and starts its handler (or makes the call a task). Not
+    /// an `async fn`: its arguments (the whole context's parts) would stay
+    /// in the future for as long as the handler runs.
+    pub(super) fn call_tool(&self, named: Named<'_>, mut parts: ContextParts) -> ToolStep<'_> {
+        let (name, mut input) = match named.take(methods::TOOLS_CALL) {
+            Ok(taken) => taken,
+            Err(e) => return ToolStep::Done(Err(e)),
+        };
         let arguments = input.arguments.take();
         if let Some(args) = &arguments
             && !args.get().starts_with('{')
         {
-            return Err(Error::invalid_params(format!(
+            return ToolStep::Done(Err(Error::invalid_params(format!(
                 "`tools/call`: `arguments` must be an object, got {}",
                 args.get().chars().take(40).collect::<String>()
-            )));
+            ))));
         }
         let reg = self.routes();
-        let route = reg.tool(&name).ok_or_else(|| Error::UnknownTool(name.to_string()))?;
+        let Some(route) = reg.tool(&name) else { return ToolStep::Done(Err(Error::UnknownTool(name.to_string()))) };
         let args = arguments.as_deref();
-        let task = self.task_mode(route.task_support, &parts)?;
+        let task = match self.task_mode(route.task_support, &parts) {
+            Ok(task) => task,
+            Err(e) => return ToolStep::Done(Err(e)),
+        };
         if matches!(task, TaskMode::Capable) && !route.defer_task {
             if input.carried.is_some() {
                 // A task's input goes through `tasks/update`, not a retry.
-                return Err(Error::invalid_params(
+                return ToolStep::Done(Err(Error::invalid_params(
                     "`tools/call`: `inputResponses`/`requestState` do not apply: this call becomes a task, \
                      whose input requests are answered with `tasks/update`",
-                ));
+                )));
             }
-            let checked = self.check_arguments(&name, route, args);
-            if let Err(e) = checked {
-                return self.finish_tool(parts.version, CallToolResult::error_text(e.to_string()));
+            if let Err(e) = self.check_arguments(&name, route, args) {
+                return ToolStep::Done(self.finish_tool(parts.version, CallToolResult::error_text(e.to_string())));
             }
             // Boxed (here and below): a task's creation should not size
             // every tool call's future.
-            return Box::pin(self.create_task(NewTask {
-                tool: &name,
-                arguments: args,
-                capabilities: &parts.client_capabilities,
-                extensions: &parts.extensions,
-                answers: std::collections::BTreeMap::new(),
-                external: None,
-            }))
-            .await;
+            return ToolStep::Task(Box::pin(async move {
+                self.create_task(NewTask {
+                    tool: &name,
+                    arguments: arguments.as_deref(),
+                    capabilities: &parts.client_capabilities,
+                    extensions: &parts.extensions,
+                    answers: std::collections::BTreeMap::new(),
+                    external: None,
+                })
+                .await
+            }));
         }
         parts.task = task;
         let ctx = Context::new(parts);
         let version = ctx.protocol_version();
-        let binding = self.open_round(&ctx, methods::TOOLS_CALL, &name, args, input)?;
+        if let Err(e) = self.resume_round(&ctx, methods::TOOLS_CALL, &name, args, input) {
+            return ToolStep::Done(Err(e));
+        }
         // An unknown argument is reported as any other invalid argument.
         let checked = self.check_arguments(&name, route, args);
         let started =
             std::panic::catch_unwind(AssertUnwindSafe(|| checked.and_then(|()| route.handler.call(ctx.clone(), args))));
-        let fut = match started {
-            Err(panic) => return self.tool_panicked(version, &name, &panic_message(&*panic)),
-            Ok(Ok(fut)) => fut,
+        match started {
+            Err(panic) => ToolStep::Done(self.tool_panicked(version, &name, &panic_message(&*panic))),
+            Ok(Ok(fut)) => ToolStep::Run(ToolRun { ctx, name, arguments, fut }),
             Ok(Err(e)) if version.tool_input_errors_are_results() => {
-                return self.finish_tool(version, CallToolResult::error_text(e.to_string()));
+                ToolStep::Done(self.finish_tool(version, CallToolResult::error_text(e.to_string())))
             }
-            Ok(Err(e)) => return Err(e),
+            Ok(Err(e)) => ToolStep::Done(Err(e)),
+        }
+    }
+
+    /// The rest of a `tools/call` after [`Self::call_tool`].
+    pub(super) async fn finish_tool_call(&self, step: ToolStep<'_>) -> Result<Reply, Error> {
+        let ToolRun { ctx, name, arguments, fut } = match step {
+            ToolStep::Done(outcome) => return outcome,
+            ToolStep::Task(task) => return task.await,
+            ToolStep::Run(run) => run,
         };
-        match self.run(&ctx, binding.as_ref(), fut).await {
+        let version = ctx.protocol_version();
+        let binding =
+            || version.is_stateless().then(|| self.binding(&ctx, methods::TOOLS_CALL, &name, arguments.as_deref()));
+        // Only the task's creation awaits after the handler: the match
+        // ends first, so that its value is not kept in this future.
+        let answers = match self.run(&ctx, binding, fut).await {
             Ran::Value(result) => {
                 if result.is_error == Some(true)
                     && let Some(err) = ctx.take_protocol_error()
                 {
                     return Err(err);
                 }
-                self.finish_tool(version, result)
+                return self.finish_tool(version, result);
             }
-            Ran::Reply(r) => r,
-            Ran::Detach => {
-                let answers = ctx.with_input(|st| std::mem::take(&mut st.answers));
-                Box::pin(self.create_task(NewTask {
-                    tool: &name,
-                    arguments: args,
-                    capabilities: ctx.client_capabilities(),
-                    extensions: ctx.extensions(),
-                    answers,
-                    external: ctx.take_external(),
-                }))
-                .await
-            }
-            Ran::Panicked(msg) => self.tool_panicked(version, &name, &msg),
-        }
+            Ran::Reply(r) => return r,
+            Ran::Panicked(msg) => return self.tool_panicked(version, &name, &msg),
+            Ran::Detach => ctx.with_input(|st| std::mem::take(&mut st.answers)),
+        };
+        let task: futures_util::future::BoxFuture<'_, _> = Box::pin(self.create_task(NewTask {
+            tool: &name,
+            arguments: arguments.as_deref(),
+            capabilities: ctx.client_capabilities(),
+            extensions: ctx.extensions(),
+            answers,
+            external: ctx.take_external(),
+        }));
+        task.await
     }
 
     /// Whether this call may become a task: the tool supports tasks, the
@@ -317,7 +400,7 @@ impl Server {
         let what = format!("reading `{uri}`");
         let fut = std::panic::catch_unwind(AssertUnwindSafe(|| read(ctx.clone(), uri.to_string(), vars)))
             .map_err(|p| self.handler_panicked(&what, &panic_message(&*p)))?;
-        match self.run(&ctx, binding.as_ref(), fut).await {
+        match self.run(&ctx, move || binding, fut).await {
             Ran::Value(mut result) => {
                 self.stamp(version, &mut result.result_type, &mut result.meta);
                 if version.has_result_type() {
@@ -343,7 +426,7 @@ impl Server {
         let what = format!("prompt `{name}`");
         let fut = std::panic::catch_unwind(AssertUnwindSafe(|| (route.get)(ctx.clone(), args)))
             .map_err(|p| self.handler_panicked(&what, &panic_message(&*p)))??;
-        match self.run(&ctx, binding.as_ref(), fut).await {
+        match self.run(&ctx, move || binding, fut).await {
             Ran::Value(mut result) => {
                 self.stamp(version, &mut result.result_type, &mut result.meta);
                 raw(&result).map(Reply::Result)

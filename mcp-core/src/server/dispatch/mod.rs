@@ -65,7 +65,7 @@ impl tower_service::Service<ServerRequest> for Server {
             Message::Request(r) => match self.prepare(r, head, session, sink, extensions, cancel) {
                 // Refused before any handler runs: nothing to box but the answer.
                 Err(refused) => Box::pin(std::future::ready(Ok(Some(refused)))),
-                Ok(prepared) => Box::pin(self.clone().run_request(prepared).map(Ok)),
+                Ok(prepared) => self.clone().run_boxed(prepared, Ok),
             },
             other => {
                 self.handle_other(other, &head, session.as_deref());
@@ -90,13 +90,8 @@ struct WithMeta<'a, T> {
 
 /// A request whose era is settled, with what its handler needs.
 struct Prepared {
-    method: Method,
-    method_name: String,
+    call: Call,
     id: RequestId,
-    params: Option<Box<RawValue>>,
-    target: Option<super::head::Target>,
-    input: super::head::CallInput,
-    decoded: bool,
     progress_token: Option<crate::protocol::progress::ProgressToken>,
     settled: era::Settled,
     session: Option<Arc<Session>>,
@@ -113,17 +108,51 @@ pub(super) enum Reply {
 }
 
 /// Removes a running request from its session however the future ends.
-struct RunningGuard<'a> {
-    session: Option<&'a Session>,
-    id: &'a RequestId,
+struct Registration {
+    session: Arc<Session>,
+    id: RequestId,
 }
 
-impl Drop for RunningGuard<'_> {
+impl Drop for Registration {
     fn drop(&mut self) {
-        if let Some(s) = self.session {
-            s.finish_request(self.id);
+        self.session.finish_request(&self.id);
+    }
+}
+
+/// What a request's future keeps around its handler: its registration
+/// (undone however the future ends) and what its response needs.
+struct Running {
+    registration: Option<Registration>,
+    id: RequestId,
+    version: ProtocolVersion,
+    cancelled: CancellationToken,
+}
+
+impl Running {
+    /// The response for the handler's outcome; `None` when the request was
+    /// cancelled (the client expects no response).
+    fn respond(self, outcome: Result<Reply, Error>) -> Option<Response> {
+        let Self { registration, id, version, cancelled } = self;
+        drop(registration);
+        if cancelled.is_cancelled() {
+            return None;
+        }
+        match outcome {
+            Ok(Reply::Result(r)) => Some(Response::result(id, r)),
+            Ok(Reply::Cancelled) => None,
+            Err(e) => Some(Response::error(Some(id), e.to_error_object(Some(version)))),
         }
     }
+}
+
+/// A prepared request's method and params, once its context is made.
+struct Call {
+    method: Method,
+    method_name: String,
+    params: Option<Box<RawValue>>,
+    target: Option<super::head::Target>,
+    input: super::head::CallInput,
+    decoded: bool,
 }
 
 impl Server {
@@ -135,7 +164,7 @@ impl Server {
         match message {
             Message::Request(r) => match self.prepare(r, head, session, sink, extensions, cancel) {
                 Err(refused) => Some(refused),
-                Ok(prepared) => self.clone().run_request(prepared).await,
+                Ok(prepared) => self.clone().run_boxed(prepared, std::convert::identity).await,
             },
             other => {
                 self.handle_other(other, &head, session.as_deref());
@@ -198,14 +227,17 @@ impl Server {
             Ok(s) => s,
             Err((e, v)) => return Err(Response::error(Some(id), e.to_error_object(v))),
         };
-        Ok(Prepared {
+        let call = Call {
             method: head.method().cloned().unwrap_or_else(|| Method::from_wire(&method_name)),
             method_name,
-            id,
             params,
             target: head.target.take(),
             input: std::mem::take(&mut head.input),
             decoded: head.decoded,
+        };
+        Ok(Prepared {
+            call,
+            id,
             progress_token: head.meta.progress_token.take(),
             settled,
             session,
@@ -215,37 +247,34 @@ impl Server {
         })
     }
 
-    /// Runs one prepared request. Takes the server by value (one pointer)
-    /// so that the future is `'static` and [`tower_service::Service::call`]
-    /// can box it directly.
-    async fn run_request(self, p: Prepared) -> Option<Response> {
-        let Prepared {
-            method,
-            method_name,
-            id,
-            params,
-            target,
-            input,
-            decoded,
-            progress_token,
-            settled,
-            session,
-            sink,
-            extensions,
-            cancel,
-        } = p;
-        let version = settled.version;
+    /// Runs one prepared request in a box sized for its method: a
+    /// `tools/call`, the hot path, gets a future of its own, so that the
+    /// other methods' handlers do not size it. Takes the server by value
+    /// (one pointer) so that the future is `'static`.
+    fn run_boxed<T: 'static>(self, p: Prepared, wrap: fn(Option<Response>) -> T) -> BoxFuture<T> {
+        if p.call.method == Method::ToolsCall {
+            Box::pin(self.run_tool(p).map(wrap))
+        } else {
+            Box::pin(self.run_request(p).map(wrap))
+        }
+    }
+
+    /// The synchronous start of a request: registers it in its session
+    /// and makes its handler's context.
+    fn begin(&self, p: Prepared) -> (Running, ContextParts, Call) {
+        let Prepared { call, id, progress_token, settled, session, sink, extensions, cancel } = p;
         // Transports that track requests themselves (stdio) registered this
         // one already; otherwise register it here so that
         // `notifications/cancelled` reaches it.
-        let registered_here = session.as_ref().is_some_and(|s| s.start_request(id.clone(), cancel.clone()));
-        let guard_id = id.clone();
-        let guard = RunningGuard { session: session.as_deref().filter(|_| registered_here), id: &guard_id };
-        let cancelled = cancel.clone();
+        let registration = session
+            .as_ref()
+            .filter(|s| s.start_request(id.clone(), cancel.clone()))
+            .map(|s| Registration { session: Arc::clone(s), id: id.clone() });
+        let running = Running { registration, id: id.clone(), version: settled.version, cancelled: cancel.clone() };
         let parts = ContextParts {
-            request_id: id.clone(),
-            version,
-            session: session.clone(),
+            request_id: id,
+            version: settled.version,
+            session,
             sink,
             progress_token,
             log_level: settled.log_level,
@@ -256,12 +285,33 @@ impl Server {
             shared: Arc::clone(&self.shared),
             task: super::context::TaskMode::Plain,
         };
+        (running, parts, call)
+    }
+
+    /// Runs a prepared `tools/call`.
+    async fn run_tool(self, p: Prepared) -> Option<Response> {
+        let (running, parts, call) = self.begin(p);
+        let Call { target, input, decoded, params, .. } = call;
+        let step = self.call_tool(handlers::Named { target, input, decoded, params: params.as_deref() }, parts);
+        // Not kept across the handler's run.
+        drop(params);
+        let outcome = self.finish_tool_call(step).await;
+        running.respond(outcome)
+    }
+
+    /// Runs any other prepared request.
+    async fn run_request(self, p: Prepared) -> Option<Response> {
+        let (running, parts, call) = self.begin(p);
+        let Call { method, method_name, params, target, input, decoded } = call;
+        let version = running.version;
+        let session = parts.session.clone();
         let params = params.as_deref();
         let named = handlers::Named { target, input, decoded, params };
         // Handlers get a `Context` (one pointer), not the parts: the futures
-        // stay small, and each request boxes one of them.
+        // stay small.
         let outcome = match method {
-            Method::ToolsCall => self.call_tool(named, parts).await,
+            // Routed to `run_tool` by `run`; here for completeness.
+            Method::ToolsCall => Box::pin(self.finish_tool_call(self.call_tool(named, parts))).await,
             Method::Initialize => self.initialize(params, session.as_deref()),
             Method::Ping => raw(&serde_json::Map::new()).map(Reply::Result),
             Method::ServerDiscover => self.discover(),
@@ -285,16 +335,7 @@ impl Server {
             Method::TasksCancel => Box::pin(self.cancel_task(params, Context::new(parts))).await,
             _ => Err(Error::method_not_found(&method_name)),
         };
-        drop(guard);
-        if cancelled.is_cancelled() {
-            // The client gave up on this request: it expects no response.
-            return None;
-        }
-        match outcome {
-            Ok(Reply::Result(r)) => Some(Response::result(id, r)),
-            Ok(Reply::Cancelled) => None,
-            Err(e) => Some(Response::error(Some(id), e.to_error_object(Some(version)))),
-        }
+        running.respond(outcome)
     }
 
     fn server_info(&self) -> &serde_json::Value {
