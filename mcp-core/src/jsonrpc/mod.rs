@@ -434,8 +434,8 @@ fn decode_raw(json: &str) -> Result<Message, DecodeError> {
     // could not be read.
     let null_id = env.id.is_some_and(|raw| raw.get() == "null");
     let id = match env.id {
-        Some(raw) if !null_id || env.method.is_some() || env.error.is_none() => {
-            Some(serde_json::from_str::<RequestId>(raw.get()).map_err(|_| {
+        Some(raw) if !null_id || env.method.is_some() || env.error.is_none() => Some(
+            plain_id(raw.get()).map_or_else(|| serde_json::from_str::<RequestId>(raw.get()), Ok).map_err(|_| {
                 let got = raw.get();
                 let why = if !got.is_empty() && got.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
                     "is outside the 64-bit integer range".to_owned()
@@ -443,8 +443,8 @@ fn decode_raw(json: &str) -> Result<Message, DecodeError> {
                     format!("must be a string or an integer, got {}", truncate(got))
                 };
                 DecodeError::invalid(None, format!("invalid request: `id` {why}"))
-            })?)
-        }
+            })?,
+        ),
         _ => None,
     };
     match env.jsonrpc {
@@ -459,12 +459,15 @@ fn decode_raw(json: &str) -> Result<Message, DecodeError> {
     }
 
     if let Some(method) = env.method {
-        let method: String = serde_json::from_str(method.get()).map_err(|_| {
-            DecodeError::invalid(
-                id.clone(),
-                format!("invalid request: `method` must be a string, got {}", truncate(method.get())),
-            )
-        })?;
+        let method: String = match plain_string(method.get()) {
+            Some(plain) => plain.to_owned(),
+            None => serde_json::from_str(method.get()).map_err(|_| {
+                DecodeError::invalid(
+                    id.clone(),
+                    format!("invalid request: `method` must be a string, got {}", truncate(method.get())),
+                )
+            })?,
+        };
         if env.result.is_some() || env.error.is_some() {
             return Err(DecodeError::invalid(id, "invalid request: a request cannot carry `result` or `error`"));
         }
@@ -512,6 +515,26 @@ fn decode_raw(json: &str) -> Result<Message, DecodeError> {
         }
         (None, None) => Err(DecodeError::invalid(Some(id), "invalid request: missing `method`")),
     }
+}
+
+/// The text of a JSON string that serde_json has already checked (a raw
+/// value) and that has no escapes: the common case, read without another
+/// deserializer. `None` for anything else, which the caller parses.
+pub(crate) fn plain_string(raw: &str) -> Option<&str> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then_some(inner)
+}
+
+/// An integer id from a checked raw value, without another deserializer;
+/// `None` for anything else (strings, out-of-range integers, other JSON),
+/// which the caller parses and words the error for.
+fn plain_id(raw: &str) -> Option<RequestId> {
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return plain_string(raw).map(RequestId::from);
+    }
+    // serde_json reads `-0` as a float, which is refused as an id.
+    (raw != "-0").then(|| raw.parse().ok().map(RequestId::Number)).flatten()
 }
 
 fn truncate(s: &str) -> &str {
@@ -569,6 +592,46 @@ mod tests {
         );
         assert_eq!(err("[]").error.code, ErrorCode::INVALID_REQUEST);
         assert_eq!(err("7").error.code, ErrorCode::INVALID_REQUEST);
+    }
+
+    #[test]
+    fn ids_and_methods_read_without_a_deserializer_match_serde() {
+        let ids = [
+            "1",
+            "-5",
+            "0",
+            "-0",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            r#""abc""#,
+            r#""""#,
+            r#""a\"b""#,
+            r#""\u0041""#,
+            "1.5",
+            "1e3",
+            "true",
+            "[1]",
+        ];
+        for raw in ids {
+            let serde = serde_json::from_str::<RequestId>(raw).ok();
+            match plain_id(raw) {
+                Some(fast) => assert_eq!(Some(fast), serde, "{raw}"),
+                // Left to serde: escapes, floats, out of range, not a string.
+                None => assert!(raw.contains('\\') || serde.is_none(), "{raw} should be read fast"),
+            }
+            let message = format!(r#"{{"jsonrpc":"2.0","id":{raw},"method":"x"}}"#);
+            match (Message::parse(message.as_bytes()), serde) {
+                (Ok(Message::Request(r)), Some(id)) => assert_eq!(r.id, id, "{raw}"),
+                (Err(e), None) => assert!(e.error.message.contains("`id`"), "{raw}: {}", e.error.message),
+                (other, serde) => panic!("{raw}: {other:?} but serde reads {serde:?}"),
+            }
+        }
+        assert_eq!(plain_string(r#""tools/call""#), Some("tools/call"));
+        assert_eq!(plain_string(r#""to\u006fls/call""#), None);
+        let escaped = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":"to\u006fls/call"}"#).unwrap();
+        assert!(matches!(escaped, Message::Request(r) if r.method == "tools/call"));
     }
 
     #[test]

@@ -97,7 +97,8 @@ pub(super) struct MetaPeek<'a> {
 impl MetaPeek<'_> {
     pub(super) fn requested(&self) -> Requested {
         let Some(raw) = self.protocol_version else { return Requested::Absent };
-        match serde_json::from_str::<Cow<'_, str>>(raw.get()) {
+        let text = crate::jsonrpc::plain_string(raw.get()).map(Cow::Borrowed);
+        match text.map_or_else(|| serde_json::from_str::<Cow<'_, str>>(raw.get()), Ok) {
             Ok(s) => match ProtocolVersion::from_wire(&s) {
                 Ok(v) => Requested::Known(v),
                 Err(_) => Requested::Unknown(s.into()),
