@@ -310,7 +310,8 @@ impl Server {
         // Handlers get a `Context` (one pointer), not the parts: the futures
         // stay small.
         let outcome = match method {
-            // Routed to `run_tool` by `run`; here for completeness.
+            // `run_boxed` sends these to `run_tool`; answered here too, boxed,
+            // so that this function serves every method.
             Method::ToolsCall => Box::pin(self.finish_tool_call(self.call_tool(named, parts))).await,
             Method::Initialize => self.initialize(params, session.as_deref()),
             Method::Ping => raw(&serde_json::Map::new()).map(Reply::Result),
