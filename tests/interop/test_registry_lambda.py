@@ -62,8 +62,10 @@ def start_server(aws: dict[str, str], server_id: str) -> subprocess.Popen:
     return proc
 
 
-def statuses(table: object) -> dict[str, str]:
-    return {item["server_id"]: item["status"] for item in table.scan()["Items"]}
+def statuses(table: object) -> dict[str, str | None]:
+    # `get`: moto applies an UpdateItem's SETs one by one, so a scan can see
+    # a new entry before its status (DynamoDB itself cannot).
+    return {item["server_id"]: item.get("status") for item in table.scan()["Items"]}
 
 
 def wait_until_active(table: object, ids: set[str], seconds: float = 20) -> None:

@@ -70,7 +70,9 @@ def wait_for_status(table: object, server_id: str, status: str, seconds: float =
     while True:
         items = table.scan()["Items"]
         mine = [i for i in items if i["server_id"] == server_id]
-        if mine and mine[0]["status"] == status:
+        # `get`: moto applies an UpdateItem's SETs one by one, so a scan
+        # can see a new entry before its status (DynamoDB itself cannot).
+        if mine and mine[0].get("status") == status:
             assert len(mine) == 1, mine  # one entry per server, however often it registered
             return mine[0]
         if time.monotonic() > deadline:
