@@ -227,7 +227,7 @@ def test_the_checker_function_answers_scheduled_events_only(moto) -> None:
     aws, table = moto
     table.put_item(Item={"server_id": "gone-away", "version": "1", "server_name": "Gone", "status": "active",
                          "endpoint_url": f"http://127.0.0.1:{free_port()}/mcp", "protocol_type": "jsonrpc"})
-    live = sum(1 for i in table.scan()["Items"] if i["status"] in ("active", "unhealthy"))
+    live = sum(1 for i in table.scan()["Items"] if i.get("status") in ("active", "unhealthy"))
     env = {**aws, "MCP_REGISTRY_TABLE": TABLE, "MCP_REGISTRY_COMMAND": "check", "MCP_HEALTH_TIMEOUT_SECS": "2"}
     with cargo_lambda_watch(env, "cargo-lambda-watch-checker.log", package="mcp-registry", function=FUNCTION,
                             ready_path=None) as port:
