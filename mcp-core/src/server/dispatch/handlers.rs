@@ -99,14 +99,34 @@ fn done<T>(out: std::thread::Result<T>) -> Driven<T> {
 }
 
 /// [`drive`] once the handler has returned `Pending`: runs it until it ends,
-/// asks for input, is cancelled or asks to continue as a task.
+/// asks for input, is cancelled or asks to continue as a task. The first
+/// turn checks the listeners only: the handler was just polled, and its
+/// waker wakes this task when it can go on, so each poll here matches a
+/// turn of the biased `select!` the dispatcher used before (the handler
+/// first, then input, cancellation, detaching).
 async fn wait<T>(ctx: &Context, mut fut: CatchUnwind<AssertUnwindSafe<BoxFuture<T>>>) -> Driven<T> {
-    let driven = tokio::select! {
-        biased;
-        out = &mut fut => done(out),
-        () = ctx.input_needed() => Driven::InputRequired,
-        () = ctx.cancelled() => Driven::Cancelled,
-        () = ctx.detach_requested() => Driven::Detach,
+    let driven = {
+        let mut input = std::pin::pin!(ctx.input_needed());
+        let mut cancelled = std::pin::pin!(ctx.cancelled());
+        let mut detach = std::pin::pin!(ctx.detach_requested());
+        let mut polled = true;
+        std::future::poll_fn(|cx| {
+            if !std::mem::replace(&mut polled, false)
+                && let Poll::Ready(out) = fut.poll_unpin(cx)
+            {
+                return Poll::Ready(done(out));
+            }
+            if input.as_mut().poll(cx).is_ready() {
+                Poll::Ready(Driven::InputRequired)
+            } else if cancelled.as_mut().poll(cx).is_ready() {
+                Poll::Ready(Driven::Cancelled)
+            } else if detach.as_mut().poll(cx).is_ready() {
+                Poll::Ready(Driven::Detach)
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
     };
     // The window's lock is taken only once input is needed, never on the
     // common path.
