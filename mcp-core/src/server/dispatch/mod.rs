@@ -65,7 +65,7 @@ impl tower_service::Service<ServerRequest> for Server {
             Message::Request(r) => match self.prepare(r, head, session, sink, extensions, cancel) {
                 // Refused before any handler runs: nothing to box but the answer.
                 Err(refused) => Box::pin(std::future::ready(Ok(Some(refused)))),
-                Ok(prepared) => self.clone().run_boxed(prepared, Ok),
+                Ok(prepared) => self.clone().run_boxed(prepared),
             },
             other => {
                 self.handle_other(other, &head, session.as_deref());
@@ -164,7 +164,9 @@ impl Server {
         match message {
             Message::Request(r) => match self.prepare(r, head, session, sink, extensions, cancel) {
                 Err(refused) => Some(refused),
-                Ok(prepared) => self.clone().run_boxed(prepared, std::convert::identity).await,
+                // Awaited in place, not boxed: the caller holds this future.
+                Ok(prepared) if prepared.call.method == Method::ToolsCall => self.clone().run_tool(prepared).await,
+                Ok(prepared) => self.clone().run_request(prepared).await,
             },
             other => {
                 self.handle_other(other, &head, session.as_deref());
@@ -251,11 +253,11 @@ impl Server {
     /// `tools/call`, the hot path, gets a future of its own, so that the
     /// other methods' handlers do not size it. Takes the server by value
     /// (one pointer) so that the future is `'static`.
-    fn run_boxed<T: 'static>(self, p: Prepared, wrap: fn(Option<Response>) -> T) -> BoxFuture<T> {
+    fn run_boxed(self, p: Prepared) -> BoxFuture<Result<Option<Response>, Infallible>> {
         if p.call.method == Method::ToolsCall {
-            Box::pin(self.run_tool(p).map(wrap))
+            Box::pin(self.run_tool(p).map(Ok))
         } else {
-            Box::pin(self.run_request(p).map(wrap))
+            Box::pin(self.run_request(p).map(Ok))
         }
     }
 
@@ -310,8 +312,8 @@ impl Server {
         // Handlers get a `Context` (one pointer), not the parts: the futures
         // stay small.
         let outcome = match method {
-            // `run_boxed` sends these to `run_tool`; answered here too, boxed,
-            // so that this function serves every method.
+            // `run_boxed` and `handle` send these to `run_tool`; answered here
+            // too, boxed, so that this function serves every method.
             Method::ToolsCall => Box::pin(self.finish_tool_call(self.call_tool(named, parts))).await,
             Method::Initialize => self.initialize(params, session.as_deref()),
             Method::Ping => raw(&serde_json::Map::new()).map(Reply::Result),
