@@ -406,7 +406,29 @@ macro_rules! display_results {
         }
     )*};
 }
-display_results!(bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, char);
+display_results!(bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, char);
+
+macro_rules! float_results {
+    ($($t:ty => $exact:expr),*) => {$(
+        impl IntoToolResult for $t {
+            fn into_tool_result(self) -> ToolOutput {
+                // A whole number below the type's exact-integer bound reads
+                // the same as an integer (`5.0` displays as `5`), which is
+                // written without the float formatter's digit search.
+                // `-0.0` is left to it: it displays as `-0`.
+                let text = if self.fract() == 0.0 && self.abs() < $exact && !(self == 0.0 && self.is_sign_negative()) {
+                    (self as i64).to_string()
+                } else {
+                    self.to_string()
+                };
+                Ok(CallToolResult::text(text))
+            }
+        }
+    )*};
+}
+// 2^24 and 2^53: below them every whole number is a distinct float, so its
+// shortest round-trip digits are its own.
+float_results!(f32 => 16_777_216.0, f64 => 9_007_199_254_740_992.0);
 
 /// Structured tool output: serialised as `structuredContent` and as a JSON
 /// text block, and the tool's `outputSchema` is derived from `T`.
@@ -546,6 +568,42 @@ impl<T: IntoToolResult, E: fmt::Display + 'static> IntoToolResult for Result<T, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text_of(out: ToolOutput) -> String {
+        let result = out.expect("a result");
+        let json = serde_json::to_value(&result.content).expect("content");
+        json[0]["text"].as_str().expect("a text block").to_owned()
+    }
+
+    #[test]
+    fn floats_read_as_display_writes_them() {
+        let f64s = [
+            0.0,
+            -0.0,
+            5.0,
+            -5.0,
+            0.5,
+            1e15,
+            1e16,
+            9_007_199_254_740_991.0,
+            9_007_199_254_740_992.0,
+            -9_007_199_254_740_991.0,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            123_456_789.0,
+        ];
+        for v in f64s {
+            assert_eq!(text_of(v.into_tool_result()), v.to_string(), "{v:?}");
+        }
+        let f32s = [0.0f32, -0.0, 7.0, 16_777_215.0, 16_777_216.0, 1.234_567_9e11, 0.25, f32::MAX, f32::NAN];
+        for v in f32s {
+            assert_eq!(text_of(v.into_tool_result()), v.to_string(), "{v:?}");
+        }
+    }
 
     #[test]
     fn internal_errors_reach_stderr_without_a_subscriber() {
