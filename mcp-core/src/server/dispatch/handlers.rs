@@ -292,9 +292,7 @@ impl Server {
             return ToolStep::Done(Err(e));
         }
         // An unknown argument is reported as any other invalid argument.
-        let checked = self.check_arguments(&name, route, args);
-        let started =
-            std::panic::catch_unwind(AssertUnwindSafe(|| checked.and_then(|()| route.handler.call(ctx.clone(), args))));
+        let started = std::panic::catch_unwind(AssertUnwindSafe(|| self.start_tool(&name, route, ctx.clone(), args)));
         match started {
             Err(panic) => ToolStep::Done(self.tool_panicked(version, &name, &panic_message(&*panic))),
             Ok(Ok(fut)) => ToolStep::Run(ToolRun { ctx, name, arguments, fut }),
@@ -376,6 +374,27 @@ impl Server {
     fn tool_panicked(&self, version: ProtocolVersion, name: &str, msg: &str) -> Result<Reply, Error> {
         let detail = format!("panicked: {msg}");
         self.finish_tool(version, internal_failure(name, &detail, self.shared.expose_internal_errors))
+    }
+
+    /// Starts the tool's handler, refusing arguments its schema does not
+    /// declare (unless the server was built to let them through): while
+    /// the arguments are parsed when the handler can ([`ToolRoute::new`]'s),
+    /// else before.
+    fn start_tool(
+        &self,
+        name: &str,
+        route: &ToolRoute,
+        ctx: Context,
+        args: Option<&RawValue>,
+    ) -> Result<BoxFuture<crate::server::ToolOutput>, Error> {
+        let declared = if self.shared.reject_unknown_arguments { route.facts.closed() } else { None };
+        match (declared, &route.checked) {
+            (Some(declared), Some(checked)) => checked.call_checked(ctx, args, declared),
+            _ => {
+                self.check_arguments(name, route, args)?;
+                route.handler.call(ctx, args)
+            }
+        }
     }
 
     /// Refuses arguments the tool's schema does not declare, unless the

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use super::arguments::parse_named_arguments;
 use serde_json::{Map, Value};
+
+use super::arguments::{parse_checked, parse_named_arguments};
 
 use super::Context;
 use super::extract::RequiredState;
@@ -78,16 +79,60 @@ where
 {
     fn call(&self, ctx: Context, arguments: Option<&RawValue>) -> Result<BoxFuture<ToolOutput>, Error> {
         let args: A = parse_arguments(&self.name, arguments)?;
+        Ok(self.start(ctx, args))
+    }
+}
+
+impl<F, A, Fut, R> CheckedCall for FnHandler<F, A>
+where
+    F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+    A: DeserializeOwned + Send + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoToolResult,
+{
+    fn call_checked(
+        &self,
+        ctx: Context,
+        arguments: Option<&RawValue>,
+        declared: &[String],
+    ) -> Result<BoxFuture<ToolOutput>, Error> {
+        let args: A = parse_checked(&self.name, declared, arguments)?;
+        Ok(self.start(ctx, args))
+    }
+}
+
+impl<F, A, Fut, R> FnHandler<F, A>
+where
+    F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+    A: Send + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoToolResult,
+{
+    fn start(&self, ctx: Context, args: A) -> BoxFuture<ToolOutput> {
         let expose = ctx.expose_internal_errors();
         let fut = (self.f)(ctx, args);
         let name = Arc::clone(&self.name);
-        Ok(Box::pin(async move {
+        Box::pin(async move {
             match fut.await.into_tool_result() {
                 Err(Error::Internal(detail)) => Ok(internal_failure(&name, &detail, expose)),
                 other => other,
             }
-        }))
+        })
     }
+}
+
+/// A handler that refuses argument names outside its schema's closed set
+/// while it parses its arguments, instead of after a separate check: what
+/// [`ToolRoute::new`] (and so `#[tool]`) builds. The dispatcher uses it
+/// when unknown arguments are refused and the schema is closed.
+pub(crate) trait CheckedCall: Send + Sync + 'static {
+    /// [`ToolHandler::call`], refusing names outside `declared` first.
+    fn call_checked(
+        &self,
+        ctx: Context,
+        arguments: Option<&RawValue>,
+        declared: &[String],
+    ) -> Result<BoxFuture<ToolOutput>, Error>;
 }
 
 /// The `isError` result of a tool that failed unexpectedly: the detail is
@@ -157,6 +202,8 @@ pub struct ToolRoute {
     pub(crate) caching: super::caching::RouteCaching,
     /// Its input schema's facts, worked out when it is registered.
     pub(crate) facts: Arc<super::arguments::SchemaFacts>,
+    /// The handler again, when it checks argument names as it parses them.
+    pub(crate) checked: Option<Arc<dyn CheckedCall>>,
 }
 
 impl fmt::Debug for ToolRoute {
@@ -179,18 +226,19 @@ impl ToolRoute {
         let name = name.into();
         let mut tool = Tool::new(name.clone(), object_schema_for::<A>());
         tool.output_schema = R::output_schema();
-        let handler = FnHandler { name: name.into(), f, _args: std::marker::PhantomData };
-        Self::from_parts(tool, Arc::new(handler))
+        let handler = Arc::new(FnHandler { name: name.into(), f, _args: std::marker::PhantomData });
+        Self::from_parts(tool, handler.clone(), Some(handler))
     }
 
     /// A tool from a wire description and a hand-written handler.
     pub fn from_handler(tool: Tool, handler: impl ToolHandler) -> Self {
-        Self::from_parts(tool, Arc::new(handler))
+        Self::from_parts(tool, Arc::new(handler), None)
     }
 
-    fn from_parts(tool: Tool, handler: Arc<dyn ToolHandler>) -> Self {
+    fn from_parts(tool: Tool, handler: Arc<dyn ToolHandler>, checked: Option<Arc<dyn CheckedCall>>) -> Self {
         Self {
             handler,
+            checked,
             required_state: Vec::new(),
             requires: None,
             task_support: TaskSupport::Forbidden,

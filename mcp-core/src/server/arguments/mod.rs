@@ -1,16 +1,17 @@
 //! Reading a tool's or prompt's arguments: into the handler's own type,
 //! naming the field that does not fit, and checking them against the
-//! tool's input schema for names it does not declare.
+//! tool's input schema for names it does not declare ([`unknown`]).
 
-use std::fmt;
-
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::protocol::tools::Tool;
+
+mod unknown;
+
+pub(crate) use unknown::{check_unknown_arguments, parse_checked};
 
 /// Deserialises the arguments of the `kind` (tool, prompt) called `name`:
 /// `{}` when there are none, and an error naming the field that does not
@@ -26,6 +27,12 @@ pub(crate) fn parse_named_arguments<A: DeserializeOwned>(
     if let Ok(args) = serde_json::from_str(json) {
         return Ok(args);
     }
+    named_error::<A>(kind, name, json)
+}
+
+/// The error for arguments (`json`) that do not fit `A`, naming the field:
+/// a second, slower parse that tracks the path, run only on failure.
+fn named_error<A: DeserializeOwned>(kind: &str, name: &str, json: &str) -> Result<A, Error> {
     super::dispatch::deserialize_at(json).map_err(|(path, msg)| {
         let message = if path == "." {
             format!("invalid arguments for {kind} `{name}`: {msg}")
@@ -81,94 +88,10 @@ impl SchemaFacts {
             .collect();
         Self { closed: (!open).then(|| declared.keys().cloned().collect()), header_params }
     }
-}
 
-/// An error naming the arguments of the tool called `name` that its input
-/// schema does not declare, if any ([`SchemaFacts::closed`]); arguments
-/// that are not an object are left for the handler to refuse.
-pub(crate) fn check_unknown_arguments(
-    name: &str,
-    facts: &SchemaFacts,
-    arguments: Option<&RawValue>,
-) -> Result<(), Error> {
-    let (Some(arguments), Some(declared)) = (arguments, facts.closed.as_deref()) else {
-        return Ok(());
-    };
-    let mut de = serde_json::Deserializer::from_str(arguments.get());
-    let Ok(mut unknown) = serde::de::DeserializeSeed::deserialize(UnknownKeys { declared }, &mut de) else {
-        return Ok(());
-    };
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    unknown.sort();
-    unknown.dedup();
-    let unknown: Vec<String> = unknown.iter().map(|k| format!("`{k}`")).collect();
-    let expected = if declared.is_empty() {
-        "the tool takes no arguments".to_owned()
-    } else {
-        let names: Vec<String> = declared.iter().map(|k| format!("`{k}`")).collect();
-        format!("expected {}", names.join(", "))
-    };
-    let plural = if unknown.len() > 1 { "s" } else { "" };
-    Err(Error::invalid_params(format!(
-        "invalid arguments for tool `{name}`: unknown argument{plural} {}; {expected}",
-        unknown.join(", ")
-    )))
-}
-
-/// The keys of an arguments object that `declared` lacks, read without
-/// building a map or allocating for keys it has: this runs on every call.
-struct UnknownKeys<'s> {
-    declared: &'s [String],
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for UnknownKeys<'_> {
-    type Value = Vec<String>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for UnknownKeys<'_> {
-    type Value = Vec<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an arguments object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut unknown = Vec::new();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            map.next_value::<serde::de::IgnoredAny>()?;
-            if !self.declared.iter().any(|d| *d == *key) {
-                unknown.push(key.into_owned());
-            }
-        }
-        Ok(unknown)
-    }
-}
-
-/// An object key, borrowed from the input unless it has escapes.
-struct Key<'de>(std::borrow::Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(V)
+    /// The declared argument names when the schema admits no others.
+    pub(crate) fn closed(&self) -> Option<&[String]> {
+        self.closed.as_deref()
     }
 }
 
