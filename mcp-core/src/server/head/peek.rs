@@ -40,9 +40,9 @@ pub(super) fn meta_error(method: &str, params: &RawValue) -> Option<Error> {
 pub(super) struct Peek<'a> {
     #[serde(rename = "_meta", borrow, default)]
     pub(super) meta: Option<MetaPeek<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     pub(super) name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     pub(super) uri: Option<Cow<'a, str>>,
     /// Raw, so that a `taskId` of the wrong type leaves the rest readable
     /// (the method's own params type words that error).
@@ -55,16 +55,16 @@ pub(super) struct Peek<'a> {
     #[serde(rename = "requestState", default)]
     pub(super) request_state: Option<String>,
     /// `initialize`'s requested version.
-    #[serde(rename = "protocolVersion", borrow, default)]
+    #[serde(rename = "protocolVersion", borrow, default, deserialize_with = "borrowed_str")]
     pub(super) protocol_version: Option<Cow<'a, str>>,
 }
 
 /// The members kept when [`Peek`] fails, each `None` when it does not fit.
 #[derive(Deserialize, Default)]
 pub(super) struct Lenient<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     pub(super) name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     pub(super) uri: Option<Cow<'a, str>>,
     /// Raw, so that a `taskId` of the wrong type leaves the rest readable
     /// (the method's own params type words that error).
@@ -88,10 +88,42 @@ pub(super) struct MetaPeek<'a> {
     pub(super) log_level: Option<LoggingLevel>,
     #[serde(rename = "progressToken", default)]
     pub(super) progress_token: Option<ProgressToken>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     pub(super) traceparent: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_str")]
     pub(super) tracestate: Option<Cow<'a, str>>,
+}
+
+/// An optional string, borrowed from the input unless it has escapes.
+/// `Option<Cow<str>>` alone always allocates: serde borrows only a bare
+/// `Cow<str>` field.
+fn borrowed_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct Text;
+    impl<'de> serde::de::Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    d.deserialize_option(Text)
 }
 
 impl MetaPeek<'_> {
@@ -138,4 +170,22 @@ fn client_capabilities(method: &str, raw: &RawValue) -> Result<Arc<ClientCapabil
 pub(crate) fn no_capabilities() -> Arc<ClientCapabilities> {
     static NONE: std::sync::OnceLock<Arc<ClientCapabilities>> = std::sync::OnceLock::new();
     Arc::clone(NONE.get_or_init(|| Arc::new(ClientCapabilities::default())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_borrowed_unless_escaped_and_null_is_absent() {
+        let p: Peek<'_> = serde_json::from_str(r#"{"name":"add","uri":null,"protocolVersion":"a\"b"}"#).expect("peek");
+        assert!(matches!(p.name, Some(Cow::Borrowed("add"))));
+        assert!(p.uri.is_none());
+        assert!(matches!(p.protocol_version.as_deref(), Some("a\"b")));
+        assert!(matches!(p.protocol_version, Some(Cow::Owned(_))));
+        let e = serde_json::from_str::<Peek<'_>>(r#"{"name":3}"#).err().map(|e| e.to_string());
+        assert!(e.is_some_and(|e| e.contains("expected a string")));
+        let lenient: Lenient<'_> = serde_json::from_str(r#"{"uri":"file:///x"}"#).expect("lenient");
+        assert!(matches!(lenient.uri, Some(Cow::Borrowed("file:///x"))));
+    }
 }
