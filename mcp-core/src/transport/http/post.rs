@@ -77,11 +77,30 @@ where
     if declared.is_some_and(|n| n > max as u64) {
         return Err(BodyError::TooLarge(max));
     }
-    match Limited::new(body, max).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge(max)),
-        Err(e) => Err(BodyError::Unreadable(format!("could not read the request body: {e}"))),
+    let refused = |e: BoxError| match e.downcast_ref::<LengthLimitError>() {
+        Some(_) => BodyError::TooLarge(max),
+        None => BodyError::Unreadable(format!("could not read the request body: {e}")),
+    };
+    // A body in one frame, the usual case, is handed on as it came: no
+    // buffer list, no copy. More frames are joined into one buffer.
+    let mut body = std::pin::pin!(Limited::new(body, max));
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<Vec<u8>> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(refused)?.into_data() else { continue };
+        match (&mut first, &mut joined) {
+            (_, Some(buf)) => buf.extend_from_slice(&data),
+            (Some(head), None) => {
+                let hint = declared.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+                let mut buf = Vec::with_capacity(hint.max(head.len() + data.len()));
+                buf.extend_from_slice(head);
+                buf.extend_from_slice(&data);
+                joined = Some(buf);
+            }
+            (None, None) => first = Some(data),
+        }
     }
+    Ok(joined.map(Bytes::from).or(first).unwrap_or_default())
 }
 
 /// A header's text, trimmed; U+FFFD when it is not visible ASCII.
