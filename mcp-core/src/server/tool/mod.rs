@@ -11,12 +11,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-
 use serde_json::{Map, Value};
 
-use super::arguments::{parse_checked, parse_named_arguments};
-
 use super::Context;
+use super::arguments::{parse_checked, parse_named_arguments};
 use super::extract::RequiredState;
 use super::schema::object_schema_for;
 use super::task::{TaskFollower, TaskSupport};
