@@ -29,8 +29,11 @@ pub(super) enum Class {
 struct Peek<'a> {
     #[serde(rename = "isError", default)]
     is_error: Option<bool>,
+    /// Raw: `Option<Cow<str>>` would allocate for every answer (serde
+    /// borrows only a bare `Cow<str>`), and the plain text is the common
+    /// case ([`is_complete`]).
     #[serde(rename = "resultType", borrow, default)]
-    result_type: Option<Cow<'a, str>>,
+    result_type: Option<&'a RawValue>,
     #[serde(default)]
     content: Option<IgnoredAny>,
     #[serde(default)]
@@ -45,13 +48,19 @@ pub(super) fn classify(response: Option<&Response>) -> Class {
         Err(_) => return Class::Share,
     };
     let Ok(peek) = serde_json::from_str::<Peek<'_>>(raw.get()) else { return Class::Own };
-    if peek.task.is_some() || peek.result_type.as_deref().is_some_and(|t| t != "complete") {
+    if peek.task.is_some() || peek.result_type.is_some_and(|t| !is_complete(t)) {
         return Class::Own;
     }
     if peek.is_error == Some(true) {
         return Class::Share;
     }
     if peek.content.is_none() { Class::Own } else { Class::Store }
+}
+
+/// Whether a `resultType` is the string `"complete"`, escaped or not; any
+/// other value (another string, not a string) is not.
+fn is_complete(raw: &RawValue) -> bool {
+    raw.get() == r#""complete""# || serde_json::from_str::<Cow<'_, str>>(raw.get()).is_ok_and(|t| t == "complete")
 }
 
 /// The request carries a later round's input or asks for a task: it is
@@ -137,6 +146,11 @@ mod tests {
         assert_eq!(classify(Some(&ok(r#"{"resultType":"input_required","inputRequests":{}}"#))), Class::Own);
         assert_eq!(classify(Some(&ok(r#"{"task":{"taskId":"t"}}"#))), Class::Own);
         assert_eq!(classify(Some(&ok(r#"{"resultType":"task","content":[]}"#))), Class::Own);
+        // Escaped text means the same; `null` is no `resultType`; anything
+        // but a string is not "complete".
+        assert_eq!(classify(Some(&ok(r#"{"content":[],"resultType":"compl\u0065te"}"#))), Class::Store);
+        assert_eq!(classify(Some(&ok(r#"{"content":[],"resultType":null}"#))), Class::Store);
+        assert_eq!(classify(Some(&ok(r#"{"content":[],"resultType":3}"#))), Class::Own);
         let error = Response::error(Some(RequestId::Number(1)), ErrorObject::new(ErrorCode::INTERNAL_ERROR, "x"));
         assert_eq!(classify(Some(&error)), Class::Share);
         assert_eq!(classify(None), Class::Own);
