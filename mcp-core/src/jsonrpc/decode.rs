@@ -225,6 +225,34 @@ fn decode_raw(json: &str) -> Result<Message, DecodeError> {
     }
 }
 
+/// A JSON string (or object key) borrowed from the input unless it has
+/// escapes. serde's derive borrows only a bare `Cow<str>` field, so an
+/// `Option<Cow<str>>` or a map key read through this costs no allocation
+/// in the common case.
+pub(crate) struct BorrowedStr<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for BorrowedStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = BorrowedStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Text)
+    }
+}
+
 /// The text of a JSON string that serde_json has already checked (a raw
 /// value) and that has no escapes: the common case, read without another
 /// deserializer. `None` for anything else, which the caller parses.

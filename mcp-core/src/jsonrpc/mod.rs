@@ -25,7 +25,7 @@ use serde_json::value::RawValue;
 mod decode;
 mod error;
 
-pub(crate) use decode::plain_string;
+pub(crate) use decode::{BorrowedStr, plain_string};
 pub use decode::{DecodeError, Incoming};
 pub use error::{ErrorCode, ErrorObject};
 

@@ -7,13 +7,13 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 
-use serde::Deserialize;
 use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::SchemaFacts;
 use crate::error::Error;
+use crate::jsonrpc::BorrowedStr;
 
 /// An error naming the arguments of the tool called `name` that its input
 /// schema does not declare, if any ([`SchemaFacts::closed`]); arguments
@@ -121,35 +121,13 @@ impl<'de> Visitor<'de> for UnknownKeys<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut unknown = Vec::new();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        while let Some(BorrowedStr(key)) = map.next_key::<BorrowedStr<'de>>()? {
             map.next_value::<de::IgnoredAny>()?;
             if !self.declared.iter().any(|d| *d == *key) {
                 unknown.push(key.into_owned());
             }
         }
         Ok(unknown)
-    }
-}
-
-/// An object key, borrowed from the input unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
@@ -285,7 +263,7 @@ impl<'de, M: MapAccess<'de>> MapAccess<'de> for RecordingMap<'_, '_, M> {
     type Error = M::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
-        let Some(Key(key)) = self.inner.next_key::<Key<'de>>()? else { return Ok(None) };
+        let Some(BorrowedStr(key)) = self.inner.next_key::<BorrowedStr<'de>>()? else { return Ok(None) };
         if !self.recorder.declared.iter().any(|d| *d == *key) {
             self.recorder.unknown.borrow_mut().push(key.clone().into_owned());
         }
@@ -307,6 +285,8 @@ impl<'de, M: MapAccess<'de>> MapAccess<'de> for RecordingMap<'_, '_, M> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use serde::Deserialize;
 
     use super::*;
 

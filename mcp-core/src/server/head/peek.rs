@@ -94,36 +94,10 @@ pub(super) struct MetaPeek<'a> {
     pub(super) tracestate: Option<Cow<'a, str>>,
 }
 
-/// An optional string, borrowed from the input unless it has escapes.
-/// `Option<Cow<str>>` alone always allocates: serde borrows only a bare
-/// `Cow<str>` field.
+/// An optional string, borrowed from the input unless it has escapes
+/// ([`BorrowedStr`](crate::jsonrpc::BorrowedStr)); `null` is absent.
 fn borrowed_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-    struct Text;
-    impl<'de> serde::de::Visitor<'de> for Text {
-        type Value = Option<Cow<'de, str>>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Borrowed(v)))
-        }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_owned())))
-        }
-        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v)))
-        }
-        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_str(self)
-        }
-    }
-    d.deserialize_option(Text)
+    Option::<crate::jsonrpc::BorrowedStr<'de>>::deserialize(d).map(|s| s.map(|s| s.0))
 }
 
 impl MetaPeek<'_> {
