@@ -88,19 +88,19 @@ where
     let mut joined: Option<Vec<u8>> = None;
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame.map_err(refused)?.into_data() else { continue };
-        match (&mut first, &mut joined) {
-            (_, Some(buf)) => buf.extend_from_slice(&data),
-            (Some(head), None) => {
+        match (&mut joined, first.take()) {
+            (Some(buf), _) => buf.extend_from_slice(&data),
+            (None, Some(head)) => {
                 let hint = declared.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
                 let mut buf = Vec::with_capacity(hint.max(head.len() + data.len()));
-                buf.extend_from_slice(head);
+                buf.extend_from_slice(&head);
                 buf.extend_from_slice(&data);
                 joined = Some(buf);
             }
             (None, None) => first = Some(data),
         }
     }
-    Ok(joined.map(Bytes::from).or(first).unwrap_or_default())
+    Ok(joined.map_or_else(|| first.unwrap_or_default(), Bytes::from))
 }
 
 /// A header's text, trimmed; U+FFFD when it is not visible ASCII.
